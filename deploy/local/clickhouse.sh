@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# Local ClickHouse (Debian's clickhouse-server 18.16) with our own config + data dir.
+#   deploy/local/clickhouse.sh start|stop|restart|status
+#   deploy/local/clickhouse.sh client ARGS...   # clickhouse-client against this instance (user default)
+set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+CONFIG="$CLICKHOUSE_CONF_DIR/config.xml"
+PATTERN="clickhouse-server --config-file=$CONFIG"
+SERVER_LOG="$CLICKHOUSE_LOG_DIR/clickhouse-server.log"
+ERR_LOG="$CLICKHOUSE_LOG_DIR/clickhouse-server.err.log"
+STDOUT_LOG="$CLICKHOUSE_LOG_DIR/stdout.log"
+
+ensure_installed() {
+  if ! command -v clickhouse-server >/dev/null || ! command -v clickhouse-client >/dev/null; then
+    "$RUNSTREAM_LOCAL_DIR/install.sh"
+  fi
+}
+
+sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
+
+render_config() {
+  mkdir -p "$CLICKHOUSE_CONF_DIR" "$CLICKHOUSE_LOG_DIR" "$CLICKHOUSE_DATA_PATH"
+  render "$RUNSTREAM_LOCAL_DIR/clickhouse/config.xml" "$CONFIG" \
+    "HOST=$CLICKHOUSE_HOST" "HTTP_PORT=$CLICKHOUSE_HTTP_PORT" "TCP_PORT=$CLICKHOUSE_TCP_PORT" \
+    "DATA_PATH=$CLICKHOUSE_DATA_PATH" "LOG_DIR=$CLICKHOUSE_LOG_DIR"
+  local u
+  for u in "$CLICKHOUSE_INGEST_USER" "$CLICKHOUSE_QUERY_USER" "$CLICKHOUSE_BI_USER" "$CLICKHOUSE_DATABASE"; do
+    [[ $u =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "clickhouse: invalid user/database name '$u'"
+  done
+  (
+    umask 077
+    render "$RUNSTREAM_LOCAL_DIR/clickhouse/users.xml" "$CLICKHOUSE_CONF_DIR/users.xml" \
+      "DATABASE=$CLICKHOUSE_DATABASE" \
+      "INGEST_USER=$CLICKHOUSE_INGEST_USER" "INGEST_PASSWORD_SHA256=$(sha256 "$CLICKHOUSE_INGEST_PASSWORD")" \
+      "QUERY_USER=$CLICKHOUSE_QUERY_USER" "QUERY_PASSWORD_SHA256=$(sha256 "$CLICKHOUSE_QUERY_PASSWORD")" \
+      "BI_USER=$CLICKHOUSE_BI_USER" "BI_PASSWORD_SHA256=$(sha256 "$CLICKHOUSE_BI_PASSWORD")"
+  )
+}
+
+ping_ok() { [[ $(curl -s --max-time 2 "$CLICKHOUSE_URL/ping" 2>/dev/null) == "Ok." ]]; }
+
+wait_healthy() {
+  local pid=$1 deadline=$((SECONDS + RUNSTREAM_START_TIMEOUT))
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      rm -f "$CLICKHOUSE_PID_FILE"
+      log "clickhouse: process $pid exited during startup"
+      fail_with_log clickhouse "$STDOUT_LOG" "$ERR_LOG" "$SERVER_LOG"
+    fi
+    ping_ok && return 0
+    sleep 0.3
+  done
+  log "clickhouse: not healthy after ${RUNSTREAM_START_TIMEOUT}s"
+  show_logs clickhouse "$STDOUT_LOG" "$ERR_LOG" "$SERVER_LOG"
+  stop
+  exit 1
+}
+
+# The restricted users can only use $CLICKHOUSE_DATABASE, so make sure it exists.
+ensure_database() {
+  curl -sf --max-time 10 "$CLICKHOUSE_URL/?user=default" \
+    --data-binary "CREATE DATABASE IF NOT EXISTS $CLICKHOUSE_DATABASE" >/dev/null \
+    || die "clickhouse: could not create database $CLICKHOUSE_DATABASE"
+}
+
+start() {
+  local pid
+  if pid=$(pid_alive "$CLICKHOUSE_PID_FILE" "$PATTERN"); then
+    ping_ok || wait_healthy "$pid"
+    log "clickhouse: already running (pid $pid) at $CLICKHOUSE_URL"
+    return 0
+  fi
+  ensure_installed
+  local p
+  for p in "$CLICKHOUSE_HTTP_PORT" "$CLICKHOUSE_TCP_PORT"; do
+    port_open "$CLICKHOUSE_HOST" "$p" && die "clickhouse: port $CLICKHOUSE_HOST:$p is already in use by another process"
+  done
+  render_config
+  log "clickhouse: starting $(clickhouse-client --version 2>/dev/null | grep -oE '[0-9]+(\.[0-9]+)+' | head -1) on $CLICKHOUSE_URL (tcp :$CLICKHOUSE_TCP_PORT, data $CLICKHOUSE_DATA_PATH)"
+  [[ -f "$STDOUT_LOG" ]] && mv -f "$STDOUT_LOG" "$STDOUT_LOG.prev"
+  start_bg "$CLICKHOUSE_PID_FILE" "$STDOUT_LOG" \
+    clickhouse-server --config-file="$CONFIG"
+  pid=$(<"$CLICKHOUSE_PID_FILE")
+  local t0=$SECONDS
+  wait_healthy "$pid"
+  ensure_database
+  log "clickhouse: ready (pid $pid, $((SECONDS - t0))s) CLICKHOUSE_URL=$CLICKHOUSE_URL"
+}
+
+stop() { stop_pid clickhouse "$CLICKHOUSE_PID_FILE" "$PATTERN"; }
+
+status() {
+  local pid
+  if pid=$(pid_alive "$CLICKHOUSE_PID_FILE" "$PATTERN"); then
+    log "clickhouse: running (pid $pid) at $CLICKHOUSE_URL"
+  else
+    log "clickhouse: not running"
+    return 1
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  status) status ;;
+  client) shift; exec clickhouse-client --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_TCP_PORT" "$@" ;;
+  *) echo "usage: $0 {start|stop|restart|status|client ARGS...}" >&2; exit 2 ;;
+esac

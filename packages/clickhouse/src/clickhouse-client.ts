@@ -1,0 +1,56 @@
+// ClickHouse connections, one per role, and the two primitives every table module builds on:
+// run a query built with the `sql` tag, and insert a Native block.
+import { Readable } from 'node:stream';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseSettings } from '@runstream/config';
+import type { SqlFragment } from './sql-literal.ts';
+
+export type ClickHouseRole = 'admin' | 'ingest' | 'query';
+
+export interface ClickHouse {
+  readonly client: ClickHouseClient;
+  readonly database: string;
+  close(): Promise<void>;
+}
+
+export function connectClickHouse(settings: ClickHouseSettings, role: ClickHouseRole, opts: { database?: string; maxOpenConnections?: number } = {}): ClickHouse {
+  const creds = settings[role];
+  const database = opts.database ?? settings.database;
+  const client = createClient({
+    url: settings.url,
+    username: creds.user,
+    password: creds.password,
+    database,
+    request_timeout: settings.requestTimeoutMs,
+    max_open_connections: opts.maxOpenConnections ?? 10,
+    compression: { request: false, response: false },
+    application: `runstream-${role}`,
+  });
+  return { client, database, close: () => client.close() };
+}
+
+/** Runs a SELECT and returns its rows (JSONEachRow; 64-bit integers arrive as strings). */
+export async function queryRows<T>(ch: ClickHouse, query: SqlFragment, opts: { abortSignal?: AbortSignal; settings?: Record<string, string | number> } = {}): Promise<T[]> {
+  const result = await ch.client.query({
+    query: query.text,
+    format: 'JSONEachRow',
+    abort_signal: opts.abortSignal,
+    clickhouse_settings: opts.settings,
+  });
+  return (await result.json()) as T[];
+}
+
+/** Runs a statement that returns no rows (DDL, INSERT … SELECT). */
+export async function command(ch: ClickHouse, statement: SqlFragment | string): Promise<void> {
+  await ch.client.command({ query: typeof statement === 'string' ? statement : statement.text });
+}
+
+/** Sends one pre-encoded Native block as an INSERT; resolves once the server has committed it. */
+export async function insertNative(ch: ClickHouse, table: string, columns: readonly string[], block: Buffer): Promise<void> {
+  const result = await ch.client.exec({
+    query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT Native`,
+    values: Readable.from([block]),
+  });
+  // Drain the (empty) response so the socket returns to the pool.
+  for await (const _ of result.stream) void _;
+}

@@ -1,0 +1,17 @@
+// Which ClickHouse failures are worth retrying. Everything else (bad SQL, missing table, no privilege) will not
+// fix itself and must stop the caller loudly.
+
+const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
+
+// Server error codes: timeouts, overload, too many parts, memory pressure, network trouble inside the cluster.
+const TRANSIENT_SERVER_CODES = new Set([3, 159, 164, 202, 203, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1000]);
+
+export function isTransientClickHouseError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: string | number; cause?: unknown };
+  if (typeof e.code === 'string' && TRANSIENT_NETWORK_CODES.has(e.code)) return true;
+  const serverCode = typeof e.code === 'string' && /^\d+$/.test(e.code) ? Number(e.code) : typeof e.code === 'number' ? e.code : undefined;
+  if (serverCode !== undefined) return TRANSIENT_SERVER_CODES.has(serverCode);
+  if (/timeout|socket hang up|ECONNRESET|ECONNREFUSED|other side closed/i.test(e.message)) return true;
+  return e.cause !== undefined && isTransientClickHouseError(e.cause);
+}

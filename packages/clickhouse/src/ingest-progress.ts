@@ -1,0 +1,14 @@
+// Reads ingest_progress_v1: the highest source offset per partition whose points are stored.
+import { queryRows, type ClickHouse } from './clickhouse-client.ts';
+import { sql } from './sql-literal.ts';
+
+/** Highest stored offset per partition of `topic` (partitions with nothing stored are absent). */
+export async function readIngestProgress(ch: ClickHouse, topic: string, partitions?: readonly number[]): Promise<Map<number, number>> {
+  const filter = partitions && partitions.length > 0 ? sql` AND src_partition IN ${partitions}` : sql``;
+  // max() over the raw rows: ReplacingMergeTree collapses duplicates only eventually.
+  const rows = await queryRows<{ src_partition: number; max_offset: string }>(
+    ch,
+    sql`SELECT src_partition, max(max_offset) AS max_offset FROM ingest_progress_v1 WHERE src_topic = ${topic}${filter} GROUP BY src_partition`,
+  );
+  return new Map(rows.map((r) => [Number(r.src_partition), Number(r.max_offset)]));
+}

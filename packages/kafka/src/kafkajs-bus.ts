@@ -1,0 +1,147 @@
+// The message bus on kafkajs.
+import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import type { KafkaSettings, Logger } from '@runstream/config';
+import type { Admin, Consumer, ConsumerOptions, IncomingBatch, MessageBus, Producer, ProducerOptions } from './message-bus.ts';
+
+function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!raw) return out;
+  for (const [k, v] of Object.entries(raw)) {
+    if (v === undefined || v === null) continue;
+    out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : Array.isArray(v) ? String(v[0]) : String(v);
+  }
+  return out;
+}
+
+function kafkajsLogger(log: Logger) {
+  return () => ({ level, log: entry }: LogEntry) => {
+    const { message, ...extra } = entry;
+    if (level === logLevel.ERROR) log.error(extra, message);
+    else if (level === logLevel.WARN) log.warn(extra, message);
+    else log.debug(extra, message);
+  };
+}
+
+export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus {
+  const config: KafkaConfig = {
+    clientId: settings.clientId,
+    brokers: settings.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: kafkajsLogger(log.child({ component: 'kafkajs' })),
+    retry: { initialRetryTime: 200, retries: 10, maxRetryTime: 5_000 },
+    ...(settings.saslUsername
+      ? { ssl: true, sasl: { mechanism: 'scram-sha-512' as const, username: settings.saslUsername, password: settings.saslPassword } }
+      : {}),
+  };
+  const kafka = new Kafka(config);
+
+  return {
+    async producer(opts: ProducerOptions): Promise<Producer> {
+      const producer = kafka.producer({
+        idempotent: opts.idempotent,
+        maxInFlightRequests: opts.idempotent ? 1 : 5,
+        allowAutoTopicCreation: false,
+        // Retries are safe: the idempotent producer's sequence numbers let the broker drop duplicates.
+        retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 5_000 },
+      });
+      await producer.connect();
+      const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+      return {
+        async send(topic, messages) {
+          await producer.send({
+            topic,
+            acks: -1,
+            compression,
+            messages: messages.map((m) => ({
+              key: m.key,
+              value: m.value,
+              headers: m.headers,
+              ...(m.partition === undefined ? {} : { partition: m.partition }),
+            })),
+          });
+        },
+        disconnect: () => producer.disconnect(),
+      };
+    },
+
+    async consumer(opts: ConsumerOptions): Promise<Consumer> {
+      const consumer = kafka.consumer({
+        groupId: opts.groupId,
+        allowAutoTopicCreation: false,
+        maxBytesPerPartition: opts.maxBytesPerPartition,
+        maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.concurrentPartitions),
+        sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+        heartbeatInterval: 3_000,
+        retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+      });
+      const assignmentListeners: ((p: number[]) => void)[] = [];
+      const crashListeners: ((e: Error) => void)[] = [];
+      consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        const partitions = e.payload.memberAssignment[opts.topic] ?? [];
+        for (const l of assignmentListeners) l(partitions);
+      });
+      consumer.on(consumer.events.CRASH, (e) => {
+        if (e.payload.restart) return;
+        for (const l of crashListeners) l(e.payload.error);
+      });
+      await consumer.connect();
+      await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
+      return {
+        async run(handle) {
+          await consumer.run({
+            autoCommit: false,
+            eachBatchAutoResolve: false,
+            partitionsConsumedConcurrently: opts.concurrentPartitions,
+            eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+              if (!isRunning() || isStale() || batch.messages.length === 0) return;
+              const incoming: IncomingBatch = {
+                topic: batch.topic,
+                partition: batch.partition,
+                messages: batch.messages.map((m) => ({
+                  offset: Number(m.offset),
+                  key: m.key,
+                  value: m.value,
+                  headers: headersOf(m.headers as Record<string, unknown>),
+                  timestampMs: Number(m.timestamp),
+                })),
+              };
+              await handle(incoming);
+              resolveOffset(batch.lastOffset());
+              await heartbeat();
+            },
+          });
+        },
+        async commit(topic, partition, nextOffset) {
+          await consumer.commitOffsets([{ topic, partition, offset: String(nextOffset) }]);
+        },
+        onAssignment: (l) => void assignmentListeners.push(l),
+        onCrash: (l) => void crashListeners.push(l),
+        stop: () => consumer.disconnect(),
+      };
+    },
+
+    async admin(): Promise<Admin> {
+      const admin = kafka.admin();
+      await admin.connect();
+      return {
+        async ensureTopic(topic, partitions, config = {}) {
+          const existing = await admin.listTopics();
+          if (existing.includes(topic)) return;
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: [{ topic, numPartitions: partitions, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
+          });
+        },
+        async lag(groupId, topic) {
+          const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+          const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+          return ends.map((e) => ({ partition: e.partition, committed: Math.max(0, byPartition.get(e.partition) ?? 0), end: Number(e.high) }));
+        },
+        async ping() {
+          await admin.describeCluster();
+        },
+        disconnect: () => admin.disconnect(),
+      };
+    },
+  };
+}

@@ -1,0 +1,15 @@
+// Every topic name in one place, prefixed from configuration (KAFKA_TOPIC_PREFIX).
+
+export interface Topics {
+  /** Metric batches from producers (SDK, HTTP API). */
+  metrics: string;
+  /** Messages the ingest worker could not accept, with the reason in headers. */
+  metricsDeadLetter: string;
+}
+
+export function topicNames(prefix: string): Topics {
+  return {
+    metrics: `${prefix}metrics.v1`,
+    metricsDeadLetter: `${prefix}metrics.v1.dlq`,
+  };
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { encodeMetricBatch } from '@runstream/codec';
+import type { IncomingBatch } from '@runstream/kafka';
+import { DLQ_HEADERS, deadLetterMessage, decodeBatch } from './batch-decoder.ts';
+
+const NOW = Date.UTC(2026, 10, 27, 12);
+
+function msg(offset: number, value: Buffer | null) {
+  return { offset, key: Buffer.from('k'), value, headers: {}, timestampMs: NOW };
+}
+
+const good = (id: string, n: number) =>
+  encodeMetricBatch({ entityKind: 'RUN', entityId: id, points: Array.from({ length: n }, (_, i) => ({ key: 'loss', value: i, step: i, timestampMs: NOW })) });
+
+describe('decodeBatch', () => {
+  const batch: IncomingBatch = {
+    topic: 't',
+    partition: 3,
+    messages: [
+      msg(10, good('a', 2)),
+      msg(11, Buffer.from('garbage')),
+      msg(12, encodeMetricBatch({ entityKind: 'RUN', entityId: 'b', points: [{ key: 'bad key!', value: 1, step: 0, timestampMs: NOW }] })),
+      msg(13, null),
+      msg(14, good('c', 3)),
+    ],
+  };
+
+  it('stores valid messages and dead-letters the rest with reasons, keeping the original bytes', () => {
+    const out = decodeBatch(batch, { storedUpTo: -1, nowMs: NOW });
+    expect(out.units.map((u) => u.length)).toEqual([2, 3]);
+    expect(out.points).toBe(5);
+    expect(out.deadLetters.map((d) => [d.offset, d.reason])).toEqual([
+      [11, 'malformed'],
+      [12, 'invalid_point'],
+      [13, 'malformed'],
+    ]);
+    expect(out.deadLetters[0]!.value.toString()).toBe('garbage');
+    const row = out.units[1]![2]!;
+    expect(row).toMatchObject({ entityId: 'c', srcTopic: 't', srcPartition: 3, srcOffset: 14, pointIndex: 2, step: 2, value: 2 });
+  });
+
+  it('skips messages at or below the stored offset', () => {
+    const out = decodeBatch(batch, { storedUpTo: 12, nowMs: NOW });
+    expect(out.skipped).toBe(3);
+    expect(out.units.map((u) => u[0]!.srcOffset)).toEqual([14]);
+    expect(out.deadLetters.map((d) => d.offset)).toEqual([13]);
+  });
+
+  it('builds a dead-letter record with the source position in headers', () => {
+    const out = decodeBatch(batch, { storedUpTo: -1, nowMs: NOW });
+    const m = deadLetterMessage('t', 3, out.deadLetters[1]!, NOW);
+    expect(m.headers).toMatchObject({ [DLQ_HEADERS.reason]: 'invalid_point', [DLQ_HEADERS.partition]: '3', [DLQ_HEADERS.offset]: '12', [DLQ_HEADERS.topic]: 't' });
+    expect(m.headers![DLQ_HEADERS.detail]).toMatch(/bad key!/);
+  });
+});

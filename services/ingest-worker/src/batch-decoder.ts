@@ -1,0 +1,93 @@
+// Turns one partition's fetched messages into rows to store and dead letters. Pure: no I/O, unit-tested.
+import { batchProblem, decodeMetricBatch } from '@runstream/codec';
+import type { IncomingBatch, OutgoingMessage } from '@runstream/kafka';
+import type { MetricPointRow } from '@runstream/clickhouse';
+
+export type DeadLetterReason = 'malformed' | 'unknown_schema' | 'invalid_entity' | 'empty_batch' | 'too_many_points' | 'invalid_point';
+
+export interface DeadLetter {
+  reason: DeadLetterReason;
+  detail: string;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer;
+}
+
+export interface DecodedBatch {
+  /** Rows of each accepted message; a message's rows are stored together or not at all. */
+  units: MetricPointRow[][];
+  deadLetters: DeadLetter[];
+  /** Messages at or below the stored offset: already in ClickHouse from before a crash or rebalance. */
+  skipped: number;
+  points: number;
+}
+
+export function decodeBatch(batch: IncomingBatch, opts: { storedUpTo: number; nowMs: number }): DecodedBatch {
+  const ingestedAt = Math.floor(opts.nowMs / 1000);
+  const out: DecodedBatch = { units: [], deadLetters: [], skipped: 0, points: 0 };
+  for (const msg of batch.messages) {
+    if (msg.offset <= opts.storedUpTo) {
+      out.skipped++;
+      continue;
+    }
+    const value = msg.value ?? Buffer.alloc(0);
+    const decoded = decodeMetricBatch(value);
+    if (!decoded.ok) {
+      out.deadLetters.push({ reason: decoded.reason, detail: decoded.detail, offset: msg.offset, key: msg.key, value });
+      continue;
+    }
+    const problem = batchProblem(decoded.batch, opts.nowMs);
+    if (problem) {
+      out.deadLetters.push({ reason: problem.reason, detail: problem.detail, offset: msg.offset, key: msg.key, value });
+      continue;
+    }
+    const { entityKind, entityId, points } = decoded.batch;
+    const producer = decoded.batch.producer ?? '';
+    const rows: MetricPointRow[] = new Array(points.length);
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      rows[i] = {
+        entityKind,
+        entityId,
+        key: p.key,
+        value: p.value,
+        step: p.step,
+        timestampMs: p.timestampMs,
+        producer,
+        ingestedAt,
+        srcTopic: batch.topic,
+        srcPartition: batch.partition,
+        srcOffset: msg.offset,
+        pointIndex: i,
+      };
+    }
+    out.units.push(rows);
+    out.points += rows.length;
+  }
+  return out;
+}
+
+export const DLQ_HEADERS = {
+  reason: 'runstream-dlq-reason',
+  detail: 'runstream-dlq-detail',
+  topic: 'runstream-source-topic',
+  partition: 'runstream-source-partition',
+  offset: 'runstream-source-offset',
+  at: 'runstream-dlq-at',
+} as const;
+
+/** The dead-letter record: the original bytes untouched, the reason and the source position in headers. */
+export function deadLetterMessage(topic: string, partition: number, d: DeadLetter, nowMs: number): OutgoingMessage {
+  return {
+    key: d.key,
+    value: d.value,
+    headers: {
+      [DLQ_HEADERS.reason]: d.reason,
+      [DLQ_HEADERS.detail]: d.detail.slice(0, 2000),
+      [DLQ_HEADERS.topic]: topic,
+      [DLQ_HEADERS.partition]: String(partition),
+      [DLQ_HEADERS.offset]: String(d.offset),
+      [DLQ_HEADERS.at]: new Date(nowMs).toISOString(),
+    },
+  };
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { createLogger } from '@runstream/config';
+import { BatchWriter, WriterFailedError } from './batch-writer.ts';
+
+const log = createLogger({ name: 'test', level: 'silent' });
+
+function writer(opts: Partial<ConstructorParameters<typeof BatchWriter<number>>[0]> & { writes: number[][] }) {
+  return new BatchWriter<number>({
+    maxRows: 10,
+    lingerMs: 20,
+    stallBudgetMs: 10_000,
+    attemptTimeoutMs: 100,
+    isTransient: (e) => (e as Error).message === 'transient',
+    log,
+    sleep: async () => undefined,
+    write: async (rows) => {
+      opts.writes.push(rows);
+    },
+    ...opts,
+  });
+}
+
+describe('BatchWriter', () => {
+  it('flushes by size without waiting for the linger time', async () => {
+    const writes: number[][] = [];
+    const w = writer({ writes, lingerMs: 60_000 });
+    await w.add([[1, 2, 3, 4, 5, 6], [7, 8, 9, 10]]);
+    expect(writes).toEqual([[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]]);
+  });
+
+  it('flushes a small batch after the linger time', async () => {
+    const writes: number[][] = [];
+    const w = writer({ writes, lingerMs: 30 });
+    const started = Date.now();
+    await w.add([[1]]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    expect(writes).toEqual([[1]]);
+  });
+
+  it('never splits a unit across inserts, and keeps order', async () => {
+    const writes: number[][] = [];
+    const w = writer({ writes, maxRows: 5, lingerMs: 0 });
+    await Promise.all([w.add([[1, 2, 3], [4, 5, 6]]), w.add([[7, 8, 9, 10, 11, 12, 13]])]);
+    expect(writes.flat()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    expect(writes).toEqual([[1, 2, 3], [4, 5, 6], [7, 8, 9, 10, 11, 12, 13]]);
+  });
+
+  it('groups units that arrive while a flush is running into the next insert', async () => {
+    const writes: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const w = writer({
+      writes,
+      maxRows: 2,
+      lingerMs: 0,
+      write: async (rows) => {
+        writes.push(rows);
+        if (writes.length === 1) await gate;
+      },
+    });
+    const first = w.add([[1, 2]]);
+    await new Promise((r) => setTimeout(r, 5));
+    const later = [w.add([[3]]), w.add([[4]])];
+    release();
+    await Promise.all([first, ...later]);
+    expect(writes).toEqual([[1, 2], [3, 4]]);
+  });
+
+  it('retries transient failures, telling write() which attempt it is', async () => {
+    const attempts: number[] = [];
+    const w = writer({
+      writes: [],
+      write: async (_rows, attempt) => {
+        attempts.push(attempt);
+        if (attempt < 3) throw new Error('transient');
+      },
+    });
+    await w.add([[1]]);
+    await w.flush();
+    expect(attempts).toEqual([1, 2, 3]);
+  });
+
+  it('gives up on permanent errors and rejects everything queued', async () => {
+    const w = writer({ writes: [], write: async () => Promise.reject(new Error('no such table')) });
+    const a = w.add([[1]]);
+    const b = w.add([[2]]);
+    await expect(a).rejects.toBeInstanceOf(WriterFailedError);
+    await expect(b).rejects.toBeInstanceOf(WriterFailedError);
+    await expect(w.add([[3]])).rejects.toBeInstanceOf(WriterFailedError);
+  });
+
+  it('gives up when retrying would exceed the stall budget', async () => {
+    let calls = 0;
+    const w = writer({
+      writes: [],
+      stallBudgetMs: 1_000,
+      attemptTimeoutMs: 900,
+      write: async () => {
+        calls++;
+        throw new Error('transient');
+      },
+    });
+    await expect(w.add([[1]])).rejects.toThrow(/still failing/);
+    expect(calls).toBe(1);
+  });
+
+  it('flush() drains everything queued immediately', async () => {
+    const writes: number[][] = [];
+    const w = writer({ writes, lingerMs: 60_000 });
+    const pending = w.add([[1], [2]]);
+    await w.flush();
+    await pending;
+    expect(writes).toEqual([[1, 2]]);
+    expect(w.bufferedRows).toBe(0);
+  });
+});

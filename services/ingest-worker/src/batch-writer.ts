@@ -1,0 +1,164 @@
+// The one writer of the points table. Callers hand it indivisible units (the rows of one Kafka message) and
+// get a promise that settles when those rows are durable. Flushes are strictly sequential — which is what lets
+// ingest progress be "the highest offset stored" — and happen when enough rows are queued or the oldest has
+// waited `lingerMs`. While a flush runs, new units queue up for the next one (group commit).
+import type { Logger } from '@runstream/config';
+
+export interface BatchWriterOptions<Row> {
+  maxRows: number;
+  lingerMs: number;
+  /** Give up on a flush that keeps failing for longer than this (the caller must then stop consuming). */
+  stallBudgetMs: number;
+  /** How long one write attempt may take; no attempt starts unless it can end within the budget. */
+  attemptTimeoutMs: number;
+  /** Stores the rows. Called again after a failure, so it must be idempotent (attempt > 1 may find them stored). */
+  write: (rows: Row[], attempt: number) => Promise<void>;
+  isTransient: (err: unknown) => boolean;
+  log: Logger;
+  onFlushed?: (rows: number, ms: number, attempts: number) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+interface Entry {
+  pending: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+interface Unit<Row> {
+  rows: Row[];
+  entry: Entry;
+  enqueuedAt: number;
+}
+
+export class WriterFailedError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WriterFailedError';
+  }
+}
+
+export class BatchWriter<Row> {
+  private queue: Unit<Row>[] = [];
+  private queuedRows = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private readonly opts: BatchWriterOptions<Row>;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(opts: BatchWriterOptions<Row>) {
+    this.opts = opts;
+    this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+  }
+
+  get bufferedRows(): number {
+    return this.queuedRows;
+  }
+
+  /** Queues the units; resolves when all their rows are stored, rejects if the writer gives up. */
+  add(units: Row[][]): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    const nonEmpty = units.filter((u) => u.length > 0);
+    if (nonEmpty.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const entry: Entry = { pending: nonEmpty.length, resolve, reject };
+      const now = Date.now();
+      for (const rows of nonEmpty) {
+        this.queue.push({ rows, entry, enqueuedAt: now });
+        this.queuedRows += rows.length;
+      }
+      this.schedule();
+    });
+  }
+
+  /** Flushes everything queued now, ignoring the linger time. */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.failure) throw this.failure;
+      if (this.running) {
+        await this.running;
+        continue;
+      }
+      if (this.queue.length === 0) return;
+      this.start(true);
+    }
+  }
+
+  private schedule(): void {
+    if (this.running) return; // the running loop picks new units up when it finishes its current flush
+    if (this.queuedRows >= this.opts.maxRows) return this.start(false);
+    if (this.timer || this.queue.length === 0) return;
+    const waited = Date.now() - this.queue[0]!.enqueuedAt;
+    this.timer = setTimeout(() => this.start(false), Math.max(0, this.opts.lingerMs - waited));
+  }
+
+  private start(all: boolean): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running || this.queue.length === 0) return;
+    this.running = this.loop(all).finally(() => {
+      this.running = undefined;
+      if (!this.failure) this.schedule();
+    });
+  }
+
+  private async loop(all: boolean): Promise<void> {
+    while (this.queue.length > 0) {
+      const oldestWait = Date.now() - this.queue[0]!.enqueuedAt;
+      if (!all && this.queuedRows < this.opts.maxRows && oldestWait < this.opts.lingerMs) return;
+      const take = this.takeBatch();
+      const rows = take.length === 1 ? take[0]!.rows : take.flatMap((u) => u.rows);
+      try {
+        await this.writeWithRetry(rows);
+      } catch (err) {
+        this.fail(err, take);
+        return;
+      }
+      for (const u of take) if (--u.entry.pending === 0) u.entry.resolve();
+    }
+  }
+
+  /** Whole units, up to maxRows (at least one unit, so an oversized message still goes alone). */
+  private takeBatch(): Unit<Row>[] {
+    const take: Unit<Row>[] = [];
+    let rows = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0]!;
+      if (take.length > 0 && rows + next.rows.length > this.opts.maxRows) break;
+      take.push(this.queue.shift()!);
+      rows += next.rows.length;
+    }
+    this.queuedRows -= rows;
+    return take;
+  }
+
+  private async writeWithRetry(rows: Row[]): Promise<void> {
+    const started = Date.now();
+    let delay = 200;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.opts.write(rows, attempt);
+        this.opts.onFlushed?.(rows.length, Date.now() - started, attempt);
+        return;
+      } catch (err) {
+        const elapsed = Date.now() - started;
+        if (!this.opts.isTransient(err)) throw new WriterFailedError(`insert of ${rows.length} rows failed permanently: ${(err as Error).message}`, { cause: err });
+        if (elapsed + delay + this.opts.attemptTimeoutMs > this.opts.stallBudgetMs) {
+          throw new WriterFailedError(`insert of ${rows.length} rows still failing after ${attempt} attempts in ${elapsed} ms: ${(err as Error).message}`, { cause: err });
+        }
+        this.opts.log.warn({ err: (err as Error).message, attempt, rows: rows.length, retryInMs: delay }, 'insert failed, retrying');
+        await this.sleep(delay);
+        delay = Math.min(delay * 2, 5_000);
+      }
+    }
+  }
+
+  private fail(err: unknown, inFlight: Unit<Row>[]): void {
+    this.failure = err instanceof Error ? err : new Error(String(err));
+    const entries = new Set([...inFlight, ...this.queue].map((u) => u.entry));
+    this.queue = [];
+    this.queuedRows = 0;
+    for (const e of entries) e.reject(this.failure);
+  }
+}

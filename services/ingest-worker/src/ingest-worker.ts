@@ -1,0 +1,138 @@
+// The ingest worker: Kafka metric batches → validation → ClickHouse, dead letters to the DLQ topic.
+//
+// Exactly once, by design (details in ../README.md):
+//  1. every batch insert is one Native block into a table without partitions, so it is one part: atomic;
+//  2. the same INSERT updates ingest_progress_v1 (a materialized view): the highest stored offset per partition;
+//  3. when the worker (re)takes a partition it reads that progress and skips messages at or below it;
+//  4. Kafka offsets are committed only after the insert is durable — committing is an optimisation, not the
+//     source of truth, so a crash between insert and commit replays messages that step 3 then skips.
+import type { Logger } from '@runstream/config';
+import { insertMetricPoints, encodeMetricPointRows, isTransientClickHouseError, readIngestProgress, type ClickHouse, type MetricPointRow } from '@runstream/clickhouse';
+import type { Consumer, IncomingBatch, Producer } from '@runstream/kafka';
+import { BatchWriter } from './batch-writer.ts';
+import { deadLetterMessage, decodeBatch } from './batch-decoder.ts';
+import { IngestStats } from './ingest-stats.ts';
+
+export interface IngestWorkerDeps {
+  ch: ClickHouse;
+  consumer: Consumer;
+  dlqProducer: Producer;
+  topic: string;
+  deadLetterTopic: string;
+  log: Logger;
+  batchMaxRows: number;
+  batchLingerMs: number;
+  flushStallBudgetMs: number;
+  insertTimeoutMs: number;
+  /** Called once if the worker cannot continue (e.g. ClickHouse unreachable past the stall budget). */
+  onFatal: (err: Error) => void;
+}
+
+export class IngestWorker {
+  readonly stats = new IngestStats();
+  private readonly deps: IngestWorkerDeps;
+  private readonly writer: BatchWriter<MetricPointRow>;
+  /** Highest offset known to be stored, per partition; cleared whenever the assignment changes. */
+  private storedUpTo = new Map<number, number>();
+  private stopped = false;
+
+  constructor(deps: IngestWorkerDeps) {
+    this.deps = deps;
+    this.writer = new BatchWriter<MetricPointRow>({
+      maxRows: deps.batchMaxRows,
+      lingerMs: deps.batchLingerMs,
+      stallBudgetMs: deps.flushStallBudgetMs,
+      attemptTimeoutMs: deps.insertTimeoutMs,
+      isTransient: isTransientClickHouseError,
+      log: deps.log,
+      write: (rows, attempt) => this.store(rows, attempt),
+      onFlushed: (rows, ms, attempts) => {
+        this.stats.flushes++;
+        this.stats.flushRetries += attempts - 1;
+        this.stats.pointsStored += rows;
+        this.stats.lastFlushRows = rows;
+        this.stats.lastFlushMs = ms;
+      },
+    });
+    deps.consumer.onAssignment((partitions) => {
+      this.storedUpTo = new Map();
+      deps.log.info({ partitions }, 'partitions assigned');
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.deps.consumer.run((batch) => this.handle(batch));
+  }
+
+  private async handle(batch: IncomingBatch): Promise<void> {
+    if (this.stopped) return;
+    const { topic, partition } = batch;
+    const storedUpTo = await this.storedOffset(topic, partition);
+    const nowMs = Date.now();
+    const decoded = decodeBatch(batch, { storedUpTo, nowMs });
+    this.stats.messages += batch.messages.length;
+    this.stats.skippedMessages += decoded.skipped;
+    if (decoded.deadLetters.length > 0) {
+      // Before the offsets move past them: dead letters are delivered at least once.
+      await this.deps.dlqProducer.send(
+        this.deps.deadLetterTopic,
+        decoded.deadLetters.map((d) => deadLetterMessage(topic, partition, d, nowMs)),
+      );
+      for (const d of decoded.deadLetters) this.stats.recordDeadLetter(d.reason);
+      this.deps.log.warn({ partition, count: decoded.deadLetters.length, reasons: [...new Set(decoded.deadLetters.map((d) => d.reason))] }, 'messages dead-lettered');
+    }
+    try {
+      await this.writer.add(decoded.units);
+    } catch (err) {
+      this.fatal(err as Error);
+      return;
+    }
+    const last = batch.messages[batch.messages.length - 1]!;
+    try {
+      await this.deps.consumer.commit(topic, partition, last.offset + 1);
+    } catch (err) {
+      // Harmless for correctness: the rows are stored and progress will skip them on replay.
+      this.deps.log.warn({ err: (err as Error).message, partition }, 'offset commit failed; replay will be skipped via stored progress');
+    }
+  }
+
+  private async storedOffset(topic: string, partition: number): Promise<number> {
+    const known = this.storedUpTo.get(partition);
+    if (known !== undefined) return known;
+    const progress = await readIngestProgress(this.deps.ch, topic, [partition]);
+    const value = progress.get(partition) ?? -1;
+    this.storedUpTo.set(partition, value);
+    if (value >= 0) this.deps.log.info({ partition, storedUpTo: value }, 'resuming partition after stored offset');
+    return value;
+  }
+
+  /** One atomic insert. On a retry, first checks whether the previous attempt landed after all. */
+  private async store(rows: MetricPointRow[], attempt: number): Promise<void> {
+    if (attempt > 1 && (await this.alreadyStored(rows))) {
+      this.deps.log.info({ rows: rows.length }, 'previous insert attempt had landed; not inserting again');
+      return;
+    }
+    await insertMetricPoints(this.deps.ch, encodeMetricPointRows(rows));
+  }
+
+  private async alreadyStored(rows: MetricPointRow[]): Promise<boolean> {
+    const maxByPartition = new Map<number, number>();
+    for (const r of rows) if ((maxByPartition.get(r.srcPartition) ?? -1) < r.srcOffset) maxByPartition.set(r.srcPartition, r.srcOffset);
+    const progress = await readIngestProgress(this.deps.ch, rows[0]!.srcTopic, [...maxByPartition.keys()]);
+    // The insert is atomic, so one partition having reached its maximum means all of them did.
+    return [...maxByPartition].some(([p, max]) => (progress.get(p) ?? -1) >= max);
+  }
+
+  private fatal(err: Error): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.deps.onFatal(err);
+  }
+
+  /** Graceful stop: no new batches, everything buffered is written, then the consumer leaves the group. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.writer.flush().catch((err) => this.deps.log.error({ err }, 'final flush failed; unflushed messages will be replayed'));
+    await this.deps.consumer.stop();
+  }
+}

@@ -1,0 +1,82 @@
+// Entry point of the ingest worker process.
+import { createLogger } from '@runstream/config';
+import { connectClickHouse } from '@runstream/clickhouse';
+import { createKafkaBus, topicNames } from '@runstream/kafka';
+import { IngestWorker } from './ingest-worker.ts';
+import { loadWorkerConfig } from './worker-config.ts';
+
+const bootLog = createLogger({ name: 'ingest-worker' });
+let config;
+try {
+  config = loadWorkerConfig();
+} catch (err) {
+  bootLog.fatal((err as Error).message);
+  process.exit(2);
+}
+const log = createLogger({ name: 'ingest-worker', level: config.logLevel });
+const topics = topicNames(config.kafka.topicPrefix);
+const bus = createKafkaBus(config.kafka, log);
+const admin = await bus.admin();
+await admin.ensureTopic(topics.metrics, config.kafka.topicPartitions);
+await admin.ensureTopic(topics.metricsDeadLetter, config.kafka.topicPartitions);
+await admin.disconnect();
+
+const ch = connectClickHouse(config.clickhouse, 'ingest');
+const dlqProducer = await bus.producer({ idempotent: true });
+const consumer = await bus.consumer({
+  groupId: config.groupId,
+  topic: topics.metrics,
+  concurrentPartitions: config.concurrentPartitions,
+  maxBytesPerPartition: config.maxBytesPerPartition,
+});
+
+let shuttingDown = false;
+async function shutdown(code: number): Promise<void> {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  clearInterval(statsTimer);
+  const force = setTimeout(() => {
+    log.error('shutdown took longer than 30 s; exiting');
+    process.exit(code || 1);
+  }, 30_000).unref();
+  try {
+    await worker.stop();
+    await dlqProducer.disconnect();
+    await ch.close();
+  } catch (err) {
+    log.error({ err }, 'error during shutdown');
+  }
+  clearTimeout(force);
+  log.info({ stats: worker.stats.snapshot() }, 'ingest worker stopped');
+  process.exit(code);
+}
+
+const worker = new IngestWorker({
+  ch,
+  consumer,
+  dlqProducer,
+  topic: topics.metrics,
+  deadLetterTopic: topics.metricsDeadLetter,
+  log,
+  batchMaxRows: config.batchMaxRows,
+  batchLingerMs: config.batchLingerMs,
+  flushStallBudgetMs: config.flushStallBudgetMs,
+  insertTimeoutMs: config.clickhouse.requestTimeoutMs,
+  onFatal: (err) => {
+    // Nothing is committed past what is stored, so exiting loses nothing: a restart resumes from there.
+    log.fatal({ err: err.message }, 'ingest worker cannot continue');
+    void shutdown(1);
+  },
+});
+consumer.onCrash((err) => {
+  log.fatal({ err: err.message }, 'Kafka consumer crashed');
+  void shutdown(1);
+});
+
+const statsTimer = setInterval(() => log.info({ stats: worker.stats.snapshot() }, 'ingest stats'), 30_000);
+statsTimer.unref();
+process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGINT', () => void shutdown(0));
+
+await worker.start();
+log.info({ topic: topics.metrics, groupId: config.groupId, batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }, 'ingest worker running');

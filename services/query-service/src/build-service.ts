@@ -1,0 +1,42 @@
+// Builds the Fastify application (used by main.ts and by the tests).
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import type { Logger } from '@runstream/config';
+import type { ClickHouse } from '@runstream/clickhouse';
+import { requireScope, type ApiToken } from './auth.ts';
+import { installErrorHandler } from './api-errors.ts';
+import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
+import { registerMetricRoutes } from './routes/metric-routes.ts';
+
+export interface ServiceDeps {
+  log: Logger;
+  ch: ClickHouse;
+  tokens: ApiToken[];
+  health: HealthChecks;
+  requestTimeoutMs?: number;
+}
+
+export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> {
+  // pino's Logger is a FastifyBaseLogger; the cast keeps the instance type the default one routes are written for.
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    requestTimeout: deps.requestTimeoutMs ?? 30_000,
+    connectionTimeout: 60_000,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true, allErrors: false } },
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'Runstream API', version: '0.1.0', description: 'Metrics of ML runs and model versions.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  installErrorHandler(app);
+  registerHealthRoutes(app, deps.health);
+  registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.ready();
+  return app;
+}

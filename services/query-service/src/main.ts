@@ -1,0 +1,44 @@
+// Entry point of the query service process.
+import { createLogger } from '@runstream/config';
+import { connectClickHouse } from '@runstream/clickhouse';
+import { createKafkaBus } from '@runstream/kafka';
+import { buildService } from './build-service.ts';
+import { loadServiceConfig } from './service-config.ts';
+
+let config;
+try {
+  config = loadServiceConfig();
+} catch (err) {
+  createLogger({ name: 'query-service' }).fatal((err as Error).message);
+  process.exit(2);
+}
+const log = createLogger({ name: 'query-service', level: config.logLevel });
+const ch = connectClickHouse(config.clickhouse, 'query');
+const admin = await createKafkaBus(config.kafka, log).admin();
+const app = await buildService({
+  log,
+  ch,
+  tokens: config.tokens,
+  requestTimeoutMs: config.queryTimeoutMs + 5_000,
+  health: {
+    clickhouse: async () => {
+      const r = await ch.client.ping();
+      if (!r.success) throw r.error;
+    },
+    kafka: () => admin.ping(),
+  },
+});
+
+let closing = false;
+async function shutdown(): Promise<void> {
+  if (closing) return;
+  closing = true;
+  await app.close();
+  await Promise.allSettled([admin.disconnect(), ch.close()]);
+  process.exit(0);
+}
+process.on('SIGTERM', () => void shutdown());
+process.on('SIGINT', () => void shutdown());
+
+await app.listen({ host: config.host, port: config.port });
+log.info({ url: `http://${config.host}:${app.server.address() && typeof app.server.address() === 'object' ? (app.server.address() as { port: number }).port : config.port}`, auth: config.tokens.length > 0 ? 'bearer tokens' : 'open (loopback only)' }, 'query service listening');

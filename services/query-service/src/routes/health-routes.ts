@@ -1,0 +1,48 @@
+// GET /health: is the service able to read (ClickHouse) and is the pipeline's broker reachable (Kafka)?
+import type { FastifyInstance } from 'fastify';
+
+export interface HealthChecks {
+  clickhouse: () => Promise<void>;
+  kafka: () => Promise<void>;
+}
+
+const checkSchema = {
+  type: 'object',
+  properties: { ok: { type: 'boolean' }, latencyMs: { type: 'number' }, error: { type: 'string' } },
+  required: ['ok', 'latencyMs'],
+} as const;
+
+const healthSchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ok', 'degraded'] },
+    checks: { type: 'object', properties: { clickhouse: checkSchema, kafka: checkSchema }, required: ['clickhouse', 'kafka'] },
+  },
+  required: ['status', 'checks'],
+} as const;
+
+async function timed(check: () => Promise<void>, timeoutMs: number) {
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+    return { ok: true, latencyMs: Math.round(performance.now() - started) };
+  } catch (err) {
+    return { ok: false, latencyMs: Math.round(performance.now() - started), error: (err as Error).message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function registerHealthRoutes(app: FastifyInstance, checks: HealthChecks): void {
+  app.get('/health', { schema: { summary: 'Service health with Kafka and ClickHouse checks', tags: ['health'], response: { 200: healthSchema, 503: healthSchema } } }, async (_req, reply) => {
+    const [clickhouse, kafka] = await Promise.all([timed(checks.clickhouse, 2_000), timed(checks.kafka, 2_000)]);
+    const ok = clickhouse.ok && kafka.ok;
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'degraded', checks: { clickhouse, kafka } });
+  });
+}

@@ -1,0 +1,35 @@
+// Query service configuration, validated once at start-up.
+import { clickhouseEnv, int, kafkaEnv, loadEnv, logEnv, str, toClickHouseSettings, type ClickHouseSettings, type KafkaSettings } from '@runstream/config';
+import { parseTokens, type ApiToken } from './auth.ts';
+
+export interface ServiceConfig {
+  kafka: KafkaSettings;
+  clickhouse: ClickHouseSettings;
+  logLevel: string;
+  host: string;
+  port: number;
+  tokens: ApiToken[];
+  queryTimeoutMs: number;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const config = loadEnv<ServiceConfig>(
+    {
+      kafka: { name: '(kafka)', parse: () => loadEnv(kafkaEnv, env) },
+      clickhouse: { name: '(clickhouse)', parse: () => toClickHouseSettings(loadEnv(clickhouseEnv, env)) },
+      logLevel: logEnv.level,
+      host: str('HOST', '127.0.0.1'),
+      port: int('PORT', 8080, 0, 65535),
+      tokens: { name: 'RUNSTREAM_API_TOKENS', secret: true, parse: (raw) => parseTokens(raw ?? '') },
+      queryTimeoutMs: int('QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
+    },
+    env,
+  );
+  // Secure by default: without tokens the API is open, which is only acceptable on this machine.
+  if (config.tokens.length === 0 && !LOOPBACK.has(config.host)) {
+    throw new Error(`refusing to listen on ${config.host} without API tokens: set RUNSTREAM_API_TOKENS or HOST=127.0.0.1`);
+  }
+  return config;
+}

@@ -1,0 +1,100 @@
+// Helpers for tests that drive the real pipeline: worker processes, topics of their own, ClickHouse checks.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { clickhouseEnv, createLogger, kafkaEnv, loadEnv, toClickHouseSettings } from '@runstream/config';
+import { connectClickHouse, queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
+import { createKafkaBus, topicNames, type IncomingMessage, type MessageBus } from '@runstream/kafka';
+import { REPO_ROOT } from '../../scripts/local-stack.ts';
+
+export const log = createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'warn' });
+
+/** A fresh topic prefix and consumer group, so tests share servers but not data or offsets. */
+export function isolatedEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const id = randomUUID().slice(0, 8);
+  return {
+    ...process.env,
+    KAFKA_TOPIC_PREFIX: `test.${id}.`,
+    INGEST_GROUP_ID: `test-ingest-${id}`,
+    KAFKA_TOPIC_PARTITIONS: '4',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    ...extra,
+  };
+}
+
+export function busFor(env: NodeJS.ProcessEnv): MessageBus {
+  return createKafkaBus(loadEnv(kafkaEnv, env), log);
+}
+
+export function topicsFor(env: NodeJS.ProcessEnv) {
+  return topicNames(env.KAFKA_TOPIC_PREFIX!);
+}
+
+export function clickhouseFor(role: 'admin' | 'ingest' | 'query', env: NodeJS.ProcessEnv = process.env): ClickHouse {
+  return connectClickHouse(toClickHouseSettings(loadEnv(clickhouseEnv, env)), role);
+}
+
+export async function ensureTopics(env: NodeJS.ProcessEnv): Promise<void> {
+  const admin = await busFor(env).admin();
+  const topics = topicsFor(env);
+  await admin.ensureTopic(topics.metrics, Number(env.KAFKA_TOPIC_PARTITIONS));
+  await admin.ensureTopic(topics.metricsDeadLetter, Number(env.KAFKA_TOPIC_PARTITIONS));
+  await admin.disconnect();
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts the real ingest worker (services/ingest-worker/src/main.ts) as a child process. */
+export function spawnWorker(env: NodeJS.ProcessEnv): WorkerProcess {
+  const child = spawn(process.execPath, [`${REPO_ROOT}/services/ingest-worker/src/main.ts`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+export async function stopWorker(w: WorkerProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill(signal);
+  return w.exited;
+}
+
+export async function waitFor<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 200): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** Exact count and sum of stored points for entity ids starting with `prefix`. */
+export async function storedTotals(ch: ClickHouse, prefix: string): Promise<{ count: number; sum: number; distinct: number }> {
+  const [row] = await queryRows<{ c: string; s: number; d: string }>(
+    ch,
+    sql`SELECT count() AS c, sum(value) AS s, uniqExact(entity_id, key, step, timestamp_ms) AS d FROM metric_points_v1 WHERE startsWith(entity_id, ${prefix})`,
+  );
+  return { count: Number(row!.c), sum: Number(row!.s), distinct: Number(row!.d) };
+}
+
+/** Reads every message of a topic from the beginning with a throwaway group until `count` arrived. */
+export async function readTopic(env: NodeJS.ProcessEnv, topic: string, count: number, timeoutMs = 30_000): Promise<IncomingMessage[]> {
+  const consumer = await busFor(env).consumer({ groupId: `test-reader-${randomUUID()}`, topic, concurrentPartitions: 4, maxBytesPerPartition: 1 << 20 });
+  const got: IncomingMessage[] = [];
+  await consumer.run(async (b) => void got.push(...b.messages));
+  try {
+    await waitFor(`${count} messages on ${topic}`, async () => got.length >= count, timeoutMs);
+  } finally {
+    await consumer.stop();
+  }
+  return got;
+}
