@@ -13,6 +13,7 @@ import { busFor, clickhouseFor, ensureTopics, isolatedEnv, log, readTopic, spawn
 const env = isolatedEnv();
 const topics = topicsFor(env);
 const run = `e2e-${randomUUID()}`;
+const model = `churn-clf-${randomUUID().slice(0, 8)}`;
 const NOW = Date.now();
 
 let worker: WorkerProcess;
@@ -71,7 +72,7 @@ describe('end to end', () => {
     const values = [0.5, NaN, Infinity, -Infinity, -0.125, 1e-300, 123456789.123456789];
     for (let step = 0; step < values.length; step++) await sdk.logMetric({ run }, 'loss', values[step]!, { step, timestampMs: NOW + step });
     for (let step = 0; step < 1500; step++) await sdk.logMetrics({ run }, { 'eval/acc': step / 1500, 'lr schedule.v2': 0.001 }, { step, timestampMs: NOW + step });
-    await sdk.logMetric({ modelVersion: { name: 'churn-clf', version: 3 } }, 'recall', 0.91, { timestampMs: NOW });
+    await sdk.logMetric({ modelVersion: { name: model, version: 3 } }, 'recall', 0.91, { timestampMs: NOW });
     await sdk.flush();
 
     const keys = await waitFor('run metrics', async () => {
@@ -87,7 +88,7 @@ describe('end to end', () => {
     expect(Object.is(history.body.points[4].value, -0.125)).toBe(true);
 
     const mv = await waitFor('model version metrics', async () => {
-      const r = await get('/api/v1/models/churn-clf/versions/3/metrics');
+      const r = await get(`/api/v1/models/${model}/versions/3/metrics`);
       return r.status === 200 ? r.body : undefined;
     });
     expect(mv.metrics).toEqual([expect.objectContaining({ key: 'recall', points: 1, last_value: 0.91 })]);

@@ -1,5 +1,5 @@
 // The message bus on kafkajs.
-import { CompressionTypes, Kafka, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
+import { CompressionTypes, Kafka, Partitioners, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { KafkaSettings, Logger } from '@runstream/config';
 import type { Admin, Consumer, ConsumerOptions, IncomingBatch, MessageBus, Producer, ProducerOptions } from './message-bus.ts';
 
@@ -22,7 +22,22 @@ function kafkajsLogger(log: Logger) {
   };
 }
 
+let warningFilterInstalled = false;
+
+// kafkajs 2.2.4 computes a negative throttle delay in its request queue on current Node versions; Node clamps
+// it to 1 ms (harmless) but prints a TimeoutNegativeWarning each time. Route process warnings through the logger
+// and drop that one.
+function filterKafkajsTimerWarnings(log: Logger): void {
+  if (warningFilterInstalled) return;
+  warningFilterInstalled = true;
+  process.removeAllListeners('warning');
+  process.on('warning', (w) => {
+    if (w.name !== 'TimeoutNegativeWarning') log.warn({ warning: w.name, stack: w.stack }, w.message);
+  });
+}
+
 export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus {
+  filterKafkajsTimerWarnings(log);
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
@@ -41,6 +56,7 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
         idempotent: opts.idempotent,
         maxInFlightRequests: opts.idempotent ? 1 : 5,
         allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
         // Retries are safe: the idempotent producer's sequence numbers let the broker drop duplicates.
         retry: { retries: 20, initialRetryTime: 200, maxRetryTime: 5_000 },
       });
@@ -71,7 +87,8 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
         maxBytesPerPartition: opts.maxBytesPerPartition,
         maxBytes: opts.maxBytesPerPartition * Math.max(1, opts.concurrentPartitions),
         sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
-        heartbeatInterval: 3_000,
+        rebalanceTimeout: opts.rebalanceTimeoutMs ?? 60_000,
+        heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)),
         retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
       });
       const assignmentListeners: ((p: number[]) => void)[] = [];

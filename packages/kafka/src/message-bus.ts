@@ -42,6 +42,8 @@ export interface ConsumerOptions {
   concurrentPartitions: number;
   maxBytesPerPartition: number;
   sessionTimeoutMs?: number;
+  /** How long the group waits for members to rejoin during a rebalance. */
+  rebalanceTimeoutMs?: number;
 }
 
 export interface Consumer {

@@ -12,6 +12,7 @@ import type { Consumer, IncomingBatch, Producer } from '@runstream/kafka';
 import { BatchWriter } from './batch-writer.ts';
 import { deadLetterMessage, decodeBatch } from './batch-decoder.ts';
 import { IngestStats } from './ingest-stats.ts';
+import { failpoint } from './failpoints.ts';
 
 export interface IngestWorkerDeps {
   ch: ClickHouse;
@@ -47,7 +48,7 @@ export class IngestWorker {
       log: deps.log,
       write: (rows, attempt) => this.store(rows, attempt),
       onFlushed: (rows, ms, attempts) => {
-        this.stats.flushes++;
+        if (++this.stats.flushes === 1) deps.log.info({ rows, ms }, 'first batch stored');
         this.stats.flushRetries += attempts - 1;
         this.stats.pointsStored += rows;
         this.stats.lastFlushRows = rows;
@@ -72,6 +73,8 @@ export class IngestWorker {
     const decoded = decodeBatch(batch, { storedUpTo, nowMs });
     this.stats.messages += batch.messages.length;
     this.stats.skippedMessages += decoded.skipped;
+    // Only after a crash or a rebalance: messages stored before the offsets were committed.
+    if (decoded.skipped > 0) this.deps.log.info({ partition, skipped: decoded.skipped, storedUpTo }, 'skipped messages already stored');
     if (decoded.deadLetters.length > 0) {
       // Before the offsets move past them: dead letters are delivered at least once.
       await this.deps.dlqProducer.send(
@@ -112,7 +115,9 @@ export class IngestWorker {
       this.deps.log.info({ rows: rows.length }, 'previous insert attempt had landed; not inserting again');
       return;
     }
+    failpoint('before-insert');
     await insertMetricPoints(this.deps.ch, encodeMetricPointRows(rows));
+    failpoint('after-insert');
   }
 
   private async alreadyStored(rows: MetricPointRow[]): Promise<boolean> {

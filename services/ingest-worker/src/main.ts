@@ -28,6 +28,9 @@ const consumer = await bus.consumer({
   topic: topics.metrics,
   concurrentPartitions: config.concurrentPartitions,
   maxBytesPerPartition: config.maxBytesPerPartition,
+  sessionTimeoutMs: config.sessionTimeoutMs,
+  // The stall budget plus one insert attempt must end before the group gives our partitions away.
+  rebalanceTimeoutMs: config.flushStallBudgetMs + config.clickhouse.requestTimeoutMs + 10_000,
 });
 
 let shuttingDown = false;

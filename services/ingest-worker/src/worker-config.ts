@@ -14,6 +14,8 @@ export interface WorkerConfig {
   maxBytesPerPartition: number;
   /** Longest a flush may keep retrying before the worker gives up and exits (offsets stay uncommitted). */
   flushStallBudgetMs: number;
+  /** A worker that dies without leaving the group holds its partitions this long (Kafka's minimum is 6 s). */
+  sessionTimeoutMs: number;
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -29,6 +31,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       concurrentPartitions: int('INGEST_CONCURRENT_PARTITIONS', 16, 1, 1024),
       maxBytesPerPartition: int('INGEST_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       flushStallBudgetMs: int('INGEST_FLUSH_STALL_BUDGET_MS', 60_000, 1_000, 600_000),
+      sessionTimeoutMs: int('INGEST_SESSION_TIMEOUT_MS', 15_000, 6_000, 300_000),
     },
     env,
   );
