@@ -1,5 +1,5 @@
 // The one pino logger. JSON to stdout; secrets are redacted by path so a stray object never leaks them.
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -15,12 +15,15 @@ export const REDACT_PATHS = [
   'headers.authorization',
 ];
 
-export function createLogger(opts: { name: string; level?: string }): Logger {
-  return pino({
+export function createLogger(opts: { name: string; level?: string; destination?: DestinationStream }): Logger {
+  return pino(
+    {
     name: opts.name,
     level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     base: { service: opts.name },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+    },
+    opts.destination ?? pino.destination(1),
+  );
 }

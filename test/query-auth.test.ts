@@ -1,0 +1,47 @@
+// Bearer tokens and scopes on the query service, against the real ClickHouse.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import type { ClickHouse } from '@runstream/clickhouse';
+import { parseTokens } from '../services/query-service/src/auth.ts';
+import { buildService } from '../services/query-service/src/build-service.ts';
+import { loadServiceConfig } from '../services/query-service/src/service-config.ts';
+import { clickhouseFor, log } from './support/pipeline-fixture.ts';
+
+const READ = 'reader-token-0123456789';
+const WRITE = 'writer-token-0123456789';
+let ch: ClickHouse;
+let app: FastifyInstance;
+
+beforeAll(async () => {
+  ch = clickhouseFor('query');
+  app = await buildService({
+    log,
+    ch,
+    tokens: parseTokens(`analyst:${READ}:read,trainer:${WRITE}:write`),
+    health: { clickhouse: async () => undefined, kafka: async () => undefined },
+  });
+});
+afterAll(async () => {
+  await app?.close();
+  await ch?.close();
+});
+
+it('requires a token with the read scope on data routes', async () => {
+  const url = '/api/v1/runs';
+  expect((await app.inject({ url })).statusCode).toBe(401);
+  expect((await app.inject({ url, headers: { authorization: 'Bearer wrong-token-0123456789' } })).statusCode).toBe(401);
+  expect((await app.inject({ url, headers: { authorization: `Basic ${READ}` } })).statusCode).toBe(401);
+  const forbidden = await app.inject({ url, headers: { authorization: `Bearer ${WRITE}` } });
+  expect(forbidden.statusCode).toBe(403);
+  expect(forbidden.json().error.message).toMatch(/read scope/);
+  expect((await app.inject({ url, headers: { authorization: `Bearer ${READ}` } })).statusCode).toBe(200);
+  expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
+});
+
+it('refuses to listen beyond loopback without tokens, and rejects malformed token lists', () => {
+  expect(() => loadServiceConfig({ HOST: '0.0.0.0' })).toThrow(/refusing to listen/);
+  expect(() => loadServiceConfig({ HOST: '0.0.0.0', RUNSTREAM_API_TOKENS: `a:${READ}:read` })).not.toThrow();
+  expect(() => loadServiceConfig({ RUNSTREAM_API_TOKENS: 'a:short:read' })).toThrow(/shorter than 16/);
+  expect(() => loadServiceConfig({ RUNSTREAM_API_TOKENS: `a:${READ}:admin` })).toThrow(/unknown scope/);
+  expect(() => loadServiceConfig({ PORT: 'eighty', CLICKHOUSE_URL: 'ftp://x' })).toThrow(/CLICKHOUSE_URL: must be an http\(s\) URL\n  - PORT: must be an integer/);
+});
