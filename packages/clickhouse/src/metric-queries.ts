@@ -3,7 +3,7 @@ import { queryRows, type ClickHouse } from './clickhouse-client.ts';
 // Values are read as hex(reinterpretAsString(x)): see float-bits.ts.
 import { floatFromBits } from './float-bits.ts';
 import { ENTITY_KIND_NAME } from './metric-points-table.ts';
-import { sql } from './sql-literal.ts';
+import { sql, type SqlFragment } from './sql-literal.ts';
 
 export type EntityKindName = keyof typeof ENTITY_KIND_NAME;
 
@@ -15,12 +15,9 @@ export interface EntitySummary {
   lastTimestampMs: number;
 }
 
-/** Entities that have metric points, ordered by id; `after` is the last id of the previous page. */
-export async function listEntities(ch: ClickHouse, kind: EntityKindName, limit: number, after: string | undefined): Promise<EntitySummary[]> {
+export function listEntitiesSql(kind: EntityKindName, limit: number, after: string | undefined): SqlFragment {
   const afterFilter = after === undefined ? sql`` : sql` AND entity_id > ${after}`;
-  const rows = await queryRows<{ entity_id: string; metric_keys: string; points: string; first_ts: string; last_ts: string }>(
-    ch,
-    sql`SELECT entity_id, count() AS metric_keys, sum(points) AS points, min(first_ts) AS first_ts, max(last_ts) AS last_ts
+  return sql`SELECT entity_id, count() AS metric_keys, sum(points) AS points, min(first_ts) AS first_ts, max(last_ts) AS last_ts
         FROM (
           SELECT entity_id, key, countMerge(points) AS points,
                  minMerge(first_timestamp_ms) AS first_ts, maxMerge(last_timestamp_ms) AS last_ts
@@ -30,8 +27,12 @@ export async function listEntities(ch: ClickHouse, kind: EntityKindName, limit: 
         )
         GROUP BY entity_id
         ORDER BY entity_id
-        LIMIT ${limit}`,
-  );
+        LIMIT ${limit}`;
+}
+
+/** Entities that have metric points, ordered by id; `after` is the last id of the previous page. */
+export async function listEntities(ch: ClickHouse, kind: EntityKindName, limit: number, after: string | undefined): Promise<EntitySummary[]> {
+  const rows = await queryRows<{ entity_id: string; metric_keys: string; points: string; first_ts: string; last_ts: string }>(ch, listEntitiesSql(kind, limit, after));
   return rows.map((r) => ({
     entityId: r.entity_id,
     metricKeys: Number(r.metric_keys),
@@ -44,6 +45,7 @@ export async function listEntities(ch: ClickHouse, kind: EntityKindName, limit: 
 export interface MetricKeySummary {
   key: string;
   points: number;
+  /** Smallest value that is not NaN (NaN only when every value is). */
   minValue: number;
   maxValue: number;
   firstStep: number;
@@ -52,28 +54,33 @@ export interface MetricKeySummary {
   lastTimestampMs: number;
 }
 
-export async function listMetricKeys(ch: ClickHouse, kind: EntityKindName, entityId: string): Promise<MetricKeySummary[]> {
-  const rows = await queryRows<Record<string, string>>(
-    ch,
-    sql`SELECT key, countMerge(points) AS points,
-               hex(reinterpretAsString(minMerge(min_value))) AS min_bits, hex(reinterpretAsString(maxMerge(max_value))) AS max_bits,
+export function listMetricKeysSql(kind: EntityKindName, entityId: string): SqlFragment {
+  return sql`SELECT key, countMerge(points) AS points, countIfMerge(nan_points) AS nan_points,
+               hex(reinterpretAsString(minIfMerge(min_value))) AS min_bits, hex(reinterpretAsString(maxIfMerge(max_value))) AS max_bits,
                minMerge(first_step) AS first_step, maxMerge(last_step) AS last_step,
                hex(reinterpretAsString(argMaxMerge(last_value))) AS last_bits, maxMerge(last_timestamp_ms) AS last_ts
         FROM metric_summary_v1
         WHERE entity_kind = ${ENTITY_KIND_NAME[kind]} AND entity_id = ${entityId}
         GROUP BY key
-        ORDER BY key`,
-  );
-  return rows.map((r) => ({
-    key: r.key!,
-    points: Number(r.points),
-    minValue: floatFromBits(r.min_bits!),
-    maxValue: floatFromBits(r.max_bits!),
-    firstStep: Number(r.first_step),
-    lastStep: Number(r.last_step),
-    lastValue: floatFromBits(r.last_bits!),
-    lastTimestampMs: Number(r.last_ts),
-  }));
+        ORDER BY key`;
+}
+
+export async function listMetricKeys(ch: ClickHouse, kind: EntityKindName, entityId: string): Promise<MetricKeySummary[]> {
+  const rows = await queryRows<Record<string, string>>(ch, listMetricKeysSql(kind, entityId));
+  return rows.map((r) => {
+    // min/max skip NaN; a key with nothing but NaN has NaN as both.
+    const allNaN = Number(r.nan_points) === Number(r.points);
+    return {
+      key: r.key!,
+      points: Number(r.points),
+      minValue: allNaN ? NaN : floatFromBits(r.min_bits!),
+      maxValue: allNaN ? NaN : floatFromBits(r.max_bits!),
+      firstStep: Number(r.first_step),
+      lastStep: Number(r.last_step),
+      lastValue: floatFromBits(r.last_bits!),
+      lastTimestampMs: Number(r.last_ts),
+    };
+  });
 }
 
 export interface HistoryPoint {
@@ -96,10 +103,17 @@ export interface HistoryPage {
   next: HistoryCursor | undefined;
 }
 
-export async function metricHistory(
-  ch: ClickHouse,
-  q: { kind: EntityKindName; entityId: string; key: string; after?: HistoryCursor; limit: number; startStep?: number; endStep?: number },
-): Promise<HistoryPage> {
+export interface HistoryQuery {
+  kind: EntityKindName;
+  entityId: string;
+  key: string;
+  after?: HistoryCursor;
+  limit: number;
+  startStep?: number;
+  endStep?: number;
+}
+
+export function metricHistorySql(q: HistoryQuery): SqlFragment {
   const a = q.after;
   const afterFilter = a
     ? sql` AND (step, timestamp_ms, src_partition, src_offset, point_index) > (${a.step}, ${a.timestampMs}, ${a.partition}, ${a.offset}, ${a.index})`
@@ -107,14 +121,15 @@ export async function metricHistory(
   const startFilter = q.startStep === undefined ? sql`` : sql` AND step >= ${q.startStep}`;
   const endFilter = q.endStep === undefined ? sql`` : sql` AND step <= ${q.endStep}`;
   // One row more than asked tells whether another page exists.
-  const rows = await queryRows<{ step: string; timestamp_ms: string; bits: string; src_partition: number; src_offset: string; point_index: number }>(
-    ch,
-    sql`SELECT step, timestamp_ms, hex(reinterpretAsString(value)) AS bits, src_partition, src_offset, point_index
+  return sql`SELECT step, timestamp_ms, hex(reinterpretAsString(value)) AS bits, src_partition, src_offset, point_index
         FROM metric_points_v1
         WHERE entity_kind = ${ENTITY_KIND_NAME[q.kind]} AND entity_id = ${q.entityId} AND key = ${q.key}${startFilter}${endFilter}${afterFilter}
         ORDER BY step, timestamp_ms, src_partition, src_offset, point_index
-        LIMIT ${q.limit + 1}`,
-  );
+        LIMIT ${q.limit + 1}`;
+}
+
+export async function metricHistory(ch: ClickHouse, q: HistoryQuery): Promise<HistoryPage> {
+  const rows = await queryRows<{ step: string; timestamp_ms: string; bits: string; src_partition: number; src_offset: string; point_index: number }>(ch, metricHistorySql(q));
   const page = rows.slice(0, q.limit);
   const last = page[page.length - 1];
   return {

@@ -44,6 +44,19 @@ describe('numbers and identifiers', () => {
     expect(quoteFloat(-0)).toBe('toFloat64(-0.)');
   });
 
+  it('spells subnormal doubles as their bytes (ClickHouse 18.16 cannot parse them as literals)', () => {
+    expect(quoteFloat(5e-324)).toBe("reinterpretAsFloat64(unhex('0100000000000000'))");
+    expect(quoteFloat(-5e-324)).toBe("reinterpretAsFloat64(unhex('0100000000000080'))");
+    expect(quoteFloat(2.2250738585072014e-308)).toBe('toFloat64(2.2250738585072014e-308)');
+  });
+
+  it('sends whole numbers beyond 2^53 and -0 through the sql tag as floats, not integers', () => {
+    expect(literal(1e308)).toBe('toFloat64(1e+308)');
+    expect(literal(-0)).toBe('toFloat64(-0.)');
+    expect(literal(2 ** 53)).toBe('toFloat64(9007199254740992)');
+    expect(literal(42)).toBe('42');
+  });
+
   it('accepts only exact integers', () => {
     expect(quoteInt(42)).toBe('42');
     expect(quoteInt(-7n)).toBe('-7');

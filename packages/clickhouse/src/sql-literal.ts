@@ -28,12 +28,21 @@ export function quoteString(value: string): string {
   return `'${value.replace(/[\\'\u0000-\u001f\u007f]/g, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}'`;
 }
 
+const MIN_NORMAL = 2.2250738585072014e-308;
+const FLOAT_SCRATCH = Buffer.alloc(8);
+
 /** A Float64 literal; NaN and the infinities are spelled the way ClickHouse parses them. */
 export function quoteFloat(value: number): string {
   if (typeof value !== 'number') throw new SqlLiteralError(`expected a number, got ${typeof value}`);
   if (Number.isNaN(value)) return 'nan';
   if (value === Infinity) return 'inf';
   if (value === -Infinity) return '-inf';
+  // ClickHouse 18.16 cannot parse subnormal literals (it reads them as a syntax error, or as 0 from a string):
+  // those are spelled as their IEEE bytes, which every version reads back bit-exactly.
+  if (value !== 0 && Math.abs(value) < MIN_NORMAL) {
+    FLOAT_SCRATCH.writeDoubleLE(value, 0);
+    return `reinterpretAsFloat64(unhex('${FLOAT_SCRATCH.toString('hex')}'))`;
+  }
   // toString is the shortest text that round-trips to the same double.
   return `toFloat64(${Object.is(value, -0) ? '-0.' : String(value)})`;
 }
@@ -69,7 +78,8 @@ export function literal(value: SqlValue): string {
   if (typeof value === 'string') return quoteString(value);
   if (typeof value === 'bigint') return quoteInt(value);
   if (typeof value === 'boolean') return value ? '1' : '0';
-  if (typeof value === 'number') return Number.isInteger(value) ? quoteInt(value) : quoteFloat(value);
+  // Exact integers as integers; everything else (fractions, -0, integers beyond 2^53, NaN, infinities) as Float64.
+  if (typeof value === 'number') return Number.isSafeInteger(value) && !Object.is(value, -0) ? quoteInt(value) : quoteFloat(value);
   if (Array.isArray(value)) {
     if (value.length === 0) throw new SqlLiteralError('empty list');
     return `(${value.map((v) => literal(v)).join(', ')})`;

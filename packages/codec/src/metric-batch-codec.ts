@@ -19,7 +19,9 @@ export function decodeMetricBatch(bytes: Buffer, registry: SchemaRegistry = metr
   if (!schema) return { ok: false, reason: 'unknown_schema', detail: `no known schema has fingerprint ${framed.fingerprint.toString('hex')}` };
   try {
     // fromBuffer rejects trailing bytes, so a truncated or padded body is malformed, not half-read.
-    const batch = registry.current.type.fromBuffer(framed.body, schema.resolver, false) as MetricBatch;
+    // Messages written with the current schema need no resolution (the common, hot case).
+    const resolver = schema === registry.current ? undefined : schema.resolver;
+    const batch = registry.current.type.fromBuffer(framed.body, resolver, false) as MetricBatch;
     return { ok: true, batch, writerVersion: schema.version };
   } catch (err) {
     return { ok: false, reason: 'malformed', detail: `Avro body does not decode with schema v${schema.version}: ${(err as Error).message}` };

@@ -114,4 +114,19 @@ describe('MetricsProducer', () => {
     expect(fake.disconnected).toBe(true);
     await expect(p.logMetric({ run: 'r' }, 'k', 1)).rejects.toBeInstanceOf(ProducerClosedError);
   });
+
+  it('keeps every request and message under maxRequestBytes, splitting large messages', async () => {
+    const fake = new FakeProducer();
+    const p = new MetricsProducer({ producer: fake, topic: 't', maxPointsPerMessage: 5000, maxRequestBytes: 50_000 });
+    const longKey = 'k'.repeat(240);
+    for (let r = 0; r < 3; r++) {
+      await p.logPoints({ run: `r${r}` }, Array.from({ length: 5000 }, (_, i) => ({ key: `${longKey}${i % 10}`, value: i, step: i })));
+    }
+    await p.flush();
+    for (const request of fake.sent) expect(request.reduce((n, m) => n + m.value.length, 0)).toBeLessThanOrEqual(50_000);
+    expect(fake.sent.length).toBeGreaterThan(3);
+    const got = fake.points();
+    expect(got).toHaveLength(15_000);
+    expect(new Set(got.map((x) => `${x.entity}/${x.step}`)).size).toBe(15_000);
+  });
 });

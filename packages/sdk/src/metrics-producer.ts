@@ -39,6 +39,12 @@ interface PendingMessage {
   firstAt: number;
 }
 
+/** An encoded Kafka message waiting to be sent, with the number of points it carries. */
+interface ReadyMessage {
+  message: OutgoingMessage;
+  points: number;
+}
+
 function resolveEntity(ref: EntityRef): { kind: EntityKind; id: string } {
   const { kind, id } = 'run' in ref ? { kind: 'RUN' as const, id: ref.run } : { kind: 'MODEL_VERSION' as const, id: `${ref.modelVersion.name}/${ref.modelVersion.version}` };
   const problem = entityIdProblem(id);
@@ -49,7 +55,7 @@ function resolveEntity(ref: EntityRef): { kind: EntityKind; id: string } {
 export class MetricsProducer {
   private readonly opts: Required<Omit<MetricsProducerOptions, 'producerId'>> & { producerId: string | null };
   private readonly pending = new Map<string, PendingMessage>();
-  private ready: PendingMessage[] = [];
+  private ready: ReadyMessage[] = [];
   private buffered = 0;
   private sending: Promise<void> | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
@@ -67,6 +73,7 @@ export class MetricsProducer {
       maxBlockMs: 60_000,
       partitionSpread: 1,
       maxMessagesPerRequest: 500,
+      maxRequestBytes: 900_000,
       now: Date.now,
       ...options,
       producerId: options.producerId ?? null,
@@ -114,7 +121,7 @@ export class MetricsProducer {
       msg.points.push(point);
       if (msg.points.length >= this.opts.maxPointsPerMessage) {
         this.pending.delete(mapKey);
-        this.ready.push(msg);
+        this.markReady(msg);
       }
     }
     if (this.ready.length > 0) this.kick();
@@ -123,7 +130,7 @@ export class MetricsProducer {
 
   /** Sends everything queued; resolves once Kafka acknowledged it all. */
   async flush(): Promise<void> {
-    for (const msg of this.pending.values()) this.ready.push(msg);
+    for (const msg of this.pending.values()) this.markReady(msg);
     this.pending.clear();
     while (this.ready.length > 0 || this.sending) {
       this.kick();
@@ -181,8 +188,12 @@ export class MetricsProducer {
     }
   }
 
+  private markReady(msg: PendingMessage): void {
+    this.ready.push(...this.encode(msg));
+  }
+
   private flushPendingSoon(): void {
-    for (const msg of this.pending.values()) this.ready.push(msg);
+    for (const msg of this.pending.values()) this.markReady(msg);
     this.pending.clear();
     this.kick();
   }
@@ -195,7 +206,7 @@ export class MetricsProducer {
       for (const [k, msg] of this.pending) {
         if (now - msg.firstAt >= this.opts.lingerMs) {
           this.pending.delete(k);
-          this.ready.push(msg);
+          this.markReady(msg);
         }
       }
       this.kick();
@@ -217,9 +228,7 @@ export class MetricsProducer {
   // One request in flight (the idempotent producer requires it); everything ready rides in the next request.
   private async sendLoop(): Promise<void> {
     while (this.ready.length > 0) {
-      const batch = this.ready.splice(0, this.opts.maxMessagesPerRequest);
-      const messages: OutgoingMessage[] = batch.map((m) => this.toMessage(m));
-      const points = batch.reduce((n, m) => n + m.points.length, 0);
+      const { messages, points } = this.nextRequest();
       try {
         await this.opts.producer.send(this.opts.topic, messages);
       } catch (err) {
@@ -233,12 +242,31 @@ export class MetricsProducer {
     }
   }
 
-  private toMessage(m: PendingMessage): OutgoingMessage {
+  /** Takes ready messages for one request: at most maxMessagesPerRequest and maxRequestBytes (at least one). */
+  private nextRequest(): { messages: OutgoingMessage[]; points: number } {
+    const messages: OutgoingMessage[] = [];
+    let bytes = 0;
+    let points = 0;
+    while (this.ready.length > 0 && messages.length < this.opts.maxMessagesPerRequest) {
+      const next = this.ready[0]!;
+      if (messages.length > 0 && bytes + next.message.value.length > this.opts.maxRequestBytes) break;
+      this.ready.shift();
+      messages.push(next.message);
+      bytes += next.message.value.length;
+      points += next.points;
+    }
+    return { messages, points };
+  }
+
+  /** Encodes a pending message, split in halves while it is larger than maxRequestBytes. */
+  private encode(m: PendingMessage): ReadyMessage[] {
+    const value = encodeMetricBatch({ entityKind: m.kind, entityId: m.id, points: m.points, producer: this.opts.producerId });
+    if (value.length > this.opts.maxRequestBytes && m.points.length > 1) {
+      const half = Math.ceil(m.points.length / 2);
+      return [...this.encode({ ...m, points: m.points.slice(0, half) }), ...this.encode({ ...m, points: m.points.slice(half) })];
+    }
     const spread = this.opts.partitionSpread;
     const shard = spread > 1 ? this.spreadCounter++ % spread : 0;
-    return {
-      key: spread > 1 ? `${m.kind}:${m.id}#${shard}` : `${m.kind}:${m.id}`,
-      value: encodeMetricBatch({ entityKind: m.kind, entityId: m.id, points: m.points, producer: this.opts.producerId }),
-    };
+    return [{ message: { key: spread > 1 ? `${m.kind}:${m.id}#${shard}` : `${m.kind}:${m.id}`, value }, points: m.points.length }];
   }
 }

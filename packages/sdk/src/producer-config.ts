@@ -26,5 +26,10 @@ export interface MetricsProducerOptions {
   producerId?: string;
   /** Messages per Kafka request. Default 500. */
   maxMessagesPerRequest?: number;
+  /**
+   * Bytes per Kafka request and per message. Brokers reject a record batch over their max.message.bytes (1 MiB by
+   * default) and all messages of a request may land in one partition's batch, so both stay under it. Default 900 KB.
+   */
+  maxRequestBytes?: number;
   now?: () => number;
 }

@@ -27,7 +27,7 @@ describe('decodeBatch', () => {
 
   it('stores valid messages and dead-letters the rest with reasons, keeping the original bytes', () => {
     const out = decodeBatch(batch, { storedUpTo: -1, nowMs: NOW });
-    expect(out.units.map((u) => u.length)).toEqual([2, 3]);
+    expect(out.units.map((u) => u.points.length)).toEqual([2, 3]);
     expect(out.points).toBe(5);
     expect(out.deadLetters.map((d) => [d.offset, d.reason])).toEqual([
       [11, 'malformed'],
@@ -35,14 +35,15 @@ describe('decodeBatch', () => {
       [13, 'malformed'],
     ]);
     expect(out.deadLetters[0]!.value.toString()).toBe('garbage');
-    const row = out.units[1]![2]!;
-    expect(row).toMatchObject({ entityId: 'c', srcTopic: 't', srcPartition: 3, srcOffset: 14, pointIndex: 2, step: 2, value: 2 });
+    const unit = out.units[1]!;
+    expect(unit).toMatchObject({ entityId: 'c', srcTopic: 't', srcPartition: 3, srcOffset: 14, producer: '' });
+    expect(unit.points[2]).toMatchObject({ key: 'loss', step: 2, value: 2 });
   });
 
   it('skips messages at or below the stored offset', () => {
     const out = decodeBatch(batch, { storedUpTo: 12, nowMs: NOW });
     expect(out.skipped).toBe(3);
-    expect(out.units.map((u) => u[0]!.srcOffset)).toEqual([14]);
+    expect(out.units.map((u) => u.srcOffset)).toEqual([14]);
     expect(out.deadLetters.map((d) => d.offset)).toEqual([13]);
   });
 

@@ -1,7 +1,7 @@
 // Turns one partition's fetched messages into rows to store and dead letters. Pure: no I/O, unit-tested.
 import { batchProblem, decodeMetricBatch } from '@runstream/codec';
 import type { IncomingBatch, OutgoingMessage } from '@runstream/kafka';
-import type { MetricPointRow } from '@runstream/clickhouse';
+import type { MetricPointUnit } from '@runstream/clickhouse';
 
 export type DeadLetterReason = 'malformed' | 'unknown_schema' | 'invalid_entity' | 'empty_batch' | 'too_many_points' | 'invalid_point';
 
@@ -14,8 +14,8 @@ export interface DeadLetter {
 }
 
 export interface DecodedBatch {
-  /** Rows of each accepted message; a message's rows are stored together or not at all. */
-  units: MetricPointRow[][];
+  /** One unit per accepted message; a message's points are stored together or not at all. */
+  units: MetricPointUnit[];
   deadLetters: DeadLetter[];
   /** Messages at or below the stored offset: already in ClickHouse from before a crash or rebalance. */
   skipped: number;
@@ -23,7 +23,6 @@ export interface DecodedBatch {
 }
 
 export function decodeBatch(batch: IncomingBatch, opts: { storedUpTo: number; nowMs: number }): DecodedBatch {
-  const ingestedAt = Math.floor(opts.nowMs / 1000);
   const out: DecodedBatch = { units: [], deadLetters: [], skipped: 0, points: 0 };
   for (const msg of batch.messages) {
     if (msg.offset <= opts.storedUpTo) {
@@ -42,27 +41,16 @@ export function decodeBatch(batch: IncomingBatch, opts: { storedUpTo: number; no
       continue;
     }
     const { entityKind, entityId, points } = decoded.batch;
-    const producer = decoded.batch.producer ?? '';
-    const rows: MetricPointRow[] = new Array(points.length);
-    for (let i = 0; i < points.length; i++) {
-      const p = points[i]!;
-      rows[i] = {
-        entityKind,
-        entityId,
-        key: p.key,
-        value: p.value,
-        step: p.step,
-        timestampMs: p.timestampMs,
-        producer,
-        ingestedAt,
-        srcTopic: batch.topic,
-        srcPartition: batch.partition,
-        srcOffset: msg.offset,
-        pointIndex: i,
-      };
-    }
-    out.units.push(rows);
-    out.points += rows.length;
+    out.units.push({
+      entityKind,
+      entityId,
+      producer: decoded.batch.producer ?? '',
+      srcTopic: batch.topic,
+      srcPartition: batch.partition,
+      srcOffset: msg.offset,
+      points,
+    });
+    out.points += points.length;
   }
   return out;
 }

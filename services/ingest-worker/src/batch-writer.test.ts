@@ -4,8 +4,11 @@ import { BatchWriter, WriterFailedError } from './batch-writer.ts';
 
 const log = createLogger({ name: 'test', level: 'silent' });
 
-function writer(opts: Partial<ConstructorParameters<typeof BatchWriter<number>>[0]> & { writes: number[][] }) {
-  return new BatchWriter<number>({
+// Units are arrays of numbers: a unit's rows are its elements; a write records the rows it stored.
+type Opts = ConstructorParameters<typeof BatchWriter<number[]>>[0];
+function writer(opts: Partial<Opts> & { writes: number[][] }) {
+  return new BatchWriter<number[]>({
+    rowsOf: (u) => u.length,
     maxRows: 10,
     lingerMs: 20,
     stallBudgetMs: 10_000,
@@ -13,8 +16,8 @@ function writer(opts: Partial<ConstructorParameters<typeof BatchWriter<number>>[
     isTransient: (e) => (e as Error).message === 'transient',
     log,
     sleep: async () => undefined,
-    write: async (rows) => {
-      opts.writes.push(rows);
+    write: async (units) => {
+      opts.writes.push(units.flat());
     },
     ...opts,
   });
@@ -53,8 +56,8 @@ describe('BatchWriter', () => {
       writes,
       maxRows: 2,
       lingerMs: 0,
-      write: async (rows) => {
-        writes.push(rows);
+      write: async (units) => {
+        writes.push(units.flat());
         if (writes.length === 1) await gate;
       },
     });
@@ -70,7 +73,7 @@ describe('BatchWriter', () => {
     const attempts: number[] = [];
     const w = writer({
       writes: [],
-      write: async (_rows, attempt) => {
+      write: async (_units, _rows, attempt) => {
         attempts.push(attempt);
         if (attempt < 3) throw new Error('transient');
       },

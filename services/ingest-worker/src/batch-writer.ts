@@ -1,18 +1,20 @@
-// The one writer of the points table. Callers hand it indivisible units (the rows of one Kafka message) and
+// The one writer of the points table. Callers hand it indivisible units (the points of one Kafka message) and
 // get a promise that settles when those rows are durable. Flushes are strictly sequential — which is what lets
 // ingest progress be "the highest offset stored" — and happen when enough rows are queued or the oldest has
 // waited `lingerMs`. While a flush runs, new units queue up for the next one (group commit).
 import type { Logger } from '@runstream/config';
 
-export interface BatchWriterOptions<Row> {
+export interface BatchWriterOptions<Unit> {
+  /** Rows a unit contributes to a batch. */
+  rowsOf: (unit: Unit) => number;
   maxRows: number;
   lingerMs: number;
   /** Give up on a flush that keeps failing for longer than this (the caller must then stop consuming). */
   stallBudgetMs: number;
   /** How long one write attempt may take; no attempt starts unless it can end within the budget. */
   attemptTimeoutMs: number;
-  /** Stores the rows. Called again after a failure, so it must be idempotent (attempt > 1 may find them stored). */
-  write: (rows: Row[], attempt: number) => Promise<void>;
+  /** Stores the units. Called again after a failure, so it must be idempotent (attempt > 1 may find them stored). */
+  write: (units: Unit[], rows: number, attempt: number) => Promise<void>;
   isTransient: (err: unknown) => boolean;
   log: Logger;
   onFlushed?: (rows: number, ms: number, attempts: number) => void;
@@ -25,8 +27,9 @@ interface Entry {
   reject: (err: Error) => void;
 }
 
-interface Unit<Row> {
-  rows: Row[];
+interface Queued<Unit> {
+  unit: Unit;
+  rows: number;
   entry: Entry;
   enqueuedAt: number;
 }
@@ -38,16 +41,16 @@ export class WriterFailedError extends Error {
   }
 }
 
-export class BatchWriter<Row> {
-  private queue: Unit<Row>[] = [];
+export class BatchWriter<Unit> {
+  private queue: Queued<Unit>[] = [];
   private queuedRows = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private failure: Error | undefined;
-  private readonly opts: BatchWriterOptions<Row>;
+  private readonly opts: BatchWriterOptions<Unit>;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(opts: BatchWriterOptions<Row>) {
+  constructor(opts: BatchWriterOptions<Unit>) {
     this.opts = opts;
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
@@ -57,16 +60,17 @@ export class BatchWriter<Row> {
   }
 
   /** Queues the units; resolves when all their rows are stored, rejects if the writer gives up. */
-  add(units: Row[][]): Promise<void> {
+  add(units: Unit[]): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    const nonEmpty = units.filter((u) => u.length > 0);
+    const nonEmpty = units.filter((u) => this.opts.rowsOf(u) > 0);
     if (nonEmpty.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const entry: Entry = { pending: nonEmpty.length, resolve, reject };
       const now = Date.now();
-      for (const rows of nonEmpty) {
-        this.queue.push({ rows, entry, enqueuedAt: now });
-        this.queuedRows += rows.length;
+      for (const unit of nonEmpty) {
+        const rows = this.opts.rowsOf(unit);
+        this.queue.push({ unit, rows, entry, enqueuedAt: now });
+        this.queuedRows += rows;
       }
       this.schedule();
     });
@@ -108,9 +112,8 @@ export class BatchWriter<Row> {
       const oldestWait = Date.now() - this.queue[0]!.enqueuedAt;
       if (!all && this.queuedRows < this.opts.maxRows && oldestWait < this.opts.lingerMs) return;
       const take = this.takeBatch();
-      const rows = take.length === 1 ? take[0]!.rows : take.flatMap((u) => u.rows);
       try {
-        await this.writeWithRetry(rows);
+        await this.writeWithRetry(take.map((q) => q.unit), take.reduce((n, q) => n + q.rows, 0));
       } catch (err) {
         this.fail(err, take);
         return;
@@ -120,41 +123,41 @@ export class BatchWriter<Row> {
   }
 
   /** Whole units, up to maxRows (at least one unit, so an oversized message still goes alone). */
-  private takeBatch(): Unit<Row>[] {
-    const take: Unit<Row>[] = [];
+  private takeBatch(): Queued<Unit>[] {
+    const take: Queued<Unit>[] = [];
     let rows = 0;
     while (this.queue.length > 0) {
       const next = this.queue[0]!;
-      if (take.length > 0 && rows + next.rows.length > this.opts.maxRows) break;
+      if (take.length > 0 && rows + next.rows > this.opts.maxRows) break;
       take.push(this.queue.shift()!);
-      rows += next.rows.length;
+      rows += next.rows;
     }
     this.queuedRows -= rows;
     return take;
   }
 
-  private async writeWithRetry(rows: Row[]): Promise<void> {
+  private async writeWithRetry(units: Unit[], rows: number): Promise<void> {
     const started = Date.now();
     let delay = 200;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.opts.write(rows, attempt);
-        this.opts.onFlushed?.(rows.length, Date.now() - started, attempt);
+        await this.opts.write(units, rows, attempt);
+        this.opts.onFlushed?.(rows, Date.now() - started, attempt);
         return;
       } catch (err) {
         const elapsed = Date.now() - started;
-        if (!this.opts.isTransient(err)) throw new WriterFailedError(`insert of ${rows.length} rows failed permanently: ${(err as Error).message}`, { cause: err });
+        if (!this.opts.isTransient(err)) throw new WriterFailedError(`insert of ${rows} rows failed permanently: ${(err as Error).message}`, { cause: err });
         if (elapsed + delay + this.opts.attemptTimeoutMs > this.opts.stallBudgetMs) {
-          throw new WriterFailedError(`insert of ${rows.length} rows still failing after ${attempt} attempts in ${elapsed} ms: ${(err as Error).message}`, { cause: err });
+          throw new WriterFailedError(`insert of ${rows} rows still failing after ${attempt} attempts in ${elapsed} ms: ${(err as Error).message}`, { cause: err });
         }
-        this.opts.log.warn({ err: (err as Error).message, attempt, rows: rows.length, retryInMs: delay }, 'insert failed, retrying');
+        this.opts.log.warn({ err: (err as Error).message, attempt, rows, retryInMs: delay }, 'insert failed, retrying');
         await this.sleep(delay);
         delay = Math.min(delay * 2, 5_000);
       }
     }
   }
 
-  private fail(err: unknown, inFlight: Unit<Row>[]): void {
+  private fail(err: unknown, inFlight: Queued<Unit>[]): void {
     this.failure = err instanceof Error ? err : new Error(String(err));
     const entries = new Set([...inFlight, ...this.queue].map((u) => u.entry));
     this.queue = [];

@@ -7,7 +7,7 @@
 //  4. Kafka offsets are committed only after the insert is durable — committing is an optimisation, not the
 //     source of truth, so a crash between insert and commit replays messages that step 3 then skips.
 import type { Logger } from '@runstream/config';
-import { insertMetricPoints, encodeMetricPointRows, isTransientClickHouseError, readIngestProgress, type ClickHouse, type MetricPointRow } from '@runstream/clickhouse';
+import { insertMetricPoints, encodeMetricPointUnits, isTransientClickHouseError, readIngestProgress, type ClickHouse, type MetricPointUnit } from '@runstream/clickhouse';
 import type { Consumer, IncomingBatch, Producer } from '@runstream/kafka';
 import { BatchWriter } from './batch-writer.ts';
 import { deadLetterMessage, decodeBatch } from './batch-decoder.ts';
@@ -32,21 +32,22 @@ export interface IngestWorkerDeps {
 export class IngestWorker {
   readonly stats = new IngestStats();
   private readonly deps: IngestWorkerDeps;
-  private readonly writer: BatchWriter<MetricPointRow>;
+  private readonly writer: BatchWriter<MetricPointUnit>;
   /** Highest offset known to be stored, per partition; cleared whenever the assignment changes. */
   private storedUpTo = new Map<number, number>();
   private stopped = false;
 
   constructor(deps: IngestWorkerDeps) {
     this.deps = deps;
-    this.writer = new BatchWriter<MetricPointRow>({
+    this.writer = new BatchWriter<MetricPointUnit>({
+      rowsOf: (u) => u.points.length,
       maxRows: deps.batchMaxRows,
       lingerMs: deps.batchLingerMs,
       stallBudgetMs: deps.flushStallBudgetMs,
       attemptTimeoutMs: deps.insertTimeoutMs,
       isTransient: isTransientClickHouseError,
       log: deps.log,
-      write: (rows, attempt) => this.store(rows, attempt),
+      write: (units, rows, attempt) => this.store(units, rows, attempt),
       onFlushed: (rows, ms, attempts) => {
         if (++this.stats.flushes === 1) deps.log.info({ rows, ms }, 'first batch stored');
         this.stats.flushRetries += attempts - 1;
@@ -110,20 +111,20 @@ export class IngestWorker {
   }
 
   /** One atomic insert. On a retry, first checks whether the previous attempt landed after all. */
-  private async store(rows: MetricPointRow[], attempt: number): Promise<void> {
-    if (attempt > 1 && (await this.alreadyStored(rows))) {
-      this.deps.log.info({ rows: rows.length }, 'previous insert attempt had landed; not inserting again');
+  private async store(units: MetricPointUnit[], rows: number, attempt: number): Promise<void> {
+    if (attempt > 1 && (await this.alreadyStored(units))) {
+      this.deps.log.info({ rows }, 'previous insert attempt had landed; not inserting again');
       return;
     }
     failpoint('before-insert');
-    await insertMetricPoints(this.deps.ch, encodeMetricPointRows(rows));
+    await insertMetricPoints(this.deps.ch, encodeMetricPointUnits(units, Math.floor(Date.now() / 1000)));
     failpoint('after-insert');
   }
 
-  private async alreadyStored(rows: MetricPointRow[]): Promise<boolean> {
+  private async alreadyStored(units: MetricPointUnit[]): Promise<boolean> {
     const maxByPartition = new Map<number, number>();
-    for (const r of rows) if ((maxByPartition.get(r.srcPartition) ?? -1) < r.srcOffset) maxByPartition.set(r.srcPartition, r.srcOffset);
-    const progress = await readIngestProgress(this.deps.ch, rows[0]!.srcTopic, [...maxByPartition.keys()]);
+    for (const u of units) if ((maxByPartition.get(u.srcPartition) ?? -1) < u.srcOffset) maxByPartition.set(u.srcPartition, u.srcOffset);
+    const progress = await readIngestProgress(this.deps.ch, units[0]!.srcTopic, [...maxByPartition.keys()]);
     // The insert is atomic, so one partition having reached its maximum means all of them did.
     return [...maxByPartition].some(([p, max]) => (progress.get(p) ?? -1) >= max);
   }

@@ -1,0 +1,170 @@
+// `npm run bench`: N metric points through SDK → Kafka → ingest worker → ClickHouse, against the local stack,
+// with the ClickHouse ingest ceilings measured in the same run on the same rows:
+//   - HTTP: the rows as the worker sends them (Native blocks over HTTP), one insert stream;
+//   - clickhouse-client: the same Native data piped to the native protocol client.
+// Prints sustained points/s, produce-to-queryable latency p50/p99 and the ratios. Not a test.
+import { spawn, spawnSync } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { clickhouseEnv, createLogger, kafkaEnv, loadEnv, toClickHouseSettings } from '@runstream/config';
+import { connectClickHouse, encodeMetricPointRows, insertMetricPoints, queryRows, sql, type ClickHouse, type MetricPointRow } from '@runstream/clickhouse';
+import { createKafkaBus, topicNames } from '@runstream/kafka';
+import { createMetricsProducer } from '@runstream/sdk';
+import { applyMigrations, REPO_ROOT, startLocalStack } from '../local-stack.ts';
+
+const POINTS = Number(process.env.BENCH_POINTS ?? 2_000_000);
+const RUNS = 40;
+const KEYS = ['loss', 'eval/acc', 'lr', 'grad/norm', 'throughput'];
+const BATCH_ROWS = Number(process.env.INGEST_BATCH_MAX_ROWS ?? 200_000);
+
+const log = createLogger({ name: 'bench', level: 'warn' });
+process.env.CLICKHOUSE_DATABASE ??= 'runstream_bench';
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+startLocalStack(log);
+await applyMigrations(log);
+const settings = toClickHouseSettings(loadEnv(clickhouseEnv));
+const ch = connectClickHouse(settings, 'admin');
+const id = randomUUID().slice(0, 8);
+const prefix = `bench.${id}.`;
+const topics = topicNames(prefix);
+const env = { ...process.env, KAFKA_TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `bench-${id}`, LOG_LEVEL: 'warn', INGEST_BATCH_MAX_ROWS: String(BATCH_ROWS) };
+
+function pct(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+}
+
+async function count(where: ReturnType<typeof sql>): Promise<number> {
+  const [r] = await queryRows<{ c: string }>(ch, sql`SELECT count() AS c FROM metric_points_v1 WHERE ${where}`);
+  return Number(r!.c);
+}
+
+/** The rows a run of the benchmark produces, as the worker would build them (for the ceilings). */
+function makeRows(entityPrefix: string, n: number, t0: number): MetricPointRow[] {
+  const rows: MetricPointRow[] = new Array(n);
+  const perRun = Math.ceil(n / RUNS);
+  for (let i = 0; i < n; i++) {
+    const run = Math.floor(i / perRun);
+    const j = i % perRun;
+    rows[i] = {
+      entityKind: 'RUN', entityId: `${entityPrefix}${run}`, key: KEYS[j % KEYS.length]!, value: Math.sin(j) * 10, step: Math.floor(j / KEYS.length),
+      timestampMs: t0 + j, producer: '', ingestedAt: Math.floor(t0 / 1000), srcTopic: 'ceiling', srcPartition: 0, srcOffset: i, pointIndex: 0,
+    };
+  }
+  return rows;
+}
+
+// ---- 1. end to end -----------------------------------------------------------------------------------------
+const admin = await createKafkaBus(loadEnv(kafkaEnv, env), log).admin();
+await admin.ensureTopic(topics.metrics, 6);
+await admin.ensureTopic(topics.metricsDeadLetter, 6);
+await admin.disconnect();
+const worker = spawn(process.execPath, [`${REPO_ROOT}/services/ingest-worker/src/main.ts`], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+// Never leave the worker behind, whatever happens to the benchmark.
+process.on('exit', () => worker.kill('SIGKILL'));
+const sdk = await createMetricsProducer({ brokers: loadEnv(kafkaEnv).brokers, topicPrefix: prefix, maxPointsPerMessage: 5000, lingerMs: 20, logger: log });
+await new Promise((r) => setTimeout(r, 3000)); // worker joins the group
+
+const e2ePrefix = `e2e-${id}-`;
+const probeRun = `probe-${id}`;
+const probeSent = new Map<number, number>();
+const probeSeen = new Map<number, number>();
+let producing = true;
+
+// Probes: one point every 100 ms during the load, sent and flushed on its own; latency = send → visible in ClickHouse.
+const probeSdk = await createMetricsProducer({ brokers: loadEnv(kafkaEnv).brokers, topicPrefix: prefix, lingerMs: 0, logger: log });
+const probes = (async () => {
+  for (let step = 0; producing; step++) {
+    probeSent.set(step, performance.now());
+    await probeSdk.logMetric({ run: probeRun }, 'probe', step, { step });
+    await probeSdk.flush();
+    await new Promise((r) => setTimeout(r, 100));
+  }
+})();
+const poller = (async () => {
+  while (producing || probeSeen.size < probeSent.size) {
+    const rows = await queryRows<{ step: string }>(ch, sql`SELECT step FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id = ${probeRun}`);
+    const now = performance.now();
+    for (const r of rows) if (!probeSeen.has(Number(r.step))) probeSeen.set(Number(r.step), now);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+})();
+
+const t0 = Date.now();
+const started = performance.now();
+const perRun = Math.ceil(POINTS / RUNS);
+for (let base = 0; base < perRun; base += 1000) {
+  for (let run = 0; run < RUNS; run++) {
+    const points = [];
+    for (let j = base; j < Math.min(base + 1000, perRun); j++) points.push({ key: KEYS[j % KEYS.length]!, value: Math.sin(j) * 10, step: Math.floor(j / KEYS.length), timestampMs: t0 + j });
+    await sdk.logPoints({ run: `${e2ePrefix}${run}` }, points);
+  }
+}
+await sdk.flush();
+const produced = performance.now();
+const expected = perRun * RUNS;
+while ((await count(sql`startsWith(entity_id, ${e2ePrefix})`)) < expected) await new Promise((r) => setTimeout(r, 50));
+const stored = performance.now();
+producing = false;
+await probes;
+await poller;
+await sdk.close();
+await probeSdk.close();
+worker.kill('SIGTERM');
+await new Promise((r) => worker.on('exit', r));
+
+const e2eSeconds = (stored - started) / 1000;
+const e2eRate = expected / e2eSeconds;
+const latencies = [...probeSeen].map(([step, seen]) => seen - probeSent.get(step)!).sort((a, b) => a - b);
+
+// ---- 2. ceilings: the same rows straight into ClickHouse ----------------------------------------------------
+const rows = makeRows(`ceil-http-${id}-`, expected, t0);
+const encStart = performance.now();
+const blocks: Buffer[] = [];
+for (let i = 0; i < rows.length; i += BATCH_ROWS) blocks.push(encodeMetricPointRows(rows.slice(i, i + BATCH_ROWS)));
+const encodeSeconds = (performance.now() - encStart) / 1000;
+const httpStart = performance.now();
+for (const b of blocks) await insertMetricPoints(ch, b);
+const httpSeconds = (performance.now() - httpStart) / 1000;
+
+const nativeRows = makeRows(`ceil-native-${id}-`, expected, t0);
+const dir = mkdtempSync(join(tmpdir(), 'runstream-bench-'));
+const file = join(dir, 'points.native');
+const nativeBlocks: Buffer[] = [];
+for (let i = 0; i < nativeRows.length; i += BATCH_ROWS) nativeBlocks.push(encodeMetricPointRows(nativeRows.slice(i, i + BATCH_ROWS)));
+writeFileSync(file, Buffer.concat(nativeBlocks));
+const port = new URL(settings.url).port === '18123' ? '19000' : (process.env.CLICKHOUSE_TCP_PORT ?? '9000');
+const cols = 'entity_kind, entity_id, key, value, step, timestamp_ms, producer, ingested_at, src_topic, src_partition, src_offset, point_index';
+const nativeStart = performance.now();
+const client = spawnSync('bash', ['-c', `clickhouse-client --host 127.0.0.1 --port ${port} --user ${settings.admin.user} --database ${settings.database} --query "INSERT INTO metric_points_v1 (${cols}) FORMAT Native" < ${file}`], {
+  env: { ...process.env, CLICKHOUSE_PASSWORD: settings.admin.password },
+  encoding: 'utf8',
+});
+const nativeSeconds = (performance.now() - nativeStart) / 1000;
+rmSync(dir, { recursive: true, force: true });
+if (client.status !== 0) throw new Error(`clickhouse-client failed: ${client.stderr}`);
+const checkNative = await count(sql`startsWith(entity_id, ${`ceil-native-${id}-`})`);
+const checkHttp = await count(sql`startsWith(entity_id, ${`ceil-http-${id}-`})`);
+if (checkNative !== expected || checkHttp !== expected) throw new Error(`ceiling row counts differ: http ${checkHttp}, native ${checkNative}, expected ${expected}`);
+
+const httpRate = expected / httpSeconds;
+const nativeRate = expected / nativeSeconds;
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const [version] = await queryRows<{ v: string }>(ch, sql`SELECT version() AS v`);
+await ch.close();
+
+console.log(`
+Runstream pipeline benchmark — ${fmt(expected)} points (${RUNS} runs × ${KEYS.length} keys), ClickHouse ${version!.v}, batch ${fmt(BATCH_ROWS)} rows
+
+  path                                          seconds     points/s    vs HTTP ceiling
+  SDK → Kafka → worker → ClickHouse (end to end) ${e2eSeconds.toFixed(2).padStart(7)}  ${fmt(e2eRate).padStart(11)}    ${((e2eRate / httpRate) * 100).toFixed(0)} %
+    of which producing into Kafka (SDK flush)    ${((produced - started) / 1000).toFixed(2).padStart(7)}  ${fmt(expected / ((produced - started) / 1000)).padStart(11)}
+  ceiling: Native over HTTP, one stream          ${httpSeconds.toFixed(2).padStart(7)}  ${fmt(httpRate).padStart(11)}    100 %
+    (+ encoding the blocks in Node)              ${encodeSeconds.toFixed(2).padStart(7)}  ${fmt(expected / encodeSeconds).padStart(11)}
+  ceiling: clickhouse-client, Native             ${nativeSeconds.toFixed(2).padStart(7)}  ${fmt(nativeRate).padStart(11)}    ${((nativeRate / httpRate) * 100).toFixed(0)} %
+
+  produce → queryable latency (${latencies.length} probes during the load): p50 ${pct(latencies, 50).toFixed(0)} ms, p99 ${pct(latencies, 99).toFixed(0)} ms, max ${(latencies[latencies.length - 1] ?? NaN).toFixed(0)} ms
+  end to end / HTTP ceiling: ${((e2eRate / httpRate) * 100).toFixed(1)} %   end to end / clickhouse-client: ${((e2eRate / nativeRate) * 100).toFixed(1)} %
+`);
+process.exit(0);
