@@ -5,11 +5,11 @@
 // Prints sustained points/s, produce-to-queryable latency p50/p99 and the ratios. Not a test.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clickhouseEnv, createLogger, kafkaEnv, loadEnv, toClickHouseSettings } from '@runstream/config';
-import { connectClickHouse, encodeMetricPointRows, insertMetricPoints, queryRows, sql, type ClickHouse, type MetricPointRow } from '@runstream/clickhouse';
+import { connectClickHouse, encodeMetricPointUnits, insertMetricPoints, queryRows, sql, type MetricPointUnit } from '@runstream/clickhouse';
 import { createKafkaBus, topicNames } from '@runstream/kafka';
 import { createMetricsProducer } from '@runstream/sdk';
 import { applyMigrations, REPO_ROOT, startLocalStack } from '../local-stack.ts';
@@ -31,6 +31,14 @@ const prefix = `bench.${id}.`;
 const topics = topicNames(prefix);
 const env = { ...process.env, KAFKA_TOPIC_PREFIX: prefix, INGEST_GROUP_ID: `bench-${id}`, LOG_LEVEL: 'warn', INGEST_BATCH_MAX_ROWS: String(BATCH_ROWS) };
 
+/** Busy share of all cores between two /proc/stat readings. */
+function cpuTimes(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = fields[3]! + (fields[4] ?? 0);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
@@ -40,19 +48,37 @@ async function count(where: ReturnType<typeof sql>): Promise<number> {
   return Number(r!.c);
 }
 
-/** The rows a run of the benchmark produces, as the worker would build them (for the ceilings). */
-function makeRows(entityPrefix: string, n: number, t0: number): MetricPointRow[] {
-  const rows: MetricPointRow[] = new Array(n);
+/** The points the benchmark produces, as the worker receives them: messages of 5000 points of one run. */
+function makeUnits(entityPrefix: string, n: number, t0: number): MetricPointUnit[] {
+  const units: MetricPointUnit[] = [];
   const perRun = Math.ceil(n / RUNS);
-  for (let i = 0; i < n; i++) {
-    const run = Math.floor(i / perRun);
-    const j = i % perRun;
-    rows[i] = {
-      entityKind: 'RUN', entityId: `${entityPrefix}${run}`, key: KEYS[j % KEYS.length]!, value: Math.sin(j) * 10, step: Math.floor(j / KEYS.length),
-      timestampMs: t0 + j, producer: '', ingestedAt: Math.floor(t0 / 1000), srcTopic: 'ceiling', srcPartition: 0, srcOffset: i, pointIndex: 0,
-    };
+  let offset = 0;
+  for (let run = 0; run < RUNS; run++) {
+    for (let base = 0; base < perRun; base += 5000) {
+      const points = [];
+      for (let j = base; j < Math.min(base + 5000, perRun); j++) points.push({ key: KEYS[j % KEYS.length]!, value: Math.sin(j) * 10, step: Math.floor(j / KEYS.length), timestampMs: t0 + j });
+      units.push({ entityKind: 'RUN', entityId: `${entityPrefix}${run}`, producer: '', srcTopic: 'ceiling', srcPartition: 0, srcOffset: offset++, points });
+    }
   }
-  return rows;
+  return units;
+}
+
+/** Native blocks of at most BATCH_ROWS rows, as the worker builds them. */
+function encodeBlocks(units: MetricPointUnit[], ingestedAt: number): Buffer[] {
+  const blocks: Buffer[] = [];
+  let batch: MetricPointUnit[] = [];
+  let rows = 0;
+  for (const u of units) {
+    if (rows + u.points.length > BATCH_ROWS && batch.length > 0) {
+      blocks.push(encodeMetricPointUnits(batch, ingestedAt));
+      batch = [];
+      rows = 0;
+    }
+    batch.push(u);
+    rows += u.points.length;
+  }
+  if (batch.length > 0) blocks.push(encodeMetricPointUnits(batch, ingestedAt));
+  return blocks;
 }
 
 // ---- 1. end to end -----------------------------------------------------------------------------------------
@@ -60,7 +86,9 @@ const admin = await createKafkaBus(loadEnv(kafkaEnv, env), log).admin();
 await admin.ensureTopic(topics.metrics, 6);
 await admin.ensureTopic(topics.metricsDeadLetter, 6);
 await admin.disconnect();
-const worker = spawn(process.execPath, [`${REPO_ROOT}/services/ingest-worker/src/main.ts`], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+// BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker.
+const workerArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+const worker = spawn(process.execPath, [...workerArgs, `${REPO_ROOT}/services/ingest-worker/src/main.ts`], { env, stdio: ['ignore', 'inherit', 'inherit'] });
 // Never leave the worker behind, whatever happens to the benchmark.
 process.on('exit', () => worker.kill('SIGKILL'));
 const sdk = await createMetricsProducer({ brokers: loadEnv(kafkaEnv).brokers, topicPrefix: prefix, maxPointsPerMessage: 5000, lingerMs: 20, logger: log });
@@ -92,6 +120,7 @@ const poller = (async () => {
 })();
 
 const t0 = Date.now();
+const cpuBefore = cpuTimes();
 const started = performance.now();
 const perRun = Math.ceil(POINTS / RUNS);
 for (let base = 0; base < perRun; base += 1000) {
@@ -106,6 +135,8 @@ const produced = performance.now();
 const expected = perRun * RUNS;
 while ((await count(sql`startsWith(entity_id, ${e2ePrefix})`)) < expected) await new Promise((r) => setTimeout(r, 50));
 const stored = performance.now();
+const cpuAfter = cpuTimes();
+const cpuBusy = (cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total);
 producing = false;
 await probes;
 await poller;
@@ -119,21 +150,17 @@ const e2eRate = expected / e2eSeconds;
 const latencies = [...probeSeen].map(([step, seen]) => seen - probeSent.get(step)!).sort((a, b) => a - b);
 
 // ---- 2. ceilings: the same rows straight into ClickHouse ----------------------------------------------------
-const rows = makeRows(`ceil-http-${id}-`, expected, t0);
+const units = makeUnits(`ceil-http-${id}-`, expected, t0);
 const encStart = performance.now();
-const blocks: Buffer[] = [];
-for (let i = 0; i < rows.length; i += BATCH_ROWS) blocks.push(encodeMetricPointRows(rows.slice(i, i + BATCH_ROWS)));
+const blocks = encodeBlocks(units, Math.floor(t0 / 1000));
 const encodeSeconds = (performance.now() - encStart) / 1000;
 const httpStart = performance.now();
 for (const b of blocks) await insertMetricPoints(ch, b);
 const httpSeconds = (performance.now() - httpStart) / 1000;
 
-const nativeRows = makeRows(`ceil-native-${id}-`, expected, t0);
 const dir = mkdtempSync(join(tmpdir(), 'runstream-bench-'));
 const file = join(dir, 'points.native');
-const nativeBlocks: Buffer[] = [];
-for (let i = 0; i < nativeRows.length; i += BATCH_ROWS) nativeBlocks.push(encodeMetricPointRows(nativeRows.slice(i, i + BATCH_ROWS)));
-writeFileSync(file, Buffer.concat(nativeBlocks));
+writeFileSync(file, Buffer.concat(encodeBlocks(makeUnits(`ceil-native-${id}-`, expected, t0), Math.floor(t0 / 1000))));
 const port = new URL(settings.url).port === '18123' ? '19000' : (process.env.CLICKHOUSE_TCP_PORT ?? '9000');
 const cols = 'entity_kind, entity_id, key, value, step, timestamp_ms, producer, ingested_at, src_topic, src_partition, src_offset, point_index';
 const nativeStart = performance.now();
@@ -164,6 +191,7 @@ Runstream pipeline benchmark — ${fmt(expected)} points (${RUNS} runs × ${KEYS
     (+ encoding the blocks in Node)              ${encodeSeconds.toFixed(2).padStart(7)}  ${fmt(expected / encodeSeconds).padStart(11)}
   ceiling: clickhouse-client, Native             ${nativeSeconds.toFixed(2).padStart(7)}  ${fmt(nativeRate).padStart(11)}    ${((nativeRate / httpRate) * 100).toFixed(0)} %
 
+  machine CPU busy during the end-to-end run: ${(cpuBusy * 100).toFixed(0)} % of ${cpus().length} cores (producer, broker, worker and ClickHouse share them)
   produce → queryable latency (${latencies.length} probes during the load): p50 ${pct(latencies, 50).toFixed(0)} ms, p99 ${pct(latencies, 99).toFixed(0)} ms, max ${(latencies[latencies.length - 1] ?? NaN).toFixed(0)} ms
   end to end / HTTP ceiling: ${((e2eRate / httpRate) * 100).toFixed(1)} %   end to end / clickhouse-client: ${((e2eRate / nativeRate) * 100).toFixed(1)} %
 `);
