@@ -12,11 +12,17 @@ export function usesExternalServers(env: NodeJS.ProcessEnv = process.env): boole
   return Boolean(env.KAFKA_BROKERS && env.CLICKHOUSE_URL);
 }
 
+function running(server: 'kafka' | 'clickhouse'): boolean {
+  return spawnSync('bash', [`${REPO_ROOT}/deploy/local/${server}.sh`, 'status'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Starts what is not running; returns true if it started anything (then the caller should stop it at the end). */
 export function startLocalStack(log: Logger): boolean {
   if (usesExternalServers()) {
     log.info({ kafka: process.env.KAFKA_BROKERS, clickhouse: process.env.CLICKHOUSE_URL }, 'using existing servers from KAFKA_BROKERS / CLICKHOUSE_URL');
     return false;
   }
+  const wasRunning = running('kafka') && running('clickhouse');
   const r = spawnSync('bash', [`${REPO_ROOT}/deploy/local/start.sh`], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`deploy/local/start.sh failed with exit code ${r.status}`);
   // start.sh prints the connection settings as `export NAME=value` lines.
@@ -24,7 +30,7 @@ export function startLocalStack(log: Logger): boolean {
     const m = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
     if (m && process.env[m[1]!] === undefined) process.env[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
   }
-  return true;
+  return !wasRunning;
 }
 
 export function stopLocalStack(): void {
