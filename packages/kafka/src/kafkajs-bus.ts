@@ -17,6 +17,8 @@ function kafkajsLogger(log: Logger) {
   return () => ({ level, log: entry }: LogEntry) => {
     const { message, ...extra } = entry;
     if (level === logLevel.ERROR) log.error(extra, message);
+    // Deliberate: retries are bounded so a dead broker surfaces as an error instead of a send that never ends.
+    else if (level === logLevel.WARN && message.startsWith('Limiting retries for the idempotent producer')) log.debug(extra, message);
     else if (level === logLevel.WARN) log.warn(extra, message);
     else log.debug(extra, message);
   };
