@@ -36,8 +36,9 @@ export function clickhouseFor(role: 'admin' | 'ingest' | 'query', env: NodeJS.Pr
 export async function ensureTopics(env: NodeJS.ProcessEnv): Promise<void> {
   const admin = await busFor(env).admin();
   const topics = topicsFor(env);
-  await admin.ensureTopic(topics.metrics, Number(env.KAFKA_TOPIC_PARTITIONS));
-  await admin.ensureTopic(topics.metricsDeadLetter, Number(env.KAFKA_TOPIC_PARTITIONS));
+  for (const topic of [topics.metrics, topics.metricsDeadLetter, topics.tracking, topics.trackingDeadLetter]) {
+    await admin.ensureTopic(topic, Number(env.KAFKA_TOPIC_PARTITIONS));
+  }
   await admin.disconnect();
 }
 
@@ -88,7 +89,7 @@ export async function storedTotals(ch: ClickHouse, prefix: string): Promise<{ co
 
 /** Reads every message of a topic from the beginning with a throwaway group until `count` arrived. */
 export async function readTopic(env: NodeJS.ProcessEnv, topic: string, count: number, timeoutMs = 30_000): Promise<IncomingMessage[]> {
-  const consumer = await busFor(env).consumer({ groupId: `test-reader-${randomUUID()}`, topic, concurrentPartitions: 4, maxBytesPerPartition: 1 << 20 });
+  const consumer = await busFor(env).consumer({ groupId: `test-reader-${randomUUID()}`, topics: [topic], concurrentPartitions: 4, maxBytesPerPartition: 1 << 20 });
   const got: IncomingMessage[] = [];
   await consumer.run(async (b) => void got.push(...b.messages));
   try {

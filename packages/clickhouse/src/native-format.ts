@@ -3,7 +3,7 @@
 // whole instead of being committed up to the last complete row (what row formats allow). One block also
 // means one part, which keeps each batch insert atomic.
 
-export type NativeColumnType = 'String' | 'Float64' | 'Int64' | 'UInt64' | 'UInt32' | 'UInt16' | 'UInt8' | 'DateTime' | `Enum8(${string})`;
+export type NativeColumnType = 'String' | 'Float64' | 'Int64' | 'Nullable(Int64)' | 'UInt64' | 'UInt32' | 'UInt16' | 'UInt8' | 'DateTime' | `Enum8(${string})`;
 
 export class GrowableBuffer {
   buf: Buffer;
@@ -46,7 +46,7 @@ export class GrowableBuffer {
 export interface NativeColumn<Row> {
   name: string;
   type: NativeColumnType;
-  get: (row: Row) => string | number | bigint;
+  get: (row: Row) => string | number | bigint | null;
 }
 
 // Safe integers are split into two 32-bit halves: much cheaper than a BigInt per value on the hot path.
@@ -67,10 +67,16 @@ function writeColumn<Row>(out: GrowableBuffer, col: NativeColumn<Row>, rows: rea
   const n = rows.length;
   const fixed = (width: number, write: (buf: Buffer, v: string | number | bigint, at: number) => void) => {
     out.ensure(width * n);
-    for (let i = 0; i < n; i++) write(out.buf, col.get(rows[i]!), out.length + i * width);
+    for (let i = 0; i < n; i++) write(out.buf, col.get(rows[i]!) ?? 0, out.length + i * width);
     out.length += width * n;
   };
   switch (col.type) {
+    case 'Nullable(Int64)':
+      // Nullable: a null map (1 = NULL) followed by the values, with a placeholder where NULL.
+      out.ensure(n);
+      for (let i = 0; i < n; i++) out.buf[out.length + i] = col.get(rows[i]!) === null ? 1 : 0;
+      out.length += n;
+      return fixed(8, writeInt64);
     case 'String':
       for (let i = 0; i < n; i++) out.string(col.get(rows[i]!) as string);
       return;

@@ -66,7 +66,7 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
       const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
       return {
         async send(topic, messages) {
-          await producer.send({
+          const meta = await producer.send({
             topic,
             acks: -1,
             compression,
@@ -77,6 +77,7 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
               ...(m.partition === undefined ? {} : { partition: m.partition }),
             })),
           });
+          return meta.map((r) => ({ partition: r.partition, firstOffset: Number(r.baseOffset ?? r.offset ?? -1) }));
         },
         disconnect: () => producer.disconnect(),
       };
@@ -93,18 +94,17 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
         heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)),
         retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
       });
-      const assignmentListeners: ((p: number[]) => void)[] = [];
+      const assignmentListeners: ((p: Record<string, number[]>) => void)[] = [];
       const crashListeners: ((e: Error) => void)[] = [];
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
-        const partitions = e.payload.memberAssignment[opts.topic] ?? [];
-        for (const l of assignmentListeners) l(partitions);
+        for (const l of assignmentListeners) l(e.payload.memberAssignment);
       });
       consumer.on(consumer.events.CRASH, (e) => {
         if (e.payload.restart) return;
         for (const l of crashListeners) l(e.payload.error);
       });
       await consumer.connect();
-      await consumer.subscribe({ topic: opts.topic, fromBeginning: true });
+      await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
       return {
         async run(handle) {
           await consumer.run({

@@ -23,9 +23,17 @@ export interface IncomingBatch {
   messages: IncomingMessage[];
 }
 
+export interface SendReceipt {
+  partition: number;
+  firstOffset: number;
+}
+
 export interface Producer {
-  /** Resolves once every message is acknowledged by all in-sync replicas (acks=all). */
-  send(topic: string, messages: OutgoingMessage[]): Promise<void>;
+  /**
+   * Resolves once every message is acknowledged by all in-sync replicas (acks=all), with the offset of the first
+   * message that landed in each partition. Messages with one key land in one partition at consecutive offsets.
+   */
+  send(topic: string, messages: OutgoingMessage[]): Promise<SendReceipt[]>;
   disconnect(): Promise<void>;
 }
 
@@ -37,7 +45,7 @@ export interface ProducerOptions {
 
 export interface ConsumerOptions {
   groupId: string;
-  topic: string;
+  topics: string[];
   /** How many partitions' batches are handled at once. */
   concurrentPartitions: number;
   maxBytesPerPartition: number;
@@ -54,7 +62,7 @@ export interface Consumer {
   run(handle: (batch: IncomingBatch) => Promise<void>): Promise<void>;
   commit(topic: string, partition: number, nextOffset: number): Promise<void>;
   /** Called (synchronously, before any batch of the new generation) whenever the group assignment changes. */
-  onAssignment(listener: (partitions: number[]) => void): void;
+  onAssignment(listener: (partitions: Record<string, number[]>) => void): void;
   /** Called when the consumer stopped because of an error it cannot recover from. */
   onCrash(listener: (err: Error) => void): void;
   stop(): Promise<void>;

@@ -5,11 +5,21 @@ export interface Topics {
   metrics: string;
   /** Messages the ingest worker could not accept, with the reason in headers. */
   metricsDeadLetter: string;
+  /** Tracking metadata changes (experiments, runs, params, tags, inputs): the audit trail. */
+  tracking: string;
+  trackingDeadLetter: string;
 }
 
 export function topicNames(prefix: string): Topics {
   return {
     metrics: `${prefix}metrics.v1`,
     metricsDeadLetter: `${prefix}metrics.v1.dlq`,
+    tracking: `${prefix}tracking.v1`,
+    trackingDeadLetter: `${prefix}tracking.v1.dlq`,
   };
+}
+
+/** The dead-letter topic of a source topic. */
+export function deadLetterTopicOf(topic: string): string {
+  return `${topic}.dlq`;
 }

@@ -12,6 +12,7 @@ class FakeProducer implements Producer {
     if (this.gate) await this.gate;
     if (this.fail) throw this.fail;
     this.sent.push(messages);
+    return [{ partition: 0, firstOffset: this.sent.length }];
   }
   async disconnect() {
     this.disconnected = true;

@@ -1,4 +1,5 @@
-// The ingest worker: Kafka metric batches → validation → ClickHouse, dead letters to the DLQ topic.
+// The ingest worker: Kafka → validation → ClickHouse, dead letters to the DLQ topic. One consumer serves every
+// topic pipeline (metric points, tracking events); each pipeline has its own batch writer.
 //
 // Exactly once, by design (details in ../README.md):
 //  1. every batch insert is one Native block into a table without partitions, so it is one part: atomic;
@@ -7,58 +8,67 @@
 //  4. Kafka offsets are committed only after the insert is durable — committing is an optimisation, not the
 //     source of truth, so a crash between insert and commit replays messages that step 3 then skips.
 import type { Logger } from '@runstream/config';
-import { insertMetricPoints, encodeMetricPointUnits, isTransientClickHouseError, readIngestProgress, type ClickHouse, type MetricPointUnit } from '@runstream/clickhouse';
+import { isTransientClickHouseError, readIngestProgress, type ClickHouse } from '@runstream/clickhouse';
 import type { Consumer, IncomingBatch, Producer } from '@runstream/kafka';
 import { BatchWriter } from './batch-writer.ts';
-import { deadLetterMessage, decodeBatch } from './batch-decoder.ts';
+import { deadLetterMessage } from './batch-decoder.ts';
 import { IngestStats } from './ingest-stats.ts';
 import { failpoint } from './failpoints.ts';
+import type { TopicPipeline } from './topic-pipeline.ts';
 
 export interface IngestWorkerDeps {
   ch: ClickHouse;
   consumer: Consumer;
   dlqProducer: Producer;
-  topic: string;
-  deadLetterTopic: string;
+  /** Dead-letter topic per source topic. */
+  deadLetterTopic: (topic: string) => string;
+  pipelines: TopicPipeline<any>[];
   log: Logger;
-  batchMaxRows: number;
-  batchLingerMs: number;
   flushStallBudgetMs: number;
   insertTimeoutMs: number;
   /** Called once if the worker cannot continue (e.g. ClickHouse unreachable past the stall budget). */
   onFatal: (err: Error) => void;
 }
 
+interface Lane {
+  pipeline: TopicPipeline<unknown>;
+  writer: BatchWriter<unknown>;
+}
+
 export class IngestWorker {
   readonly stats = new IngestStats();
   private readonly deps: IngestWorkerDeps;
-  private readonly writer: BatchWriter<MetricPointUnit>;
-  /** Highest offset known to be stored, per partition; cleared whenever the assignment changes. */
-  private storedUpTo = new Map<number, number>();
+  private readonly lanes = new Map<string, Lane>();
+  /** Highest offset known to be stored, per topic and partition; cleared whenever the assignment changes. */
+  private storedUpTo = new Map<string, number>();
   private stopped = false;
 
   constructor(deps: IngestWorkerDeps) {
     this.deps = deps;
-    this.writer = new BatchWriter<MetricPointUnit>({
-      rowsOf: (u) => u.points.length,
-      maxRows: deps.batchMaxRows,
-      lingerMs: deps.batchLingerMs,
-      stallBudgetMs: deps.flushStallBudgetMs,
-      attemptTimeoutMs: deps.insertTimeoutMs,
+    for (const pipeline of deps.pipelines) this.lanes.set(pipeline.topic, { pipeline, writer: this.writerFor(pipeline) });
+    deps.consumer.onAssignment((partitions) => {
+      this.storedUpTo = new Map();
+      deps.log.info({ partitions }, 'partitions assigned');
+    });
+  }
+
+  private writerFor(pipeline: TopicPipeline<unknown>): BatchWriter<unknown> {
+    return new BatchWriter<unknown>({
+      rowsOf: (u) => pipeline.rowsOf(u),
+      maxRows: pipeline.batchMaxRows,
+      lingerMs: pipeline.batchLingerMs,
+      stallBudgetMs: this.deps.flushStallBudgetMs,
+      attemptTimeoutMs: this.deps.insertTimeoutMs,
       isTransient: isTransientClickHouseError,
-      log: deps.log,
-      write: (units, rows, attempt) => this.store(units, rows, attempt),
+      log: this.deps.log,
+      write: (units, rows, attempt) => this.store(pipeline, units, rows, attempt),
       onFlushed: (rows, ms, attempts) => {
-        if (++this.stats.flushes === 1) deps.log.info({ rows, ms }, 'first batch stored');
+        if (++this.stats.flushes === 1) this.deps.log.info({ rows, ms }, 'first batch stored');
         this.stats.flushRetries += attempts - 1;
         this.stats.pointsStored += rows;
         this.stats.lastFlushRows = rows;
         this.stats.lastFlushMs = ms;
       },
-    });
-    deps.consumer.onAssignment((partitions) => {
-      this.storedUpTo = new Map();
-      deps.log.info({ partitions }, 'partitions assigned');
     });
   }
 
@@ -69,24 +79,26 @@ export class IngestWorker {
   private async handle(batch: IncomingBatch): Promise<void> {
     if (this.stopped) return;
     const { topic, partition } = batch;
+    const lane = this.lanes.get(topic);
+    if (!lane) throw new Error(`no pipeline for topic ${topic}`);
     const storedUpTo = await this.storedOffset(topic, partition);
     const nowMs = Date.now();
-    const decoded = decodeBatch(batch, { storedUpTo, nowMs });
+    const decoded = lane.pipeline.decode(batch, { storedUpTo, nowMs });
     this.stats.messages += batch.messages.length;
     this.stats.skippedMessages += decoded.skipped;
     // Only after a crash or a rebalance: messages stored before the offsets were committed.
-    if (decoded.skipped > 0) this.deps.log.info({ partition, skipped: decoded.skipped, storedUpTo }, 'skipped messages already stored');
+    if (decoded.skipped > 0) this.deps.log.info({ topic, partition, skipped: decoded.skipped, storedUpTo }, 'skipped messages already stored');
     if (decoded.deadLetters.length > 0) {
       // Before the offsets move past them: dead letters are delivered at least once.
       await this.deps.dlqProducer.send(
-        this.deps.deadLetterTopic,
+        this.deps.deadLetterTopic(topic),
         decoded.deadLetters.map((d) => deadLetterMessage(topic, partition, d, nowMs)),
       );
       for (const d of decoded.deadLetters) this.stats.recordDeadLetter(d.reason);
-      this.deps.log.warn({ partition, count: decoded.deadLetters.length, reasons: [...new Set(decoded.deadLetters.map((d) => d.reason))] }, 'messages dead-lettered');
+      this.deps.log.warn({ topic, partition, count: decoded.deadLetters.length, reasons: [...new Set(decoded.deadLetters.map((d) => d.reason))] }, 'messages dead-lettered');
     }
     try {
-      await this.writer.add(decoded.units);
+      await lane.writer.add(decoded.units);
     } catch (err) {
       this.fatal(err as Error);
       return;
@@ -96,35 +108,39 @@ export class IngestWorker {
       await this.deps.consumer.commit(topic, partition, last.offset + 1);
     } catch (err) {
       // Harmless for correctness: the rows are stored and progress will skip them on replay.
-      this.deps.log.warn({ err: (err as Error).message, partition }, 'offset commit failed; replay will be skipped via stored progress');
+      this.deps.log.warn({ err: (err as Error).message, topic, partition }, 'offset commit failed; replay will be skipped via stored progress');
     }
   }
 
   private async storedOffset(topic: string, partition: number): Promise<number> {
-    const known = this.storedUpTo.get(partition);
+    const cacheKey = `${topic}\u0000${partition}`;
+    const known = this.storedUpTo.get(cacheKey);
     if (known !== undefined) return known;
     const progress = await readIngestProgress(this.deps.ch, topic, [partition]);
     const value = progress.get(partition) ?? -1;
-    this.storedUpTo.set(partition, value);
-    if (value >= 0) this.deps.log.info({ partition, storedUpTo: value }, 'resuming partition after stored offset');
+    this.storedUpTo.set(cacheKey, value);
+    if (value >= 0) this.deps.log.info({ topic, partition, storedUpTo: value }, 'resuming partition after stored offset');
     return value;
   }
 
   /** One atomic insert. On a retry, first checks whether the previous attempt landed after all. */
-  private async store(units: MetricPointUnit[], rows: number, attempt: number): Promise<void> {
-    if (attempt > 1 && (await this.alreadyStored(units))) {
-      this.deps.log.info({ rows }, 'previous insert attempt had landed; not inserting again');
+  private async store(pipeline: TopicPipeline<unknown>, units: unknown[], rows: number, attempt: number): Promise<void> {
+    if (attempt > 1 && (await this.alreadyStored(pipeline, units))) {
+      this.deps.log.info({ topic: pipeline.topic, rows }, 'previous insert attempt had landed; not inserting again');
       return;
     }
     failpoint('before-insert');
-    await insertMetricPoints(this.deps.ch, encodeMetricPointUnits(units, Math.floor(Date.now() / 1000)));
+    await pipeline.insert(units, Math.floor(Date.now() / 1000));
     failpoint('after-insert');
   }
 
-  private async alreadyStored(units: MetricPointUnit[]): Promise<boolean> {
+  private async alreadyStored(pipeline: TopicPipeline<unknown>, units: unknown[]): Promise<boolean> {
     const maxByPartition = new Map<number, number>();
-    for (const u of units) if ((maxByPartition.get(u.srcPartition) ?? -1) < u.srcOffset) maxByPartition.set(u.srcPartition, u.srcOffset);
-    const progress = await readIngestProgress(this.deps.ch, units[0]!.srcTopic, [...maxByPartition.keys()]);
+    for (const u of units) {
+      const { partition, offset } = pipeline.sourceOf(u);
+      if ((maxByPartition.get(partition) ?? -1) < offset) maxByPartition.set(partition, offset);
+    }
+    const progress = await readIngestProgress(this.deps.ch, pipeline.topic, [...maxByPartition.keys()]);
     // The insert is atomic, so one partition having reached its maximum means all of them did.
     return [...maxByPartition].some(([p, max]) => (progress.get(p) ?? -1) >= max);
   }
@@ -138,7 +154,9 @@ export class IngestWorker {
   /** Graceful stop: no new batches, everything buffered is written, then the consumer leaves the group. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.writer.flush().catch((err) => this.deps.log.error({ err }, 'final flush failed; unflushed messages will be replayed'));
+    for (const { writer } of this.lanes.values()) {
+      await writer.flush().catch((err) => this.deps.log.error({ err }, 'final flush failed; unflushed messages will be replayed'));
+    }
     await this.deps.consumer.stop();
   }
 }

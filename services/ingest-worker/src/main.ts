@@ -1,8 +1,9 @@
 // Entry point of the ingest worker process.
 import { createLogger } from '@runstream/config';
 import { connectClickHouse } from '@runstream/clickhouse';
-import { createKafkaBus, topicNames } from '@runstream/kafka';
+import { createKafkaBus, deadLetterTopicOf, topicNames } from '@runstream/kafka';
 import { IngestWorker } from './ingest-worker.ts';
+import { metricsPipeline, trackingPipeline } from './pipelines.ts';
 import { loadWorkerConfig } from './worker-config.ts';
 
 const bootLog = createLogger({ name: 'ingest-worker' });
@@ -17,15 +18,16 @@ const log = createLogger({ name: 'ingest-worker', level: config.logLevel });
 const topics = topicNames(config.kafka.topicPrefix);
 const bus = createKafkaBus(config.kafka, log);
 const admin = await bus.admin();
-await admin.ensureTopic(topics.metrics, config.kafka.topicPartitions);
-await admin.ensureTopic(topics.metricsDeadLetter, config.kafka.topicPartitions);
+for (const topic of [topics.metrics, topics.metricsDeadLetter, topics.tracking, topics.trackingDeadLetter]) {
+  await admin.ensureTopic(topic, config.kafka.topicPartitions);
+}
 await admin.disconnect();
 
 const ch = connectClickHouse(config.clickhouse, 'ingest');
 const dlqProducer = await bus.producer({ idempotent: true });
 const consumer = await bus.consumer({
   groupId: config.groupId,
-  topic: topics.metrics,
+  topics: [topics.metrics, topics.tracking],
   concurrentPartitions: config.concurrentPartitions,
   maxBytesPerPartition: config.maxBytesPerPartition,
   sessionTimeoutMs: config.sessionTimeoutMs,
@@ -58,11 +60,9 @@ const worker = new IngestWorker({
   ch,
   consumer,
   dlqProducer,
-  topic: topics.metrics,
-  deadLetterTopic: topics.metricsDeadLetter,
+  deadLetterTopic: deadLetterTopicOf,
+  pipelines: [metricsPipeline(ch, topics, { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }), trackingPipeline(ch, topics)],
   log,
-  batchMaxRows: config.batchMaxRows,
-  batchLingerMs: config.batchLingerMs,
   flushStallBudgetMs: config.flushStallBudgetMs,
   insertTimeoutMs: config.clickhouse.requestTimeoutMs,
   onFatal: (err) => {
@@ -82,4 +82,4 @@ process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGINT', () => void shutdown(0));
 
 await worker.start();
-log.info({ topic: topics.metrics, groupId: config.groupId, batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }, 'ingest worker running');
+log.info({ topics: [topics.metrics, topics.tracking], groupId: config.groupId, batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }, 'ingest worker running');

@@ -1,0 +1,65 @@
+// tracking_events_v1: one row per tracking event; the entity tables are materialized views of it.
+import type { TrackingEvent } from '@runstream/codec';
+import { insertNative, type ClickHouse } from './clickhouse-client.ts';
+import { encodeNativeBlock, type NativeColumn } from './native-format.ts';
+
+export const TRACKING_EVENTS_TABLE = 'tracking_events_v1';
+
+export interface TrackingEventUnit {
+  event: TrackingEvent;
+  srcTopic: string;
+  srcPartition: number;
+  srcOffset: number;
+}
+
+type Row = TrackingEventUnit & { ingestedAt: number };
+
+const EVENT_TYPE_TYPE =
+  "Enum8('EXPERIMENT_UPSERTED' = 1, 'EXPERIMENT_TAG_SET' = 2, 'RUN_UPSERTED' = 3, 'PARAM_LOGGED' = 4, 'RUN_TAG_SET' = 5, 'RUN_TAG_DELETED' = 6, 'RUN_INPUT_LOGGED' = 7)";
+const EVENT_TYPE_CODE: Record<TrackingEvent['eventType'], number> = {
+  EXPERIMENT_UPSERTED: 1,
+  EXPERIMENT_TAG_SET: 2,
+  RUN_UPSERTED: 3,
+  PARAM_LOGGED: 4,
+  RUN_TAG_SET: 5,
+  RUN_TAG_DELETED: 6,
+  RUN_INPUT_LOGGED: 7,
+};
+
+const str = (name: string, get: (r: Row) => string): NativeColumn<Row> => ({ name, type: 'String', get });
+const COLUMNS: NativeColumn<Row>[] = [
+  str('event_id', (r) => r.event.eventId),
+  { name: 'event_type', type: EVENT_TYPE_TYPE, get: (r) => EVENT_TYPE_CODE[r.event.eventType] },
+  { name: 'event_time_ms', type: 'Int64', get: (r) => r.event.timestampMs },
+  str('actor', (r) => r.event.actor),
+  str('experiment_id', (r) => r.event.experimentId),
+  str('run_id', (r) => r.event.runId),
+  str('key', (r) => r.event.key),
+  str('value', (r) => r.event.value),
+  str('name', (r) => r.event.experiment?.name ?? r.event.run?.runName ?? ''),
+  str('artifact_location', (r) => r.event.experiment?.artifactLocation ?? r.event.run?.artifactUri ?? ''),
+  str('lifecycle_stage', (r) => r.event.experiment?.lifecycleStage ?? r.event.run?.lifecycleStage ?? ''),
+  { name: 'creation_time_ms', type: 'Int64', get: (r) => r.event.experiment?.creationTimeMs ?? 0 },
+  { name: 'last_update_ms', type: 'Int64', get: (r) => r.event.experiment?.lastUpdateTimeMs ?? 0 },
+  str('user_id', (r) => r.event.run?.userId ?? ''),
+  str('status', (r) => r.event.run?.status ?? ''),
+  { name: 'start_time_ms', type: 'Int64', get: (r) => r.event.run?.startTimeMs ?? 0 },
+  { name: 'end_time_ms', type: 'Nullable(Int64)', get: (r) => r.event.run?.endTimeMs ?? null },
+  str('dataset_name', (r) => r.event.dataset?.name ?? ''),
+  str('dataset_digest', (r) => r.event.dataset?.digest ?? ''),
+  str('dataset_source_type', (r) => r.event.dataset?.sourceType ?? ''),
+  str('dataset_source', (r) => r.event.dataset?.source ?? ''),
+  str('dataset_schema', (r) => r.event.dataset?.schema ?? ''),
+  str('dataset_profile', (r) => r.event.dataset?.profile ?? ''),
+  str('input_tags_json', (r) => r.event.dataset?.tagsJson ?? ''),
+  { name: 'ingested_at', type: 'DateTime', get: (r) => r.ingestedAt },
+  str('src_topic', (r) => r.srcTopic),
+  { name: 'src_partition', type: 'UInt32', get: (r) => r.srcPartition },
+  { name: 'src_offset', type: 'UInt64', get: (r) => r.srcOffset },
+];
+
+/** One atomic insert (one Native block) of tracking events. */
+export async function insertTrackingEvents(ch: ClickHouse, units: readonly TrackingEventUnit[], ingestedAt: number): Promise<void> {
+  const rows = units.map((u) => ({ ...u, ingestedAt }));
+  await insertNative(ch, TRACKING_EVENTS_TABLE, COLUMNS.map((c) => c.name), encodeNativeBlock(COLUMNS, rows));
+}

@@ -1,0 +1,79 @@
+// Tracking events (experiments, runs, params, tags, inputs) on the wire, and their validation.
+import { SchemaRegistry } from './schema-registry.ts';
+import { decodeWith, encodeWith, type Decoded } from './single-object-codec.ts';
+
+export type TrackingEventType =
+  | 'EXPERIMENT_UPSERTED'
+  | 'EXPERIMENT_TAG_SET'
+  | 'RUN_UPSERTED'
+  | 'PARAM_LOGGED'
+  | 'RUN_TAG_SET'
+  | 'RUN_TAG_DELETED'
+  | 'RUN_INPUT_LOGGED';
+
+export interface ExperimentState {
+  name: string;
+  artifactLocation: string;
+  lifecycleStage: string;
+  creationTimeMs: number;
+  lastUpdateTimeMs: number;
+}
+
+export interface RunState {
+  runName: string;
+  userId: string;
+  status: string;
+  startTimeMs: number;
+  endTimeMs: number | null;
+  artifactUri: string;
+  lifecycleStage: string;
+}
+
+export interface DatasetInput {
+  name: string;
+  digest: string;
+  sourceType: string;
+  source: string;
+  schema: string;
+  profile: string;
+  tagsJson: string;
+}
+
+export interface TrackingEvent {
+  eventId: string;
+  eventType: TrackingEventType;
+  timestampMs: number;
+  actor: string;
+  experimentId: string;
+  runId: string;
+  key: string;
+  value: string;
+  experiment: ExperimentState | null;
+  run: RunState | null;
+  dataset: DatasetInput | null;
+}
+
+export const trackingEventSchemas = new SchemaRegistry([{ version: 1, file: 'tracking-event.v1.avsc' }]);
+
+export function encodeTrackingEvent(event: TrackingEvent): Buffer {
+  return encodeWith(trackingEventSchemas, event);
+}
+
+export function decodeTrackingEvent(bytes: Buffer): Decoded<TrackingEvent> {
+  return decodeWith<TrackingEvent>(trackingEventSchemas, bytes);
+}
+
+/** The structural rules the worker enforces on every event (the API checks MLflow's limits before producing). */
+export function trackingEventProblem(e: TrackingEvent): string | undefined {
+  const needsRun = e.eventType !== 'EXPERIMENT_UPSERTED' && e.eventType !== 'EXPERIMENT_TAG_SET';
+  if (!e.eventId) return 'eventId is empty';
+  if (!e.experimentId && !needsRun) return `${e.eventType} needs an experimentId`;
+  if (needsRun && !e.runId) return `${e.eventType} needs a runId`;
+  if (e.eventType === 'EXPERIMENT_UPSERTED' && !e.experiment) return 'EXPERIMENT_UPSERTED needs the experiment state';
+  if (e.eventType === 'RUN_UPSERTED' && !e.run) return 'RUN_UPSERTED needs the run state';
+  if (e.eventType === 'RUN_INPUT_LOGGED' && !e.dataset) return 'RUN_INPUT_LOGGED needs a dataset';
+  if (['PARAM_LOGGED', 'RUN_TAG_SET', 'RUN_TAG_DELETED', 'EXPERIMENT_TAG_SET'].includes(e.eventType) && !e.key) return `${e.eventType} needs a key`;
+  if (e.key.length > 250) return `key is ${e.key.length} characters, the limit is 250`;
+  if (e.value.length > 8000) return `value is ${e.value.length} characters, the limit is 8000`;
+  return undefined;
+}

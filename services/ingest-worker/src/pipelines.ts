@@ -1,0 +1,32 @@
+// The topics the worker ingests.
+import { encodeMetricPointUnits, insertMetricPoints, insertTrackingEvents, type ClickHouse, type MetricPointUnit, type TrackingEventUnit } from '@runstream/clickhouse';
+import type { Topics } from '@runstream/kafka';
+import { decodeBatch } from './batch-decoder.ts';
+import { decodeTrackingBatch } from './tracking-decoder.ts';
+import type { TopicPipeline } from './topic-pipeline.ts';
+
+export function metricsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMaxRows: number; batchLingerMs: number }): TopicPipeline<MetricPointUnit> {
+  return {
+    name: 'metrics',
+    topic: topics.metrics,
+    decode: (batch, o) => decodeBatch(batch, o),
+    rowsOf: (u) => u.points.length,
+    sourceOf: (u) => ({ partition: u.srcPartition, offset: u.srcOffset }),
+    insert: (units, ingestedAt) => insertMetricPoints(ch, encodeMetricPointUnits(units, ingestedAt)),
+    ...opts,
+  };
+}
+
+// Tracking writes are few and a caller waits for each one (read-your-writes): flush almost at once.
+export function trackingPipeline(ch: ClickHouse, topics: Topics): TopicPipeline<TrackingEventUnit> {
+  return {
+    name: 'tracking',
+    topic: topics.tracking,
+    decode: (batch, o) => decodeTrackingBatch(batch, o),
+    rowsOf: () => 1,
+    sourceOf: (u) => ({ partition: u.srcPartition, offset: u.srcOffset }),
+    insert: (units, ingestedAt) => insertTrackingEvents(ch, units, ingestedAt),
+    batchMaxRows: 10_000,
+    batchLingerMs: 5,
+  };
+}
