@@ -47,11 +47,16 @@ it('loses nothing and counts nothing twice across repeated SIGKILLs of the worke
   let kills = 0;
   // Rounds alternate: random SIGKILL from outside, and the after-insert failpoint killing from inside.
   for (let round = 0; round < ROUNDS; round++) {
-    const failpoints = round % 2 === 1 ? { RUNSTREAM_FAILPOINTS: 'after-insert:0.3' } : {};
-    const w: WorkerProcess = spawnWorker({ ...env, ...failpoints });
-    // Kill once the worker has started writing (or let the failpoint do it), at a random moment.
-    await Promise.race([waitFor('first insert', async () => /first batch stored|failpoint/.test(w.output()) || w.child.exitCode !== null, 20_000, 50).catch(() => undefined), w.exited]);
-    await Promise.race([new Promise((r) => setTimeout(r, Math.random() * 800)), w.exited]);
+    const failpointRound = round % 2 === 1;
+    const w: WorkerProcess = spawnWorker({ ...env, ...(failpointRound ? { RUNSTREAM_FAILPOINTS: 'after-insert:0.5' } : {}) });
+    if (failpointRound) {
+      // The worker kills itself between an insert and its commit; give it time to get there.
+      await Promise.race([w.exited, new Promise((r) => setTimeout(r, 20_000))]);
+    } else {
+      // Kill once the worker has started writing, at a random moment.
+      await Promise.race([waitFor('first insert', async () => /first batch stored/.test(w.output()), 20_000, 50).catch(() => undefined), w.exited]);
+      await Promise.race([new Promise((r) => setTimeout(r, Math.random() * 800)), w.exited]);
+    }
     await stopWorker(w, 'SIGKILL');
     outputs.push(w.output());
     kills++;

@@ -8,3 +8,4 @@ export * from './metric-queries.ts';
 export { migrate, loadMigrations, splitStatements, MIGRATIONS_DIR, type Migration } from './migrate.ts';
 export * from './clickhouse-errors.ts';
 export * from './tracking-events-table.ts';
+export * from './tracking-queries.ts';

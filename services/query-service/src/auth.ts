@@ -42,16 +42,23 @@ export function authenticate(tokens: ApiToken[], header: string | undefined): Ap
   return found;
 }
 
+export type ErrorBody = (code: 'UNAUTHENTICATED' | 'PERMISSION_DENIED', message: string) => object;
+
+export const nativeErrorBody: ErrorBody = (code, message) => ({ error: { code, message } });
+/** MLflow clients expect { error_code, message }. */
+export const mlflowErrorBody: ErrorBody = (code, message) => ({ error_code: code, message });
+
 /** A preHandler that requires `scope` when tokens are configured. */
-export function requireScope(tokens: ApiToken[], scope: Scope) {
+export function requireScope(tokens: ApiToken[], scope: Scope, body: ErrorBody = nativeErrorBody) {
   return async (req: FastifyRequest, reply: FastifyReply) => {
     if (tokens.length === 0) return;
     const token = authenticate(tokens, req.headers.authorization);
-    if (!token) {
-      return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'UNAUTHENTICATED', message: 'a valid bearer token is required' } });
-    }
-    if (!token.scopes.has(scope)) {
-      return reply.code(403).send({ error: { code: 'PERMISSION_DENIED', message: `token "${token.name}" lacks the ${scope} scope` } });
-    }
+    if (!token) return reply.code(401).header('www-authenticate', 'Bearer').send(body('UNAUTHENTICATED', 'a valid bearer token is required'));
+    if (!token.scopes.has(scope)) return reply.code(403).send(body('PERMISSION_DENIED', `token "${token.name}" lacks the ${scope} scope`));
   };
+}
+
+/** Who made a request, for the audit trail: the token's name ('' when the API is open). */
+export function actorOf(tokens: ApiToken[], req: FastifyRequest): string {
+  return tokens.length === 0 ? '' : (authenticate(tokens, req.headers.authorization)?.name ?? '');
 }

@@ -1,9 +1,13 @@
 // Builds the Fastify application (used by main.ts and by the tests).
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import type { Logger } from '@runstream/config';
 import type { ClickHouse } from '@runstream/clickhouse';
-import { requireScope, type ApiToken } from './auth.ts';
+import { actorOf, mlflowErrorBody, requireScope, type ApiToken } from './auth.ts';
+import { registerMlflowRoutes } from './mlflow/mlflow-routes.ts';
+import type { TrackingWriter } from './tracking/tracking-writer.ts';
 import { installErrorHandler } from './api-errors.ts';
 import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
 import { registerMetricRoutes } from './routes/metric-routes.ts';
@@ -13,6 +17,10 @@ export interface ServiceDeps {
   ch: ClickHouse;
   tokens: ApiToken[];
   health: HealthChecks;
+  /** Tracking writes (MLflow API); without it the service is read-only. */
+  writer?: TrackingWriter;
+  /** Directory of the MLflow artifact store. */
+  artifactRoot?: string;
   requestTimeoutMs?: number;
 }
 
@@ -36,6 +44,21 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   installErrorHandler(app);
   registerHealthRoutes(app, deps.health);
   registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
+  const writer = deps.writer;
+  if (writer) {
+    // Its own scope, so MLflow's error shape applies to MLflow routes only.
+    await app.register(async (mlflow) =>
+      registerMlflowRoutes(mlflow, {
+        ch: deps.ch,
+        writer,
+        readScope: requireScope(deps.tokens, 'read', mlflowErrorBody),
+        writeScope: requireScope(deps.tokens, 'write', mlflowErrorBody),
+        actorOf: (req) => actorOf(deps.tokens, req),
+        artifactRoot: deps.artifactRoot ?? join(tmpdir(), 'runstream-artifacts'),
+        maxArtifactBytes: 1024 * 1024 * 1024,
+      }),
+    );
+  }
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

@@ -1,8 +1,9 @@
 // Entry point of the query service process.
 import { createLogger } from '@runstream/config';
 import { connectClickHouse } from '@runstream/clickhouse';
-import { createKafkaBus } from '@runstream/kafka';
+import { createKafkaBus, topicNames } from '@runstream/kafka';
 import { buildService } from './build-service.ts';
+import { TrackingWriter } from './tracking/tracking-writer.ts';
 import { loadServiceConfig } from './service-config.ts';
 
 let config;
@@ -14,11 +15,17 @@ try {
 }
 const log = createLogger({ name: 'query-service', level: config.logLevel });
 const ch = connectClickHouse(config.clickhouse, 'query');
-const admin = await createKafkaBus(config.kafka, log).admin();
+const bus = createKafkaBus(config.kafka, log);
+const admin = await bus.admin();
+const topics = topicNames(config.kafka.topicPrefix);
+for (const topic of [topics.metrics, topics.tracking]) await admin.ensureTopic(topic, config.kafka.topicPartitions);
+const producer = await bus.producer({ idempotent: true });
 const app = await buildService({
   log,
   ch,
   tokens: config.tokens,
+  writer: new TrackingWriter({ producer, ch, topics, visibilityTimeoutMs: config.visibilityTimeoutMs }),
+  artifactRoot: config.artifactRoot,
   requestTimeoutMs: config.queryTimeoutMs + 5_000,
   health: {
     clickhouse: async () => {
@@ -34,7 +41,7 @@ async function shutdown(): Promise<void> {
   if (closing) return;
   closing = true;
   await app.close();
-  await Promise.allSettled([admin.disconnect(), ch.close()]);
+  await Promise.allSettled([admin.disconnect(), producer.disconnect(), ch.close()]);
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown());

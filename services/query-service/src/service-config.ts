@@ -10,6 +10,9 @@ export interface ServiceConfig {
   port: number;
   tokens: ApiToken[];
   queryTimeoutMs: number;
+  /** How long a write waits to become readable before answering 503 (it stays durable in Kafka). */
+  visibilityTimeoutMs: number;
+  artifactRoot: string;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -24,6 +27,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       port: int('PORT', 8080, 0, 65535),
       tokens: { name: 'RUNSTREAM_API_TOKENS', secret: true, parse: (raw) => parseTokens(raw ?? '') },
       queryTimeoutMs: int('QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
+      visibilityTimeoutMs: int('WRITE_VISIBILITY_TIMEOUT_MS', 10_000, 100, 600_000),
+      artifactRoot: str('RUNSTREAM_ARTIFACT_DIR', `${process.cwd()}/.data/artifacts`),
     },
     env,
   );

@@ -1,0 +1,178 @@
+// Reads of tracking metadata (experiments, runs, params, tags, inputs): the latest state of each entity.
+// The entity tables are ReplacingMergeTree views keyed by entity with version = Kafka offset: argMax(…, version)
+// gives the newest state without waiting for merges.
+import { queryRows, type ClickHouse } from './clickhouse-client.ts';
+import { floatFromBits } from './float-bits.ts';
+import { sql, type SqlFragment } from './sql-literal.ts';
+
+export interface ExperimentRow {
+  experimentId: string;
+  name: string;
+  artifactLocation: string;
+  lifecycleStage: string;
+  creationTimeMs: number;
+  lastUpdateTimeMs: number;
+  tags: { key: string; value: string }[];
+}
+
+export interface RunRow {
+  runId: string;
+  experimentId: string;
+  runName: string;
+  userId: string;
+  status: string;
+  startTimeMs: number;
+  endTimeMs: number | null;
+  artifactUri: string;
+  lifecycleStage: string;
+}
+
+export interface LatestMetric {
+  key: string;
+  value: number;
+  timestampMs: number;
+  step: number;
+}
+
+const EXPERIMENT_LATEST = sql`SELECT experiment_id,
+    argMax(name, version) AS name, argMax(artifact_location, version) AS artifact_location,
+    argMax(lifecycle_stage, version) AS lifecycle_stage, argMax(creation_time_ms, version) AS creation_time_ms,
+    argMax(last_update_ms, version) AS last_update_ms
+  FROM experiments_v1`;
+
+function experimentsSql(where: SqlFragment, limit = 1000): SqlFragment {
+  return sql`SELECT * FROM (${EXPERIMENT_LATEST} GROUP BY experiment_id) WHERE ${where} ORDER BY experiment_id LIMIT ${limit}`;
+}
+
+async function experimentTags(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
+  const out = new Map<string, { key: string; value: string }[]>();
+  if (ids.length === 0) return out;
+  const rows = await queryRows<{ experiment_id: string; key: string; value: string }>(
+    ch,
+    sql`SELECT experiment_id, key, argMax(value, version) AS value FROM experiment_tags_v1 WHERE experiment_id IN ${ids} GROUP BY experiment_id, key ORDER BY key`,
+  );
+  for (const r of rows) {
+    const list = out.get(r.experiment_id) ?? [];
+    list.push({ key: r.key, value: r.value });
+    out.set(r.experiment_id, list);
+  }
+  return out;
+}
+
+async function readExperiments(ch: ClickHouse, where: SqlFragment, limit?: number): Promise<ExperimentRow[]> {
+  const rows = await queryRows<Record<string, string>>(ch, experimentsSql(where, limit));
+  const tags = await experimentTags(ch, rows.map((r) => r.experiment_id!));
+  return rows.map((r) => ({
+    experimentId: r.experiment_id!,
+    name: r.name!,
+    artifactLocation: r.artifact_location!,
+    lifecycleStage: r.lifecycle_stage!,
+    creationTimeMs: Number(r.creation_time_ms),
+    lastUpdateTimeMs: Number(r.last_update_ms),
+    tags: tags.get(r.experiment_id!) ?? [],
+  }));
+}
+
+export async function experimentById(ch: ClickHouse, id: string): Promise<ExperimentRow | undefined> {
+  return (await readExperiments(ch, sql`experiment_id = ${id}`))[0];
+}
+
+export async function experimentByName(ch: ClickHouse, name: string): Promise<ExperimentRow | undefined> {
+  return (await readExperiments(ch, sql`name = ${name}`))[0];
+}
+
+/** Experiments in id order after `afterId`, optionally only active or only deleted ones. */
+export async function listExperiments(ch: ClickHouse, opts: { afterId?: string; limit: number; stages: string[] }): Promise<ExperimentRow[]> {
+  const after = opts.afterId === undefined ? sql`1` : sql`experiment_id > ${opts.afterId}`;
+  return readExperiments(ch, sql`${after} AND lifecycle_stage IN ${opts.stages}`, opts.limit);
+}
+
+// FINAL rather than argMax: aggregate functions skip NULL arguments, and end_time is NULL while a run is open.
+export const RUN_LATEST = sql`SELECT run_id, experiment_id, run_name, user_id, status, start_time_ms AS start_time,
+    end_time_ms AS end_time, artifact_uri, lifecycle_stage
+  FROM runs_v1 FINAL`;
+
+export function toRunRow(r: Record<string, string | number | null>): RunRow {
+  return {
+    runId: String(r.run_id),
+    experimentId: String(r.experiment_id),
+    runName: String(r.run_name),
+    userId: String(r.user_id),
+    status: String(r.status),
+    startTimeMs: Number(r.start_time),
+    endTimeMs: r.end_time === null || r.end_time === undefined ? null : Number(r.end_time),
+    artifactUri: String(r.artifact_uri),
+    lifecycleStage: String(r.lifecycle_stage),
+  };
+}
+
+export async function runsByIds(ch: ClickHouse, ids: string[]): Promise<RunRow[]> {
+  if (ids.length === 0) return [];
+  const rows = await queryRows<Record<string, string | number | null>>(ch, sql`${RUN_LATEST} WHERE run_id IN ${ids}`);
+  return rows.map(toRunRow);
+}
+
+export async function runParams(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
+  return keyValues(ch, sql`SELECT run_id, key, argMin(value, version) AS value FROM run_params_v1 WHERE run_id IN ${ids} GROUP BY run_id, key ORDER BY key`, ids);
+}
+
+export async function runTags(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
+  return keyValues(
+    ch,
+    sql`SELECT run_id, key, value FROM (
+          SELECT run_id, key, argMax(value, version) AS value, argMax(deleted, version) AS deleted
+          FROM run_tags_v1 WHERE run_id IN ${ids} GROUP BY run_id, key
+        ) WHERE deleted = 0 ORDER BY key`,
+    ids,
+  );
+}
+
+async function keyValues(ch: ClickHouse, query: SqlFragment, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
+  const out = new Map<string, { key: string; value: string }[]>();
+  if (ids.length === 0) return out;
+  for (const r of await queryRows<{ run_id: string; key: string; value: string }>(ch, query)) {
+    const list = out.get(r.run_id) ?? [];
+    list.push({ key: r.key, value: r.value });
+    out.set(r.run_id, list);
+  }
+  return out;
+}
+
+/** The latest value of every metric of the runs (MLflow's "latest": highest step, then latest timestamp). */
+export async function latestMetrics(ch: ClickHouse, ids: string[]): Promise<Map<string, LatestMetric[]>> {
+  const out = new Map<string, LatestMetric[]>();
+  if (ids.length === 0) return out;
+  const rows = await queryRows<{ entity_id: string; key: string; bits: string; ts: string; step: string }>(
+    ch,
+    sql`SELECT entity_id, key, hex(reinterpretAsString(argMaxMerge(last_value))) AS bits,
+               maxMerge(last_timestamp_ms) AS ts, maxMerge(last_step) AS step
+        FROM metric_summary_v1 WHERE entity_kind = 'run' AND entity_id IN ${ids}
+        GROUP BY entity_id, key ORDER BY key`,
+  );
+  for (const r of rows) {
+    const list = out.get(r.entity_id) ?? [];
+    list.push({ key: r.key, value: floatFromBits(r.bits), timestampMs: Number(r.ts), step: Number(r.step) });
+    out.set(r.entity_id, list);
+  }
+  return out;
+}
+
+export interface RunInputRow {
+  name: string;
+  digest: string;
+  sourceType: string;
+  source: string;
+  schema: string;
+  profile: string;
+  tagsJson: string;
+}
+
+export async function runInputs(ch: ClickHouse, runId: string): Promise<RunInputRow[]> {
+  const rows = await queryRows<Record<string, string>>(
+    ch,
+    sql`SELECT dataset_name, dataset_digest, any(dataset_source_type) AS st, any(dataset_source) AS src, any(dataset_schema) AS sch,
+               any(dataset_profile) AS prof, argMax(input_tags_json, version) AS tags
+        FROM run_inputs_v1 WHERE run_id = ${runId} GROUP BY dataset_name, dataset_digest ORDER BY dataset_name`,
+  );
+  return rows.map((r) => ({ name: r.dataset_name!, digest: r.dataset_digest!, sourceType: r.st!, source: r.src!, schema: r.sch!, profile: r.prof!, tagsJson: r.tags! }));
+}

@@ -1,0 +1,434 @@
+// MLflow-compatible tracking REST API under /api/2.0/mlflow/ (and /ajax-api/2.0/mlflow/), so MLflow clients
+// pointed at Runstream (MLFLOW_TRACKING_URI) work unchanged. Request and response shapes, error codes, HTTP
+// statuses and limits follow MLflow; writes go through Kafka and are visible when the call returns.
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { MetricPoint } from '@runstream/codec';
+import {
+  experimentById,
+  experimentByName,
+  floatFromBits,
+  latestMetrics,
+  listExperiments,
+  metricHistory,
+  queryRows,
+  runInputs,
+  runParams,
+  runsByIds,
+  runTags,
+  sql,
+  type ClickHouse,
+  type ExperimentRow,
+  type HistoryCursor,
+  type RunRow,
+} from '@runstream/clickhouse';
+import type { TrackingWriter, NewEvent } from '../tracking/tracking-writer.ts';
+import { NotYetVisibleError } from '../tracking/tracking-writer.ts';
+import { decodePageToken, encodePageToken, BadPageTokenError } from '../page-token.ts';
+import { MlflowError, invalid, mlflowErrorSchema, notFound } from './mlflow-errors.ts';
+import { experimentJson, metricJson, runInfoJson, runJson } from './mlflow-format.ts';
+import { searchRuns } from './run-search.ts';
+import { registerArtifactRoutes } from './artifact-routes.ts';
+import { LIMITS, double, entryKey, entryValue, int64, metricKey, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
+
+export interface MlflowDeps {
+  ch: ClickHouse;
+  writer: TrackingWriter;
+  readScope: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  writeScope: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
+  /** Name of the token that made a request, for the audit trail. */
+  actorOf: (req: FastifyRequest) => string;
+  /** Directory of the artifact store (mlflow-artifacts:/ URIs). */
+  artifactRoot: string;
+  maxArtifactBytes: number;
+}
+
+const DEFAULT_EXPERIMENT_ID = '0';
+const ACTIVE = 'active';
+const DELETED = 'deleted';
+
+type Body = Record<string, unknown>;
+type Query = Record<string, unknown>;
+
+const bodySchema = { type: 'object' } as const;
+const errors = { 400: mlflowErrorSchema, 401: mlflowErrorSchema, 403: mlflowErrorSchema, 404: mlflowErrorSchema, 501: mlflowErrorSchema, 503: mlflowErrorSchema };
+
+function newExperimentId(): string {
+  // MLflow's ids are decimal strings; time plus randomness keeps them unique without a sequence.
+  return `${Date.now()}${randomBytes(2).readUInt16BE(0).toString().padStart(5, '0')}`;
+}
+
+const ADJECTIVES = ['amber', 'brisk', 'calm', 'dapper', 'eager', 'fleet', 'gentle', 'hardy', 'keen', 'lucid', 'mellow', 'nimble'];
+const NOUNS = ['otter', 'heron', 'lynx', 'falcon', 'badger', 'marten', 'ibis', 'panda', 'wren', 'yak', 'gecko', 'finch'];
+function generatedRunName(): string {
+  const b = randomBytes(3);
+  return `${ADJECTIVES[b[0]! % ADJECTIVES.length]}-${NOUNS[b[1]! % NOUNS.length]}-${b[2]! % 1000}`;
+}
+
+export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): void {
+  const { ch, writer } = deps;
+
+  // MLflow's error shape for everything under these routes, including schema validation and auth failures.
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
+    if (err instanceof MlflowError) return reply.code(err.statusCode).send({ error_code: err.errorCode, message: err.message });
+    if (err instanceof NotYetVisibleError) return reply.code(503).header('retry-after', '5').send({ error_code: 'TEMPORARILY_UNAVAILABLE', message: err.message });
+    if (err instanceof BadPageTokenError) return reply.code(400).send({ error_code: 'INVALID_PARAMETER_VALUE', message: err.message });
+    if (err.validation) return reply.code(400).send({ error_code: 'INVALID_PARAMETER_VALUE', message: err.message });
+    if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+      const code = err.statusCode === 413 ? 'INVALID_PARAMETER_VALUE' : 'BAD_REQUEST';
+      return reply.code(err.statusCode).send({ error_code: code, message: err.message });
+    }
+    req.log.error({ err }, 'MLflow request failed');
+    return reply.code(503).send({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'tracking storage is temporarily unavailable' });
+  });
+
+  const route = (method: 'GET' | 'POST', path: string, scope: 'read' | 'write', summary: string, handler: (req: FastifyRequest, input: Body) => Promise<object>) => {
+    for (const prefix of ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow']) {
+      app.route({
+        method,
+        url: `${prefix}/${path}`,
+        preHandler: scope === 'read' ? deps.readScope : deps.writeScope,
+        schema: {
+          summary,
+          tags: ['mlflow'],
+          hide: prefix !== '/api/2.0/mlflow',
+          ...(method === 'POST' ? { body: bodySchema } : { querystring: { type: 'object' } }),
+          response: errors,
+        },
+        handler: async (req) => handler(req, (method === 'POST' ? req.body : req.query) as Body),
+      });
+    }
+  };
+
+  // ---- experiments ----------------------------------------------------------------------------------------------
+
+  async function ensureDefaultExperiment(req: FastifyRequest): Promise<void> {
+    if (await experimentById(ch, DEFAULT_EXPERIMENT_ID)) return;
+    const now = Date.now();
+    await writer.emit(`EXP:${DEFAULT_EXPERIMENT_ID}`, deps.actorOf(req), [
+      { eventType: 'EXPERIMENT_UPSERTED', experimentId: DEFAULT_EXPERIMENT_ID, experiment: { name: 'Default', artifactLocation: `mlflow-artifacts:/${DEFAULT_EXPERIMENT_ID}`, lifecycleStage: ACTIVE, creationTimeMs: now, lastUpdateTimeMs: now } },
+    ]);
+  }
+
+  async function getExperiment(req: FastifyRequest, id: string): Promise<ExperimentRow> {
+    if (id === DEFAULT_EXPERIMENT_ID) await ensureDefaultExperiment(req);
+    const e = await experimentById(ch, id);
+    if (!e) throw notFound(`No Experiment with id=${id} exists`);
+    return e;
+  }
+
+  route('POST', 'experiments/create', 'write', 'Create an experiment', async (req, b) => {
+    const name = requiredString(b.name, 'name');
+    if (name.length > LIMITS.experimentNameLength) throw invalid(`Experiment name exceeds ${LIMITS.experimentNameLength} characters`);
+    if (await experimentByName(ch, name)) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment '${name}' already exists.`);
+    const id = newExperimentId();
+    const tags = tagList(b.tags, 'tag');
+    const now = Date.now();
+    const artifactLocation = typeof b.artifact_location === 'string' && b.artifact_location ? b.artifact_location : `mlflow-artifacts:/${id}`;
+    await writer.emit(`EXP:${id}`, deps.actorOf(req), [
+      { eventType: 'EXPERIMENT_UPSERTED', experimentId: id, experiment: { name, artifactLocation, lifecycleStage: ACTIVE, creationTimeMs: now, lastUpdateTimeMs: now } },
+      ...tags.map((t): NewEvent => ({ eventType: 'EXPERIMENT_TAG_SET', experimentId: id, key: t.key, value: t.value })),
+    ]);
+    return { experiment_id: id };
+  });
+
+  route('GET', 'experiments/get', 'read', 'Get an experiment by id', async (req, q) => ({ experiment: experimentJson(await getExperiment(req, requiredString(q.experiment_id, 'experiment_id'))) }));
+
+  route('GET', 'experiments/get-by-name', 'read', 'Get an experiment by name', async (req, q) => {
+    const name = requiredString(q.experiment_name, 'experiment_name');
+    if (name === 'Default') await ensureDefaultExperiment(req);
+    const e = await experimentByName(ch, name);
+    if (!e) throw notFound(`Could not find experiment with name '${name}'`);
+    return { experiment: experimentJson(e) };
+  });
+
+  route('POST', 'experiments/search', 'read', 'List experiments (paged; filter by name only)', async (req, b) => {
+    await ensureDefaultExperiment(req);
+    const maxResults = int64(b.max_results, 'max_results', 1000);
+    if (maxResults < 1 || maxResults > 50_000) throw invalid('max_results must be between 1 and 50000');
+    const viewType = String(b.view_type ?? 'ACTIVE_ONLY');
+    const stages = viewType === 'ALL' ? [ACTIVE, DELETED] : viewType === 'DELETED_ONLY' ? [DELETED] : [ACTIVE];
+    const filter = typeof b.filter === 'string' ? b.filter.trim() : '';
+    const nameMatch = /^(?:attribute\.|attributes\.)?name\s*(=|LIKE|ILIKE)\s*'((?:[^'\\]|\\.)*)'$/i.exec(filter);
+    if (filter && !nameMatch) throw invalid(`Unsupported experiment filter ${JSON.stringify(filter)}: only name = / LIKE / ILIKE '<value>' is supported`);
+    const afterId = b.page_token ? decodePageToken(String(b.page_token), (v): v is string => typeof v === 'string') : undefined;
+    let rows = await listExperiments(ch, { ...(afterId === undefined ? {} : { afterId }), limit: maxResults + 1, stages });
+    if (nameMatch) {
+      const [, op, raw] = nameMatch;
+      const value = raw!.replace(/\\(.)/g, '$1');
+      const re = new RegExp(`^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, op!.toUpperCase() === 'ILIKE' ? 'i' : '');
+      rows = rows.filter((e) => (op === '=' ? e.name === value : re.test(e.name)));
+    }
+    const page = rows.slice(0, maxResults);
+    return { experiments: page.map(experimentJson), ...(rows.length > maxResults ? { next_page_token: encodePageToken(page[page.length - 1]!.experimentId) } : {}) };
+  });
+
+  // ---- runs -----------------------------------------------------------------------------------------------------
+
+  async function getRun(id: unknown): Promise<RunRow> {
+    const runId = requiredString(id, 'run_id');
+    const [run] = await runsByIds(ch, [runId]);
+    if (!run) throw notFound(`Run with id=${runId} not found`);
+    return run;
+  }
+
+  async function activeRun(id: unknown): Promise<RunRow> {
+    const run = await getRun(id);
+    if (run.lifecycleStage !== ACTIVE) throw invalid(`The run ${run.runId} must be in the 'active' state. Current state is ${run.lifecycleStage}.`);
+    return run;
+  }
+
+  async function fullRun(run: RunRow, withInputs = true) {
+    const ids = [run.runId];
+    const [metrics, params, tags, inputs] = await Promise.all([latestMetrics(ch, ids), runParams(ch, ids), runTags(ch, ids), withInputs ? runInputs(ch, run.runId) : []]);
+    return runJson(run, { metrics: metrics.get(run.runId) ?? [], params: params.get(run.runId) ?? [], tags: tags.get(run.runId) ?? [], inputs });
+  }
+
+  const runEvent = (run: RunRow): NewEvent => ({
+    eventType: 'RUN_UPSERTED',
+    runId: run.runId,
+    experimentId: run.experimentId,
+    run: { runName: run.runName, userId: run.userId, status: run.status, startTimeMs: run.startTimeMs, endTimeMs: run.endTimeMs, artifactUri: run.artifactUri, lifecycleStage: run.lifecycleStage },
+  });
+
+  route('POST', 'runs/create', 'write', 'Create a run', async (req, b) => {
+    const experimentId = typeof b.experiment_id === 'string' && b.experiment_id ? b.experiment_id : DEFAULT_EXPERIMENT_ID;
+    const experiment = await getExperiment(req, experimentId);
+    if (experiment.lifecycleStage !== ACTIVE) throw invalid(`The experiment ${experimentId} must be in the 'active' state.`);
+    const tags = tagList(b.tags, 'tag');
+    const tagMap = new Map(tags.map((t) => [t.key, t.value]));
+    const runName = (typeof b.run_name === 'string' && b.run_name) || tagMap.get('mlflow.runName') || generatedRunName();
+    tagMap.set('mlflow.runName', runName);
+    const runId = randomUUID().replace(/-/g, '');
+    const run: RunRow = {
+      runId,
+      experimentId,
+      runName,
+      userId: (typeof b.user_id === 'string' && b.user_id) || tagMap.get('mlflow.user') || '',
+      status: 'RUNNING',
+      startTimeMs: timestampMs(b.start_time, 'start_time'),
+      endTimeMs: null,
+      artifactUri: `${experiment.artifactLocation}/${runId}/artifacts`,
+      lifecycleStage: ACTIVE,
+    };
+    await writer.emit(`RUN:${runId}`, deps.actorOf(req), [runEvent(run), ...[...tagMap].map(([key, value]): NewEvent => ({ eventType: 'RUN_TAG_SET', runId, key, value }))]);
+    return { run: runJson(run, { metrics: [], params: [], tags: [...tagMap].map(([key, value]) => ({ key, value })).sort((x, y) => x.key.localeCompare(y.key)) }) };
+  });
+
+  route('POST', 'runs/update', 'write', 'Update a run (status, end time, name)', async (req, b) => {
+    const run = await activeRun(b.run_id ?? b.run_uuid);
+    const next: RunRow = {
+      ...run,
+      ...(b.status === undefined ? {} : { status: runStatus(b.status) }),
+      ...(b.end_time === undefined || b.end_time === null ? {} : { endTimeMs: int64(b.end_time, 'end_time') }),
+      ...(typeof b.run_name === 'string' && b.run_name ? { runName: b.run_name } : {}),
+    };
+    const events: NewEvent[] = [runEvent(next)];
+    if (next.runName !== run.runName) events.push({ eventType: 'RUN_TAG_SET', runId: run.runId, key: 'mlflow.runName', value: next.runName });
+    await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), events);
+    return { run_info: runInfoJson(next) };
+  });
+
+  for (const [path, stage, from] of [['runs/delete', DELETED, ACTIVE], ['runs/restore', ACTIVE, DELETED]] as const) {
+    route('POST', path, 'write', path === 'runs/delete' ? 'Mark a run deleted' : 'Restore a deleted run', async (req, b) => {
+      const run = await getRun(b.run_id);
+      if (run.lifecycleStage === from) await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), [runEvent({ ...run, lifecycleStage: stage })]);
+      return {};
+    });
+  }
+
+  route('GET', 'runs/get', 'read', 'Get a run with its latest metrics, params, tags and inputs', async (_req, q) => ({ run: await fullRun(await getRun(q.run_id ?? q.run_uuid)) }));
+
+  route('POST', 'runs/log-metric', 'write', 'Log one metric point', async (req, b) => {
+    const run = await activeRun(b.run_id ?? b.run_uuid);
+    const point: MetricPoint = { key: metricKey(b.key), value: double(b.value, 'value'), timestampMs: timestampMs(b.timestamp), step: int64(b.step, 'step', 0) };
+    if (point.step < 0) throw invalid('step must be a non-negative integer');
+    await writer.emitMetrics(run.runId, [point], `mlflow-api:${deps.actorOf(req)}`);
+    return {};
+  });
+
+  route('POST', 'runs/log-parameter', 'write', 'Log a param (immutable once set)', async (req, b) => {
+    const run = await activeRun(b.run_id ?? b.run_uuid);
+    await logParams(req, run, [{ key: b.key, value: b.value }]);
+    return {};
+  });
+
+  route('POST', 'runs/set-tag', 'write', 'Set a tag (last write wins)', async (req, b) => {
+    const run = await activeRun(b.run_id ?? b.run_uuid);
+    const [tag] = tagList([{ key: b.key, value: b.value }], 'tag');
+    await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), [{ eventType: 'RUN_TAG_SET', runId: run.runId, key: tag!.key, value: tag!.value }]);
+    return {};
+  });
+
+  route('POST', 'runs/delete-tag', 'write', 'Delete a tag', async (req, b) => {
+    const run = await activeRun(b.run_id);
+    const key = requiredString(b.key, 'key');
+    const tags = (await runTags(ch, [run.runId])).get(run.runId) ?? [];
+    if (!tags.some((t) => t.key === key)) throw notFound(`No tag with name: ${key} in run with id ${run.runId}`);
+    await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), [{ eventType: 'RUN_TAG_DELETED', runId: run.runId, key }]);
+    return {};
+  });
+
+  route('POST', 'runs/log-batch', 'write', 'Log metrics, params and tags of a run in one call', async (req, b) => {
+    const metrics = arrayField(b.metrics, 'metrics');
+    const params = arrayField(b.params, 'params');
+    const tags = arrayField(b.tags, 'tags');
+    if (metrics.length > LIMITS.batchMetrics) throw invalid(`A batch logging request can contain at most ${LIMITS.batchMetrics} metrics. Got ${metrics.length} metrics.`);
+    if (params.length > LIMITS.batchParams) throw invalid(`A batch logging request can contain at most ${LIMITS.batchParams} params. Got ${params.length} params.`);
+    if (tags.length > LIMITS.batchTags) throw invalid(`A batch logging request can contain at most ${LIMITS.batchTags} tags. Got ${tags.length} tags.`);
+    if (metrics.length + params.length + tags.length > LIMITS.batchTotal) throw invalid(`A batch logging request can contain at most ${LIMITS.batchTotal} items in total.`);
+    const run = await activeRun(b.run_id);
+    const points: MetricPoint[] = metrics.map((m) => {
+      const p = { key: metricKey(m.key), value: double(m.value, 'value'), timestampMs: timestampMs(m.timestamp), step: int64(m.step, 'step', 0) };
+      if (p.step < 0) throw invalid('step must be a non-negative integer');
+      return p;
+    });
+    const tagEntries = tagList(tags, 'tag');
+    await logParams(req, run, params, tagEntries.map((t): NewEvent => ({ eventType: 'RUN_TAG_SET', runId: run.runId, key: t.key, value: t.value })));
+    await writer.emitMetrics(run.runId, points, `mlflow-api:${deps.actorOf(req)}`);
+    return {};
+  });
+
+  route('POST', 'runs/log-inputs', 'write', 'Log dataset inputs of a run', async (req, b) => {
+    const run = await activeRun(b.run_id);
+    const datasets = arrayField(b.datasets, 'datasets');
+    const events: NewEvent[] = datasets.map((d) => {
+      const ds = (d.dataset ?? {}) as Body;
+      const str = (v: unknown, f: string, max: number) => {
+        const s = v === undefined || v === null ? '' : String(v);
+        if (s.length > max) throw invalid(`dataset ${f} exceeds ${max} characters`);
+        return s;
+      };
+      return {
+        eventType: 'RUN_INPUT_LOGGED',
+        runId: run.runId,
+        dataset: {
+          name: requiredString(ds.name, 'dataset.name'),
+          digest: requiredString(ds.digest, 'dataset.digest'),
+          sourceType: str(ds.source_type, 'source_type', 36),
+          source: str(ds.source, 'source', 65535),
+          schema: str(ds.schema, 'schema', 1_048_575),
+          profile: str(ds.profile, 'profile', 16_383),
+          tagsJson: JSON.stringify(tagList(d.tags ?? [], 'tag')),
+        },
+      };
+    });
+    await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), events);
+    return {};
+  });
+
+  route('POST', 'runs/search', 'read', "Search runs with MLflow's filter DSL (plus OR and parentheses)", async (_req, b) => {
+    const result = await searchRuns(ch, b);
+    const runs = await Promise.all(result.runs.map((r) => fullRun(r, false)));
+    return { runs, ...(result.nextPageToken ? { next_page_token: result.nextPageToken } : {}) };
+  });
+
+  // ---- metric history -------------------------------------------------------------------------------------------
+
+  route('GET', 'metrics/get-history', 'read', 'Every point of one metric of a run, paged', async (_req, q) => {
+    const run = await getRun(q.run_id ?? q.run_uuid);
+    const key = requiredString(q.metric_key, 'metric_key');
+    const maxResults = int64(q.max_results, 'max_results', 25_000);
+    if (maxResults < 1 || maxResults > 25_000) throw invalid('max_results must be between 1 and 25000');
+    const after = q.page_token ? decodePageToken(String(q.page_token), isCursor) : undefined;
+    const page = await metricHistory(ch, { kind: 'RUN', entityId: run.runId, key, limit: maxResults, ...(after ? { after } : {}) });
+    return {
+      metrics: page.points.map((p) => metricJson({ key, ...p })),
+      ...(page.next ? { next_page_token: encodePageToken(page.next) } : {}),
+    };
+  });
+
+  route('GET', 'metrics/get-history-bulk-interval', 'read', 'Sampled history of one metric for up to 100 runs', async (_req, q) => {
+    const runIds = (Array.isArray(q.run_ids) ? q.run_ids : q.run_ids === undefined ? [] : [q.run_ids]).map(String);
+    if (runIds.length === 0) throw invalid('run_ids must contain at least one run id');
+    if (runIds.length > 100) throw invalid(`GetMetricHistoryBulkInterval request must specify at most 100 run_ids. Received ${runIds.length} run_ids.`);
+    const key = requiredString(q.metric_key, 'metric_key');
+    const maxResults = int64(q.max_results, 'max_results', 320);
+    if (maxResults < 1 || maxResults > 2500) throw invalid('max_results must be between 1 and 2500');
+    const startStep = q.start_step === undefined ? undefined : int64(q.start_step, 'start_step');
+    const endStep = q.end_step === undefined ? undefined : int64(q.end_step, 'end_step');
+    if ((startStep === undefined) !== (endStep === undefined)) throw invalid('start_step and end_step must be given together');
+    if (startStep !== undefined && endStep !== undefined && startStep > endStep) throw invalid('end_step must be greater than or equal to start_step');
+    const out: object[] = [];
+    for (const runId of runIds) {
+      const points = await sampledHistory(ch, runId, key, maxResults, startStep, endStep);
+      for (const p of points) out.push({ ...metricJson({ key, ...p }), run_id: runId });
+    }
+    return { metrics: out };
+  });
+
+  // ---- artifacts: the proxy API (mlflow-artifacts:/) on a local directory; MLflow's older list endpoint is not served
+
+  registerArtifactRoutes(app, { root: deps.artifactRoot, readScope: deps.readScope, writeScope: deps.writeScope, maxUploadBytes: deps.maxArtifactBytes });
+  for (const url of ['/api/2.0/mlflow/artifacts/list', '/ajax-api/2.0/mlflow/artifacts/list']) {
+    app.get(url, { schema: { hide: true } }, async (_req, reply) =>
+      reply.code(501).send({ error_code: 'NOT_IMPLEMENTED', message: 'use the mlflow-artifacts API (artifact URIs mlflow-artifacts:/…)' }),
+    );
+  }
+
+  // ---- helpers using deps -----------------------------------------------------------------------------------------
+
+  /** Params are immutable: the same value again is accepted (and not re-logged), a different value is refused. */
+  async function logParams(req: FastifyRequest, run: RunRow, raw: Body[], extra: NewEvent[] = []): Promise<void> {
+    const incoming = new Map<string, string>();
+    for (const p of raw) {
+      const key = entryKey(p.key, 'param');
+      const value = entryValue(p.value, 'param', key);
+      const seen = incoming.get(key);
+      if (seen !== undefined && seen !== value) throw invalid(`Duplicate parameter keys have been submitted: [${key}] with different values.`);
+      incoming.set(key, value);
+    }
+    const existing = new Map(((await runParams(ch, [run.runId])).get(run.runId) ?? []).map((p) => [p.key, p.value]));
+    const events: NewEvent[] = [];
+    for (const [key, value] of incoming) {
+      const old = existing.get(key);
+      if (old === undefined) events.push({ eventType: 'PARAM_LOGGED', runId: run.runId, key, value });
+      else if (old !== value) {
+        throw invalid(`Changing param values is not allowed. Param with key='${key}' was already logged with value='${old}' for run ID='${run.runId}'. Attempted logging new value '${value}'.`);
+      }
+    }
+    await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), [...events, ...extra]);
+  }
+}
+
+function arrayField(v: unknown, field: string): Body[] {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v) || v.some((x) => typeof x !== 'object' || x === null)) throw invalid(`Invalid value for parameter '${field}': an array of objects expected`);
+  return v as Body[];
+}
+
+function tagList(v: unknown, what: 'tag'): { key: string; value: string }[] {
+  return arrayField(v, 'tags').map((t) => {
+    const key = entryKey(t.key, what);
+    return { key, value: entryValue(t.value, what, key) };
+  });
+}
+
+const isCursor = (v: unknown): v is HistoryCursor => {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Record<string, unknown>;
+  return ['step', 'timestampMs', 'partition', 'offset', 'index'].every((k) => Number.isSafeInteger(c[k]));
+};
+
+/**
+ * MLflow's bulk-interval sampling: at most maxResults distinct steps per run, evenly spread over the run's steps in
+ * the range and always including the first and last; every point at a chosen step is returned.
+ */
+async function sampledHistory(ch: ClickHouse, runId: string, key: string, maxResults: number, startStep?: number, endStep?: number) {
+  const range = startStep === undefined ? sql`` : sql` AND step >= ${startStep} AND step <= ${endStep!}`;
+  const steps = (await queryRows<{ step: string }>(ch, sql`SELECT DISTINCT step FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id = ${runId} AND key = ${key}${range} ORDER BY step`)).map((r) => Number(r.step));
+  if (steps.length === 0) return [];
+  let chosen = steps;
+  if (steps.length > maxResults) {
+    const picked = new Set<number>();
+    for (let i = 0; i < maxResults; i++) picked.add(steps[Math.round((i * (steps.length - 1)) / Math.max(1, maxResults - 1))]!);
+    chosen = [...picked];
+  }
+  const rows = await queryRows<{ step: string; timestamp_ms: string; bits: string }>(
+    ch,
+    sql`SELECT step, timestamp_ms, hex(reinterpretAsString(value)) AS bits FROM metric_points_v1
+        WHERE entity_kind = 'run' AND entity_id = ${runId} AND key = ${key} AND step IN ${chosen}
+        ORDER BY step, timestamp_ms, src_partition, src_offset, point_index`,
+  );
+  return rows.map((r) => ({ step: Number(r.step), timestampMs: Number(r.timestamp_ms), value: floatFromBits(r.bits) }));
+}

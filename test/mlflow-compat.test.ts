@@ -1,0 +1,130 @@
+// The real MLflow Python client (from PyPI) against Runstream's MLflow-compatible API, on the real pipeline:
+// API → Kafka → ingest worker → ClickHouse → API. Plus the API's limits, auth and error shapes over plain HTTP.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FastifyInstance } from 'fastify';
+import { topicNames, type Admin, type Producer } from '@runstream/kafka';
+import type { ClickHouse } from '@runstream/clickhouse';
+import { parseTokens } from '../services/query-service/src/auth.ts';
+import { buildService } from '../services/query-service/src/build-service.ts';
+import { TrackingWriter } from '../services/query-service/src/tracking/tracking-writer.ts';
+import { busFor, clickhouseFor, ensureTopics, isolatedEnv, log, spawnWorker, stopWorker, type WorkerProcess } from './support/pipeline-fixture.ts';
+import { ensurePythonPackages, PYTHON } from './support/python-deps.ts';
+
+const run = promisify(execFile);
+const env = isolatedEnv({ INGEST_BATCH_LINGER_MS: '20' });
+const WRITE = 'trainer-token-0123456789';
+const READ = 'analyst-token-0123456789';
+
+let worker: WorkerProcess;
+let producer: Producer;
+let admin: Admin;
+let ch: ClickHouse;
+let app: FastifyInstance;
+let base: string;
+
+async function call(method: 'GET' | 'POST', path: string, body?: unknown, token: string | null = WRITE) {
+  const res = await fetch(`${base}/api/2.0/mlflow/${path}`, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
+  });
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+beforeAll(async () => {
+  await Promise.all([
+    ensurePythonPackages([{ spec: 'mlflow==3.17.2', module: 'mlflow' }, { spec: 'scikit-learn==1.9.1', module: 'sklearn' }]),
+    (async () => {
+      await ensureTopics(env);
+      worker = spawnWorker(env);
+      const bus = busFor(env);
+      producer = await bus.producer({ idempotent: true });
+      admin = await bus.admin();
+      ch = clickhouseFor('query');
+      app = await buildService({
+        log,
+        ch,
+        tokens: parseTokens(`trainer:${WRITE}:read+write,analyst:${READ}:read`),
+        writer: new TrackingWriter({ producer, ch, topics: topicNames(env.KAFKA_TOPIC_PREFIX!), visibilityTimeoutMs: 20_000 }),
+        health: { clickhouse: async () => undefined, kafka: () => admin.ping() },
+      });
+      await app.listen({ host: '127.0.0.1', port: 0 });
+      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+    })(),
+  ]);
+}, 600_000);
+
+afterAll(async () => {
+  if (worker) await stopWorker(worker);
+  await app?.close();
+  await producer?.disconnect();
+  await admin?.disconnect();
+  await ch?.close();
+});
+
+describe('MLflow compatibility', () => {
+  it('runs the MLflow Python client unchanged: experiments, runs, params, metrics (sync and async), tags, search, autolog', async () => {
+    const { stdout } = await run(PYTHON, ['test/mlflow/client_flow.py'], {
+      env: { ...process.env, MLFLOW_TRACKING_URI: base, MLFLOW_TRACKING_TOKEN: WRITE, GIT_PYTHON_REFRESH: 'quiet' },
+      timeout: 300_000,
+      maxBuffer: 16 << 20,
+    }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
+      throw new Error(`client_flow.py failed: ${err.stderr?.split('\n').slice(-25).join('\n') || err.message}`);
+    });
+    const summary = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(summary.immutable_param_error).toBe('INVALID_PARAMETER_VALUE');
+    expect(summary.run_a.history_points).toBe(10);
+    expect(summary.search).toEqual(['sweep-0.01', 'sweep-0.001']);
+    expect(summary.autolog.metrics).toContain('training_accuracy_score');
+  }, 600_000);
+
+  it('requires tokens: none → 401, read-only token writing → 403, in MLflow error shape', async () => {
+    const none = await call('POST', 'experiments/create', { name: 'x' }, null);
+    expect(none.status).toBe(401);
+    expect(none.body.error_code).toBe('UNAUTHENTICATED');
+    const readOnly = await call('POST', 'experiments/create', { name: 'x' }, READ);
+    expect(readOnly.status).toBe(403);
+    expect(readOnly.body.error_code).toBe('PERMISSION_DENIED');
+    const reading = await call('GET', 'experiments/get-by-name?experiment_name=Default', undefined, READ);
+    expect(reading.status).toBe(200);
+    expect(reading.body.experiment.experiment_id).toBe('0');
+  });
+
+  it("enforces MLflow's limits and answers bad input with 4xx in MLflow's error shape", async () => {
+    const exp = await call('POST', 'experiments/create', { name: `limits-${Date.now()}` });
+    expect(exp.status).toBe(200);
+    const created = await call('POST', 'runs/create', { experiment_id: exp.body.experiment_id, start_time: Date.now() });
+    expect(created.status).toBe(200);
+    const runId = created.body.run.info.run_id;
+
+    const tooMany = await call('POST', 'runs/log-batch', {
+      run_id: runId,
+      metrics: Array.from({ length: 1001 }, (_, i) => ({ key: 'm', value: i, timestamp: Date.now(), step: i })),
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringMatching(/at most 1000 metrics/) });
+
+    expect((await call('POST', 'runs/log-parameter', { run_id: runId, key: 'p', value: 'a' })).status).toBe(200);
+    const changed = await call('POST', 'runs/log-parameter', { run_id: runId, key: 'p', value: 'b' });
+    expect(changed.status).toBe(400);
+    expect(changed.body.message).toMatch(/Changing param values is not allowed/);
+
+    const malformed = await call('POST', 'runs/log-metric', '{"run_id": "x", "key": ');
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error_code).toBeDefined();
+
+    const huge = await call('POST', 'runs/set-tag', { run_id: runId, key: 'big', value: 'x'.repeat(2 * 1024 * 1024) });
+    expect(huge.status).toBe(413);
+
+    expect((await call('GET', `runs/get?run_id=${'f'.repeat(32)}`)).status).toBe(404);
+    expect((await call('POST', 'runs/log-metric', { run_id: runId, key: 'bad key!', value: 1, timestamp: Date.now() })).status).toBe(400);
+    expect((await call('POST', 'runs/search', { experiment_ids: [exp.body.experiment_id], filter: "params.p = 'a' OR OR" })).status).toBe(400);
+    expect((await call('POST', 'runs/search', { experiment_ids: [exp.body.experiment_id], filter: "metrics.m LIKE '%'" })).status).toBe(400);
+    const auth = { authorization: `Bearer ${WRITE}` };
+    expect((await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/x/missing.txt`, { headers: auth })).status).toBe(404);
+    expect((await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${encodeURIComponent('../../etc/passwd')}`, { headers: auth })).status).toBe(400);
+    expect((await fetch(`${base}/api/2.0/mlflow/artifacts/list?run_id=${runId}`, { headers: auth })).status).toBe(501);
+  });
+});
