@@ -8,7 +8,7 @@ import { topicNames, type Admin, type Producer } from '@runstream/kafka';
 import type { ClickHouse } from '@runstream/clickhouse';
 import { parseTokens } from '../services/query-service/src/auth.ts';
 import { buildService } from '../services/query-service/src/build-service.ts';
-import { TrackingWriter } from '../services/query-service/src/tracking/tracking-writer.ts';
+import { TrackingWriter } from '@runstream/tracking';
 import { busFor, clickhouseFor, ensureTopics, isolatedEnv, log, spawnWorker, stopWorker, type WorkerProcess } from './support/pipeline-fixture.ts';
 import { ensurePythonPackages, PYTHON } from './support/python-deps.ts';
 

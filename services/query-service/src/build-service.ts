@@ -7,7 +7,7 @@ import type { Logger } from '@runstream/config';
 import type { ClickHouse } from '@runstream/clickhouse';
 import { actorOf, mlflowErrorBody, requireScope, type ApiToken } from './auth.ts';
 import { registerMlflowRoutes } from './mlflow/mlflow-routes.ts';
-import type { TrackingWriter } from './tracking/tracking-writer.ts';
+import type { TrackingWriter } from '@runstream/tracking';
 import { installErrorHandler } from './api-errors.ts';
 import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
 import { registerMetricRoutes } from './routes/metric-routes.ts';

@@ -3,7 +3,7 @@ import { createLogger } from '@runstream/config';
 import { connectClickHouse } from '@runstream/clickhouse';
 import { createKafkaBus, topicNames } from '@runstream/kafka';
 import { buildService } from './build-service.ts';
-import { TrackingWriter } from './tracking/tracking-writer.ts';
+import { TrackingWriter } from '@runstream/tracking';
 import { loadServiceConfig } from './service-config.ts';
 
 let config;

@@ -22,8 +22,8 @@ import {
   type HistoryCursor,
   type RunRow,
 } from '@runstream/clickhouse';
-import type { TrackingWriter, NewEvent } from '../tracking/tracking-writer.ts';
-import { NotYetVisibleError } from '../tracking/tracking-writer.ts';
+import type { TrackingWriter, NewEvent } from '@runstream/tracking';
+import { NotYetVisibleError } from '@runstream/tracking';
 import { decodePageToken, encodePageToken, BadPageTokenError } from '../page-token.ts';
 import { MlflowError, invalid, mlflowErrorSchema, notFound } from './mlflow-errors.ts';
 import { experimentJson, metricJson, runInfoJson, runJson } from './mlflow-format.ts';
