@@ -89,6 +89,24 @@ assert len(found_all) == 4, len(found_all)
 empty = client.search_runs([experiment.experiment_id], filter_string="tags.stage = 'nope'")
 assert len(empty) == 0
 
+# --- model registry: a version linked to the run that produced it -----------------------------------------------
+model_name = f"churn-clf-{suffix}"
+client.create_registered_model(model_name, description="churn classifier")
+v1 = client.create_model_version(model_name, source=f"runs:/{sweep_ids[0.01]}/model", run_id=sweep_ids[0.01])
+v2 = client.create_model_version(model_name, source=f"runs:/{sweep_ids[0.001]}/model", run_id=sweep_ids[0.001])
+assert (v1.version, v2.version) == ("1", "2"), (v1.version, v2.version)
+assert client.get_model_version(model_name, "2").run_id == sweep_ids[0.001]
+rm = client.get_registered_model(model_name)
+assert rm.description == "churn classifier" and [v.version for v in rm.latest_versions] == ["2"], rm
+by_run = client.search_model_versions(f"run_id='{sweep_ids[0.01]}'")
+assert [(v.name, v.version) for v in by_run] == [(model_name, "1")], by_run
+try:
+    client.create_registered_model(model_name)
+    raise AssertionError("a duplicate model name must fail")
+except mlflow.exceptions.MlflowException as e:
+    assert e.error_code == "RESOURCE_ALREADY_EXISTS", e.error_code
+summary["registry"] = {"model": model_name, "versions": [v1.version, v2.version]}
+
 # --- scikit-learn autolog ---------------------------------------------------------------------------------------
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression

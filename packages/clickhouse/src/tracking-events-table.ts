@@ -15,7 +15,7 @@ export interface TrackingEventUnit {
 type Row = TrackingEventUnit & { ingestedAt: number };
 
 const EVENT_TYPE_TYPE =
-  "Enum8('EXPERIMENT_UPSERTED' = 1, 'EXPERIMENT_TAG_SET' = 2, 'RUN_UPSERTED' = 3, 'PARAM_LOGGED' = 4, 'RUN_TAG_SET' = 5, 'RUN_TAG_DELETED' = 6, 'RUN_INPUT_LOGGED' = 7)";
+  "Enum8('EXPERIMENT_UPSERTED' = 1, 'EXPERIMENT_TAG_SET' = 2, 'RUN_UPSERTED' = 3, 'PARAM_LOGGED' = 4, 'RUN_TAG_SET' = 5, 'RUN_TAG_DELETED' = 6, 'RUN_INPUT_LOGGED' = 7, 'REGISTERED_MODEL_UPSERTED' = 8, 'MODEL_VERSION_UPSERTED' = 9)";
 const EVENT_TYPE_CODE: Record<TrackingEvent['eventType'], number> = {
   EXPERIMENT_UPSERTED: 1,
   EXPERIMENT_TAG_SET: 2,
@@ -24,6 +24,8 @@ const EVENT_TYPE_CODE: Record<TrackingEvent['eventType'], number> = {
   RUN_TAG_SET: 5,
   RUN_TAG_DELETED: 6,
   RUN_INPUT_LOGGED: 7,
+  REGISTERED_MODEL_UPSERTED: 8,
+  MODEL_VERSION_UPSERTED: 9,
 };
 
 const str = (name: string, get: (r: Row) => string): NativeColumn<Row> => ({ name, type: 'String', get });
@@ -33,16 +35,16 @@ const COLUMNS: NativeColumn<Row>[] = [
   { name: 'event_time_ms', type: 'Int64', get: (r) => r.event.timestampMs },
   str('actor', (r) => r.event.actor),
   str('experiment_id', (r) => r.event.experimentId),
-  str('run_id', (r) => r.event.runId),
+  str('run_id', (r) => r.event.runId || r.event.modelVersion?.runId || ''),
   str('key', (r) => r.event.key),
   str('value', (r) => r.event.value),
   str('name', (r) => r.event.experiment?.name ?? r.event.run?.runName ?? ''),
   str('artifact_location', (r) => r.event.experiment?.artifactLocation ?? r.event.run?.artifactUri ?? ''),
   str('lifecycle_stage', (r) => r.event.experiment?.lifecycleStage ?? r.event.run?.lifecycleStage ?? ''),
-  { name: 'creation_time_ms', type: 'Int64', get: (r) => r.event.experiment?.creationTimeMs ?? 0 },
-  { name: 'last_update_ms', type: 'Int64', get: (r) => r.event.experiment?.lastUpdateTimeMs ?? 0 },
+  { name: 'creation_time_ms', type: 'Int64', get: (r) => (r.event.experiment ?? r.event.registeredModel ?? r.event.modelVersion)?.creationTimeMs ?? 0 },
+  { name: 'last_update_ms', type: 'Int64', get: (r) => (r.event.experiment ?? r.event.registeredModel ?? r.event.modelVersion)?.lastUpdateTimeMs ?? 0 },
   str('user_id', (r) => r.event.run?.userId ?? ''),
-  str('status', (r) => r.event.run?.status ?? ''),
+  str('status', (r) => r.event.run?.status ?? r.event.modelVersion?.status ?? ''),
   { name: 'start_time_ms', type: 'Int64', get: (r) => r.event.run?.startTimeMs ?? 0 },
   { name: 'end_time_ms', type: 'Nullable(Int64)', get: (r) => r.event.run?.endTimeMs ?? null },
   str('dataset_name', (r) => r.event.dataset?.name ?? ''),
@@ -56,6 +58,12 @@ const COLUMNS: NativeColumn<Row>[] = [
   str('src_topic', (r) => r.srcTopic),
   { name: 'src_partition', type: 'UInt32', get: (r) => r.srcPartition },
   { name: 'src_offset', type: 'UInt64', get: (r) => r.srcOffset },
+  str('model_name', (r) => r.event.registeredModel?.name ?? r.event.modelVersion?.name ?? ''),
+  str('model_version', (r) => r.event.modelVersion?.version ?? ''),
+  str('description', (r) => r.event.registeredModel?.description ?? r.event.modelVersion?.description ?? ''),
+  str('model_source', (r) => r.event.modelVersion?.source ?? ''),
+  str('model_stage', (r) => r.event.modelVersion?.stage ?? ''),
+  str('tags_json', (r) => r.event.registeredModel?.tagsJson ?? r.event.modelVersion?.tagsJson ?? ''),
 ];
 
 /** One atomic insert (one Native block) of tracking events. */

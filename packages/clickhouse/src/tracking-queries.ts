@@ -176,3 +176,66 @@ export async function runInputs(ch: ClickHouse, runId: string): Promise<RunInput
   );
   return rows.map((r) => ({ name: r.dataset_name!, digest: r.dataset_digest!, sourceType: r.st!, source: r.src!, schema: r.sch!, profile: r.prof!, tagsJson: r.tags! }));
 }
+
+export interface RegisteredModelRow {
+  name: string;
+  description: string;
+  creationTimeMs: number;
+  lastUpdateTimeMs: number;
+  tagsJson: string;
+}
+
+export interface ModelVersionRow {
+  name: string;
+  version: string;
+  source: string;
+  runId: string;
+  description: string;
+  status: string;
+  stage: string;
+  creationTimeMs: number;
+  lastUpdateTimeMs: number;
+  tagsJson: string;
+}
+
+export async function registeredModels(ch: ClickHouse, opts: { name?: string; afterName?: string; limit: number }): Promise<RegisteredModelRow[]> {
+  const byName = opts.name === undefined ? sql`1` : sql`name = ${opts.name}`;
+  const after = opts.afterName === undefined ? sql`1` : sql`name > ${opts.afterName}`;
+  const rows = await queryRows<Record<string, string>>(
+    ch,
+    sql`SELECT name, description, creation_time_ms, last_update_ms, tags_json FROM registered_models_v1 FINAL
+        WHERE ${byName} AND ${after} ORDER BY name LIMIT ${opts.limit}`,
+  );
+  return rows.map((r) => ({
+    name: r.name!,
+    description: r.description!,
+    creationTimeMs: Number(r.creation_time_ms),
+    lastUpdateTimeMs: Number(r.last_update_ms),
+    tagsJson: r.tags_json!,
+  }));
+}
+
+/** Versions of the named models (all models when `names` is undefined), optionally only those made by one run. */
+export async function modelVersions(ch: ClickHouse, opts: { names?: string[]; version?: string; runId?: string; limit?: number }): Promise<ModelVersionRow[]> {
+  const names = opts.names === undefined ? sql`1` : opts.names.length === 0 ? sql`0` : sql`name IN ${opts.names}`;
+  const version = opts.version === undefined ? sql`1` : sql`model_version = ${opts.version}`;
+  const run = opts.runId === undefined ? sql`1` : sql`run_id = ${opts.runId}`;
+  const rows = await queryRows<Record<string, string>>(
+    ch,
+    sql`SELECT name, model_version, source, run_id, description, status, stage, creation_time_ms, last_update_ms, tags_json
+        FROM model_versions_v1 FINAL WHERE ${names} AND ${version} AND ${run}
+        ORDER BY name, toUInt64OrZero(model_version) LIMIT ${opts.limit ?? 10_000}`,
+  );
+  return rows.map((r) => ({
+    name: r.name!,
+    version: r.model_version!,
+    source: r.source!,
+    runId: r.run_id!,
+    description: r.description!,
+    status: r.status!,
+    stage: r.stage!,
+    creationTimeMs: Number(r.creation_time_ms),
+    lastUpdateTimeMs: Number(r.last_update_ms),
+    tagsJson: r.tags_json!,
+  }));
+}

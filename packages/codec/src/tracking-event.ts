@@ -9,7 +9,9 @@ export type TrackingEventType =
   | 'PARAM_LOGGED'
   | 'RUN_TAG_SET'
   | 'RUN_TAG_DELETED'
-  | 'RUN_INPUT_LOGGED';
+  | 'RUN_INPUT_LOGGED'
+  | 'REGISTERED_MODEL_UPSERTED'
+  | 'MODEL_VERSION_UPSERTED';
 
 export interface ExperimentState {
   name: string;
@@ -39,6 +41,27 @@ export interface DatasetInput {
   tagsJson: string;
 }
 
+export interface RegisteredModelState {
+  name: string;
+  description: string;
+  creationTimeMs: number;
+  lastUpdateTimeMs: number;
+  tagsJson: string;
+}
+
+export interface ModelVersionState {
+  name: string;
+  version: string;
+  source: string;
+  runId: string;
+  description: string;
+  status: string;
+  stage: string;
+  creationTimeMs: number;
+  lastUpdateTimeMs: number;
+  tagsJson: string;
+}
+
 export interface TrackingEvent {
   eventId: string;
   eventType: TrackingEventType;
@@ -51,12 +74,17 @@ export interface TrackingEvent {
   experiment: ExperimentState | null;
   run: RunState | null;
   dataset: DatasetInput | null;
+  registeredModel: RegisteredModelState | null;
+  modelVersion: ModelVersionState | null;
 }
 
-export const trackingEventSchemas = new SchemaRegistry([{ version: 1, file: 'tracking-event.v1.avsc' }]);
+export const trackingEventSchemas = new SchemaRegistry([
+  { version: 1, file: 'tracking-event.v1.avsc' },
+  { version: 2, file: 'tracking-event.v2.avsc' },
+]);
 
-export function encodeTrackingEvent(event: TrackingEvent): Buffer {
-  return encodeWith(trackingEventSchemas, event);
+export function encodeTrackingEvent(event: TrackingEvent, version?: number): Buffer {
+  return encodeWith(trackingEventSchemas, event, version);
 }
 
 export function decodeTrackingEvent(bytes: Buffer): Decoded<TrackingEvent> {
@@ -65,8 +93,10 @@ export function decodeTrackingEvent(bytes: Buffer): Decoded<TrackingEvent> {
 
 /** The structural rules the worker enforces on every event (the API checks MLflow's limits before producing). */
 export function trackingEventProblem(e: TrackingEvent): string | undefined {
-  const needsRun = e.eventType !== 'EXPERIMENT_UPSERTED' && e.eventType !== 'EXPERIMENT_TAG_SET';
   if (!e.eventId) return 'eventId is empty';
+  if (e.eventType === 'REGISTERED_MODEL_UPSERTED') return e.registeredModel?.name ? undefined : 'REGISTERED_MODEL_UPSERTED needs the model state';
+  if (e.eventType === 'MODEL_VERSION_UPSERTED') return e.modelVersion?.name && e.modelVersion.version ? undefined : 'MODEL_VERSION_UPSERTED needs the version state';
+  const needsRun = e.eventType !== 'EXPERIMENT_UPSERTED' && e.eventType !== 'EXPERIMENT_TAG_SET';
   if (!e.experimentId && !needsRun) return `${e.eventType} needs an experimentId`;
   if (needsRun && !e.runId) return `${e.eventType} needs a runId`;
   if (e.eventType === 'EXPERIMENT_UPSERTED' && !e.experiment) return 'EXPERIMENT_UPSERTED needs the experiment state';

@@ -13,8 +13,8 @@ export class NotYetVisibleError extends Error {
   }
 }
 
-export type NewEvent = Omit<TrackingEvent, 'eventId' | 'timestampMs' | 'experimentId' | 'runId' | 'key' | 'value' | 'experiment' | 'run' | 'dataset' | 'actor'> &
-  Partial<Pick<TrackingEvent, 'experimentId' | 'runId' | 'key' | 'value' | 'experiment' | 'run' | 'dataset'>>;
+type Optional = 'experimentId' | 'runId' | 'key' | 'value' | 'experiment' | 'run' | 'dataset' | 'registeredModel' | 'modelVersion';
+export type NewEvent = Omit<TrackingEvent, 'eventId' | 'timestampMs' | 'actor' | Optional> & Partial<Pick<TrackingEvent, Optional>>;
 
 export class TrackingWriter {
   private readonly producer: Producer;
@@ -46,6 +46,8 @@ export class TrackingWriter {
         experiment: null,
         run: null,
         dataset: null,
+        registeredModel: null,
+        modelVersion: null,
         ...e,
       }),
     }));

@@ -29,6 +29,7 @@ import { MlflowError, invalid, mlflowErrorSchema, notFound } from './mlflow-erro
 import { experimentJson, metricJson, runInfoJson, runJson } from './mlflow-format.ts';
 import { searchRuns } from './run-search.ts';
 import { registerArtifactRoutes } from './artifact-routes.ts';
+import { registerRegistryRoutes, type RouteFn } from './registry-routes.ts';
 import { LIMITS, double, entryKey, entryValue, int64, metricKey, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
 
 export interface MlflowDeps {
@@ -82,7 +83,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     return reply.code(503).send({ error_code: 'TEMPORARILY_UNAVAILABLE', message: 'tracking storage is temporarily unavailable' });
   });
 
-  const route = (method: 'GET' | 'POST', path: string, scope: 'read' | 'write', summary: string, handler: (req: FastifyRequest, input: Body) => Promise<object>) => {
+  const route: RouteFn = (method, path, scope, summary, handler) => {
     for (const prefix of ['/api/2.0/mlflow', '/ajax-api/2.0/mlflow']) {
       app.route({
         method,
@@ -92,10 +93,10 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
           summary,
           tags: ['mlflow'],
           hide: prefix !== '/api/2.0/mlflow',
-          ...(method === 'POST' ? { body: bodySchema } : { querystring: { type: 'object' } }),
+          ...(method === 'GET' ? { querystring: { type: 'object' } } : { body: bodySchema }),
           response: errors,
         },
-        handler: async (req) => handler(req, (method === 'POST' ? req.body : req.query) as Body),
+        handler: async (req) => handler(req, (method === 'GET' ? req.query : req.body) as Body),
       });
     }
   };
@@ -356,6 +357,8 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     }
     return { metrics: out };
   });
+
+  registerRegistryRoutes(route, { ch, writer, actorOf: deps.actorOf });
 
   // ---- artifacts: the proxy API (mlflow-artifacts:/) on a local directory; MLflow's older list endpoint is not served
 
