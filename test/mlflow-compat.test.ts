@@ -23,6 +23,7 @@ let admin: Admin;
 let ch: ClickHouse;
 let app: FastifyInstance;
 let base: string;
+let summary: any;
 
 async function call(method: 'GET' | 'POST', path: string, body?: unknown, token: string | null = WRITE) {
   const res = await fetch(`${base}/api/2.0/mlflow/${path}`, {
@@ -73,12 +74,37 @@ describe('MLflow compatibility', () => {
     }).catch((err: { stdout?: string; stderr?: string; message: string }) => {
       throw new Error(`client_flow.py failed: ${err.stderr?.split('\n').slice(-25).join('\n') || err.message}`);
     });
-    const summary = JSON.parse(stdout.trim().split('\n').pop()!);
+    summary = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(summary.immutable_param_error).toBe('INVALID_PARAMETER_VALUE');
     expect(summary.run_a.history_points).toBe(10);
     expect(summary.search).toEqual(['sweep-0.01', 'sweep-0.001']);
     expect(summary.autolog.metrics).toContain('training_accuracy_score');
   }, 600_000);
+
+  it('serves the native API with traceability: model version → run → params, inputs and metrics', async () => {
+    expect(summary, 'needs the client flow above').toBeDefined();
+    const { model, v1_run: runId, experiment_id: experimentId } = summary.registry;
+    const get = async (path: string) => {
+      const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${READ}` } });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const version = await get(`/api/v1/models/${encodeURIComponent(model)}/versions/1`);
+    expect(version.status).toBe(200);
+    expect(version.body.version).toMatchObject({ name: model, version: '1', run_id: runId, status: 'READY' });
+    expect(version.body.run.info).toMatchObject({ run_id: runId, experiment_id: experimentId, run_name: 'sweep-0.01', status: 'FINISHED' });
+    expect(version.body.run.params).toEqual(expect.arrayContaining([{ key: 'lr', value: '0.01' }, { key: 'model', value: 'resnet' }]));
+    expect(version.body.run.latest_metrics).toEqual([expect.objectContaining({ key: 'val_acc', value: 0.92, step: 1 })]);
+    const run = await get(`/api/v1/runs/${runId}`);
+    expect(run.body.model_versions).toEqual([expect.objectContaining({ name: model, version: '1' })]);
+    const models = await get('/api/v1/models?max_results=1000');
+    expect(models.body.items.find((m: any) => m.name === model).versions.map((v: any) => v.version)).toEqual(['1', '2']);
+    const experiment = await get(`/api/v1/experiments/${experimentId}`);
+    expect(experiment.body.name).toMatch(/^compat-/);
+    expect((await get('/api/v1/models/nope/versions/1')).status).toBe(404);
+    expect((await get('/api/v1/runs/nope')).status).toBe(404);
+    const openapi = await get('/openapi.json');
+    expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/api/v1/runs/{runId}', '/api/v1/models/{model}/versions/{version}', '/api/2.0/mlflow/runs/log-batch']));
+  });
 
   it('requires tokens: none → 401, read-only token writing → 403, in MLflow error shape', async () => {
     const none = await call('POST', 'experiments/create', { name: 'x' }, null);

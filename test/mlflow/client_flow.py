@@ -105,7 +105,7 @@ try:
     raise AssertionError("a duplicate model name must fail")
 except mlflow.exceptions.MlflowException as e:
     assert e.error_code == "RESOURCE_ALREADY_EXISTS", e.error_code
-summary["registry"] = {"model": model_name, "versions": [v1.version, v2.version]}
+summary["registry"] = {"model": model_name, "versions": [v1.version, v2.version], "v1_run": sweep_ids[0.01], "experiment_id": experiment.experiment_id}
 
 # --- scikit-learn autolog ---------------------------------------------------------------------------------------
 from sklearn.datasets import load_iris

@@ -11,6 +11,7 @@ import type { TrackingWriter } from '@runstream/tracking';
 import { installErrorHandler } from './api-errors.ts';
 import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
 import { registerMetricRoutes } from './routes/metric-routes.ts';
+import { registerTrackingRoutes } from './routes/tracking-routes.ts';
 
 export interface ServiceDeps {
   log: Logger;
@@ -44,6 +45,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   installErrorHandler(app);
   registerHealthRoutes(app, deps.health);
   registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
+  registerTrackingRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
   const writer = deps.writer;
   if (writer) {
     // Its own scope, so MLflow's error shape applies to MLflow routes only.
