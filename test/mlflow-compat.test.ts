@@ -101,6 +101,19 @@ describe('MLflow compatibility', () => {
     const experiment = await get(`/api/v1/experiments/${experimentId}`);
     expect(experiment.body.name).toMatch(/^compat-/);
     expect((await get('/api/v1/models/nope/versions/1')).status).toBe(404);
+
+    // Metrics logged on the version itself (an evaluation job), queryable as soon as the call returns.
+    const post = (token: string, body: unknown) =>
+      fetch(`${base}/api/v1/models/${encodeURIComponent(model)}/versions/2/metrics`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post(READ, { metrics: [{ key: 'recall', value: 0.8 }] })).status).toBe(403);
+    expect((await post(WRITE, { metrics: [{ key: 'bad key!', value: 0.8 }] })).status).toBe(400);
+    const logged = await post(WRITE, { metrics: [{ key: 'recall', value: 0.8 }, { key: 'fairness/dp_diff', value: 'NaN', step: 1 }] });
+    expect(logged.status).toBe(200);
+    const v2 = await get(`/api/v1/models/${encodeURIComponent(model)}/versions/2`);
+    expect(v2.body.version_metrics).toEqual([
+      expect.objectContaining({ key: 'fairness/dp_diff', value: 'NaN', step: 1 }),
+      expect.objectContaining({ key: 'recall', value: 0.8, step: 0 }),
+    ]);
     expect((await get('/api/v1/runs/nope')).status).toBe(404);
     const openapi = await get('/openapi.json');
     expect(Object.keys(openapi.body.paths)).toEqual(expect.arrayContaining(['/api/v1/runs/{runId}', '/api/v1/models/{model}/versions/{version}', '/api/2.0/mlflow/runs/log-batch']));

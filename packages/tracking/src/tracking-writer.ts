@@ -2,7 +2,7 @@
 // read-your-writes, a write returns only once the ingest worker has stored it: the send tells us the offset, and
 // ingest_progress_v1 tells us when that offset is in ClickHouse.
 import { randomUUID } from 'node:crypto';
-import { encodeMetricBatch, encodeTrackingEvent, type MetricPoint, type TrackingEvent } from '@runstream/codec';
+import { encodeMetricBatch, encodeTrackingEvent, type EntityKind, type MetricPoint, type TrackingEvent } from '@runstream/codec';
 import { readIngestProgress, type ClickHouse } from '@runstream/clickhouse';
 import type { OutgoingMessage, Producer, SendReceipt, Topics } from '@runstream/kafka';
 
@@ -54,11 +54,11 @@ export class TrackingWriter {
     await this.sendAndWait(this.topics.tracking, messages);
   }
 
-  /** Publishes metric points of a run as one metric batch and waits until they are stored. */
-  async emitMetrics(runId: string, points: MetricPoint[], producer: string): Promise<void> {
+  /** Publishes metric points of a run (or a model version, '<name>/<version>') as one batch; waits until stored. */
+  async emitMetrics(entityId: string, points: MetricPoint[], producer: string, entityKind: EntityKind = 'RUN'): Promise<void> {
     if (points.length === 0) return;
-    const value = encodeMetricBatch({ entityKind: 'RUN', entityId: runId, points, producer });
-    await this.sendAndWait(this.topics.metrics, [{ key: `RUN:${runId}`, value }]);
+    const value = encodeMetricBatch({ entityKind, entityId, points, producer });
+    await this.sendAndWait(this.topics.metrics, [{ key: `${entityKind}:${entityId}`, value }]);
   }
 
   private async sendAndWait(topic: string, messages: OutgoingMessage[]): Promise<void> {

@@ -38,6 +38,9 @@ export function installErrorHandler(app: FastifyInstance): void {
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ error: { code: err.code ?? 'BAD_REQUEST', message: err.message } });
     }
+    if (err.name === 'NotYetVisibleError') {
+      return reply.code(503).header('retry-after', '5').send({ error: { code: 'UNAVAILABLE', message: err.message } });
+    }
     if (isTransientClickHouseError(err)) {
       req.log.warn({ err: err.message }, 'storage unavailable');
       return reply.code(503).header('retry-after', '5').send({ error: { code: 'UNAVAILABLE', message: 'metric storage is temporarily unavailable' } });

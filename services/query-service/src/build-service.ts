@@ -45,7 +45,11 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   installErrorHandler(app);
   registerHealthRoutes(app, deps.health);
   registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
-  registerTrackingRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
+  registerTrackingRoutes(app, {
+    ch: deps.ch,
+    preHandler: requireScope(deps.tokens, 'read'),
+    ...(deps.writer ? { writes: { writer: deps.writer, preHandler: requireScope(deps.tokens, 'write'), actorOf: (req) => actorOf(deps.tokens, req) } } : {}),
+  });
   const writer = deps.writer;
   if (writer) {
     // Its own scope, so MLflow's error shape applies to MLflow routes only.

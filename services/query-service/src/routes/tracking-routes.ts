@@ -18,6 +18,8 @@ import {
   type ExperimentRow,
   type RunRow,
 } from '@runstream/clickhouse';
+import { pointProblem, type MetricPoint } from '@runstream/codec';
+import type { TrackingWriter } from '@runstream/tracking';
 import { ApiError, errorResponseSchema } from '../api-errors.ts';
 import { decodePageToken, encodePageToken } from '../page-token.ts';
 
@@ -125,7 +127,14 @@ const runInfoJson = (r: RunRow) => ({
 
 type PreHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
-export function registerTrackingRoutes(app: FastifyInstance, deps: { ch: ClickHouse; preHandler: PreHandler }): void {
+export interface TrackingRouteDeps {
+  ch: ClickHouse;
+  preHandler: PreHandler;
+  /** For the write routes; absent when the service runs read-only. */
+  writes?: { writer: TrackingWriter; preHandler: PreHandler; actorOf: (req: FastifyRequest) => string };
+}
+
+export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingRouteDeps): void {
   const { ch, preHandler } = deps;
 
   async function runDetail(runId: string) {
@@ -253,6 +262,62 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: { ch: ClickHo
         run: run ?? null,
         version_metrics: own.map((m) => ({ key: m.key, value: toJsonDouble(m.lastValue), step: m.lastStep, timestamp_ms: m.lastTimestampMs })),
       };
+    },
+  );
+
+  const writes = deps.writes;
+  if (!writes) return;
+
+  app.post<{ Params: { model: string; version: string }; Body: { metrics: { key: string; value: number | string; step?: number; timestamp_ms?: number }[] } }>(
+    '/api/v1/models/:model/versions/:version/metrics',
+    {
+      preHandler: writes.preHandler,
+      schema: {
+        summary: 'Log metrics on a model version (evaluation results, fairness indicators…); returns once they are queryable',
+        tags: ['models'],
+        params: { type: 'object', properties: { model: { type: 'string', minLength: 1, maxLength: 256 }, version: { type: 'string', minLength: 1, maxLength: 20 } } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['metrics'],
+          properties: {
+            metrics: {
+              type: 'array',
+              minItems: 1,
+              maxItems: 1000,
+              items: {
+                type: 'object',
+                additionalProperties: false,
+                required: ['key', 'value'],
+                properties: {
+                  key: { type: 'string', minLength: 1, maxLength: 250 },
+                  value: jsonDouble,
+                  step: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+                  timestamp_ms: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+                },
+              },
+            },
+          },
+        },
+        response: { 200: { type: 'object', properties: { logged: { type: 'integer' } } }, ...errors },
+      },
+    },
+    async (req) => {
+      const [v] = await modelVersions(ch, { names: [req.params.model], version: req.params.version });
+      if (!v) throw new ApiError(404, 'NOT_FOUND', `no version ${JSON.stringify(req.params.version)} of model ${JSON.stringify(req.params.model)}`);
+      const now = Date.now();
+      const points: MetricPoint[] = req.body.metrics.map((m) => ({
+        key: m.key,
+        value: typeof m.value === 'number' ? m.value : m.value === 'NaN' ? NaN : m.value === 'Infinity' ? Infinity : -Infinity,
+        step: m.step ?? 0,
+        timestampMs: m.timestamp_ms ?? now,
+      }));
+      for (const p of points) {
+        const problem = pointProblem(p, now);
+        if (problem) throw new ApiError(400, 'INVALID_ARGUMENT', problem);
+      }
+      await writes.writer.emitMetrics(`${v.name}/${v.version}`, points, `api:${writes.actorOf(req)}`, 'MODEL_VERSION');
+      return { logged: points.length };
     },
   );
 }
