@@ -10,7 +10,7 @@ import { buildService } from '../services/query-service/src/build-service.ts';
 import { DLQ_HEADERS } from '../services/ingest-worker/src/batch-decoder.ts';
 import { busFor, clickhouseFor, ensureTopics, isolatedEnv, log, readTopic, spawnWorker, stopWorker, topicsFor, waitFor, type WorkerProcess } from './support/pipeline-fixture.ts';
 
-const env = isolatedEnv();
+const env = isolatedEnv({ LOG_LEVEL: 'info' });
 const topics = topicsFor(env);
 const run = `e2e-${randomUUID()}`;
 const model = `churn-clf-${randomUUID().slice(0, 8)}`;
@@ -169,6 +169,20 @@ describe('end to end', () => {
       expect(r.points).toEqual([{ step: 1, timestamp_ms: NOW, value: 0.75 }]);
     }
     expect(worker.child.exitCode).toBeNull();
+  });
+
+  it('exposes Prometheus metrics of the worker: rows stored, dead letters by reason, batch sizes, insert latency', async () => {
+    const url = /"url":"(http:\/\/127\.0\.0\.1:\d+\/metrics)"/.exec(worker.output())?.[1];
+    expect(url, 'the worker logs its metrics URL').toBeDefined();
+    const text = await (await fetch(url!)).text();
+    const value = (line: RegExp) => Number(text.split('\n').find((l) => line.test(l))?.split(' ').pop());
+    expect(value(new RegExp(`^runstream_ingest_rows_stored_total\\{topic="${topics.metrics.replace(/\./g, '\\.')}"\\}`))).toBeGreaterThanOrEqual(3009);
+    expect(value(/^runstream_ingest_dead_letters_total\{.*reason="invalid_point"/)).toBe(2);
+    expect(value(/^runstream_ingest_dead_letters_total\{.*reason="malformed"/)).toBe(1);
+    expect(value(/^runstream_ingest_dead_letters_total\{.*reason="unknown_schema"/)).toBe(1);
+    expect(text).toMatch(/^runstream_ingest_insert_seconds_bucket/m);
+    expect(text).toMatch(/^runstream_ingest_batch_rows_count/m);
+    expect(text).toMatch(/^runstream_ingest_backpressure_seconds_total/m);
   });
 
   it('publishes an OpenAPI document generated from the route schemas', async () => {

@@ -38,6 +38,33 @@ it('requires a token with the read scope on data routes', async () => {
   expect((await app.inject({ url: '/health' })).statusCode).toBe(200);
 });
 
+it('limits each token to its rate with 429 and Retry-After, and counts requests in /metrics', async () => {
+  const limited = await buildService({
+    log,
+    ch,
+    tokens: parseTokens(`analyst:${READ}:read,trainer:${WRITE}:write`),
+    health: { clickhouse: async () => undefined, kafka: async () => undefined },
+    rateLimit: { ratePerSec: 1, burst: 3 },
+  });
+  try {
+    const asReader = () => limited.inject({ url: '/api/v1/runs', headers: { authorization: `Bearer ${READ}` } });
+    const statuses = [];
+    for (let i = 0; i < 5; i++) statuses.push((await asReader()).statusCode);
+    expect(statuses).toEqual([200, 200, 200, 429, 429]);
+    const refused = await asReader();
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json().error.code).toBe('RESOURCE_EXHAUSTED');
+    // Another token has its own budget; health and metrics are never limited.
+    expect((await limited.inject({ url: '/api/v1/runs', headers: { authorization: `Bearer ${WRITE}` } })).statusCode).toBe(403);
+    for (let i = 0; i < 5; i++) expect((await limited.inject({ url: '/health' })).statusCode).toBe(200);
+    const metrics = await limited.inject({ url: '/metrics' });
+    expect(metrics.body).toMatch(/runstream_api_requests_total\{method="GET",route="\/api\/v1\/runs",status="429"\} 3/);
+    expect(metrics.body).toMatch(/runstream_api_requests_total\{method="GET",route="\/api\/v1\/runs",status="200"\} 3/);
+  } finally {
+    await limited.close();
+  }
+});
+
 it('refuses to listen beyond loopback without tokens, and rejects malformed token lists', () => {
   expect(() => loadServiceConfig({ HOST: '0.0.0.0' })).toThrow(/refusing to listen/);
   expect(() => loadServiceConfig({ HOST: '0.0.0.0', RUNSTREAM_API_TOKENS: `a:${READ}:read` })).not.toThrow();

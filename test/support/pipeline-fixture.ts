@@ -16,6 +16,7 @@ export function isolatedEnv(extra: Record<string, string> = {}): NodeJS.ProcessE
     KAFKA_TOPIC_PREFIX: `test.${id}.`,
     INGEST_GROUP_ID: `test-ingest-${id}`,
     KAFKA_TOPIC_PARTITIONS: '4',
+    INGEST_METRICS_PORT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
     ...extra,
   };

@@ -15,6 +15,7 @@ import { deadLetterMessage } from './batch-decoder.ts';
 import { IngestStats } from './ingest-stats.ts';
 import { failpoint } from './failpoints.ts';
 import type { TopicPipeline } from './topic-pipeline.ts';
+import { WorkerMetrics } from './worker-metrics.ts';
 
 export interface IngestWorkerDeps {
   ch: ClickHouse;
@@ -28,6 +29,7 @@ export interface IngestWorkerDeps {
   insertTimeoutMs: number;
   /** Called once if the worker cannot continue (e.g. ClickHouse unreachable past the stall budget). */
   onFatal: (err: Error) => void;
+  metrics?: WorkerMetrics;
 }
 
 interface Lane {
@@ -37,6 +39,7 @@ interface Lane {
 
 export class IngestWorker {
   readonly stats = new IngestStats();
+  readonly metrics: WorkerMetrics;
   private readonly deps: IngestWorkerDeps;
   private readonly lanes = new Map<string, Lane>();
   /** Highest offset known to be stored, per topic and partition; cleared whenever the assignment changes. */
@@ -45,6 +48,7 @@ export class IngestWorker {
 
   constructor(deps: IngestWorkerDeps) {
     this.deps = deps;
+    this.metrics = deps.metrics ?? new WorkerMetrics();
     for (const pipeline of deps.pipelines) this.lanes.set(pipeline.topic, { pipeline, writer: this.writerFor(pipeline) });
     deps.consumer.onAssignment((partitions) => {
       this.storedUpTo = new Map();
@@ -63,6 +67,11 @@ export class IngestWorker {
       log: this.deps.log,
       write: (units, rows, attempt) => this.store(pipeline, units, rows, attempt),
       onFlushed: (rows, ms, attempts) => {
+        const topic = pipeline.topic;
+        this.metrics.rowsStored.inc({ topic }, rows);
+        this.metrics.batchRows.observe({ topic }, rows);
+        this.metrics.insertSeconds.observe({ topic }, ms / 1000);
+        if (attempts > 1) this.metrics.insertRetries.inc({ topic }, attempts - 1);
         if (++this.stats.flushes === 1) this.deps.log.info({ rows, ms }, 'first batch stored');
         this.stats.flushRetries += attempts - 1;
         this.stats.pointsStored += rows;
@@ -86,6 +95,8 @@ export class IngestWorker {
     const decoded = lane.pipeline.decode(batch, { storedUpTo, nowMs });
     this.stats.messages += batch.messages.length;
     this.stats.skippedMessages += decoded.skipped;
+    this.metrics.messages.inc({ topic }, batch.messages.length);
+    if (decoded.skipped > 0) this.metrics.skipped.inc({ topic }, decoded.skipped);
     // Only after a crash or a rebalance: messages stored before the offsets were committed.
     if (decoded.skipped > 0) this.deps.log.info({ topic, partition, skipped: decoded.skipped, storedUpTo }, 'skipped messages already stored');
     if (decoded.deadLetters.length > 0) {
@@ -94,14 +105,20 @@ export class IngestWorker {
         this.deps.deadLetterTopic(topic),
         decoded.deadLetters.map((d) => deadLetterMessage(topic, partition, d, nowMs)),
       );
-      for (const d of decoded.deadLetters) this.stats.recordDeadLetter(d.reason);
+      for (const d of decoded.deadLetters) {
+        this.stats.recordDeadLetter(d.reason);
+        this.metrics.deadLetters.inc({ topic, reason: d.reason });
+      }
       this.deps.log.warn({ topic, partition, count: decoded.deadLetters.length, reasons: [...new Set(decoded.deadLetters.map((d) => d.reason))] }, 'messages dead-lettered');
     }
+    const waitStarted = performance.now();
     try {
       await lane.writer.add(decoded.units);
     } catch (err) {
       this.fatal(err as Error);
       return;
+    } finally {
+      this.metrics.backpressureSeconds.inc({ topic }, (performance.now() - waitStarted) / 1000);
     }
     const last = batch.messages[batch.messages.length - 1]!;
     try {

@@ -4,6 +4,7 @@ import { connectClickHouse } from '@runstream/clickhouse';
 import { createKafkaBus, deadLetterTopicOf, topicNames } from '@runstream/kafka';
 import { IngestWorker } from './ingest-worker.ts';
 import { metricsPipeline, trackingPipeline } from './pipelines.ts';
+import { WorkerMetrics } from './worker-metrics.ts';
 import { loadWorkerConfig } from './worker-config.ts';
 
 const bootLog = createLogger({ name: 'ingest-worker' });
@@ -47,6 +48,7 @@ async function shutdown(code: number): Promise<void> {
   try {
     await worker.stop();
     await dlqProducer.disconnect();
+    await lagAdmin.disconnect();
     await ch.close();
   } catch (err) {
     log.error({ err }, 'error during shutdown');
@@ -56,7 +58,10 @@ async function shutdown(code: number): Promise<void> {
   process.exit(code);
 }
 
+const metrics = new WorkerMetrics();
+metrics.serve(config.metricsHost, config.metricsPort, log);
 const worker = new IngestWorker({
+  metrics,
   ch,
   consumer,
   dlqProducer,
@@ -76,7 +81,17 @@ consumer.onCrash((err) => {
   void shutdown(1);
 });
 
-const statsTimer = setInterval(() => log.info({ stats: worker.stats.snapshot() }, 'ingest stats'), 30_000);
+// Stats to the log, and consumer lag (committed vs end offsets) to the metrics, every 30 s.
+const lagAdmin = await bus.admin();
+const statsTimer = setInterval(() => {
+  log.info({ stats: worker.stats.snapshot() }, 'ingest stats');
+  for (const topic of [topics.metrics, topics.tracking]) {
+    lagAdmin
+      .lag(config.groupId, topic)
+      .then((parts) => parts.forEach((p) => metrics.lag.set({ topic, partition: String(p.partition) }, Math.max(0, p.end - p.committed))))
+      .catch((err: Error) => log.debug({ err: err.message }, 'lag poll failed'));
+  }
+}, 30_000);
 statsTimer.unref();
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGINT', () => void shutdown(0));

@@ -16,6 +16,9 @@ export interface WorkerConfig {
   flushStallBudgetMs: number;
   /** A worker that dies without leaving the group holds its partitions this long (Kafka's minimum is 6 s). */
   sessionTimeoutMs: number;
+  /** Prometheus /metrics (port 0 picks a free one). */
+  metricsHost: string;
+  metricsPort: number;
 }
 
 export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerConfig {
@@ -32,6 +35,8 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       maxBytesPerPartition: int('INGEST_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       flushStallBudgetMs: int('INGEST_FLUSH_STALL_BUDGET_MS', 60_000, 1_000, 600_000),
       sessionTimeoutMs: int('INGEST_SESSION_TIMEOUT_MS', 15_000, 6_000, 300_000),
+      metricsHost: str('INGEST_METRICS_HOST', '127.0.0.1'),
+      metricsPort: int('INGEST_METRICS_PORT', 9464, 0, 65535),
     },
     env,
   );

@@ -12,6 +12,9 @@ import { installErrorHandler } from './api-errors.ts';
 import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
 import { registerMetricRoutes } from './routes/metric-routes.ts';
 import { registerTrackingRoutes } from './routes/tracking-routes.ts';
+import { RateLimiter } from './rate-limiter.ts';
+import { installServiceMetrics } from './service-metrics.ts';
+import { authenticate } from './auth.ts';
 
 export interface ServiceDeps {
   log: Logger;
@@ -23,6 +26,8 @@ export interface ServiceDeps {
   /** Directory of the MLflow artifact store. */
   artifactRoot?: string;
   requestTimeoutMs?: number;
+  /** Requests per second per token (per client address when the API is open), with bursts. */
+  rateLimit?: { ratePerSec: number; burst: number };
 }
 
 export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> {
@@ -43,6 +48,21 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
     },
   });
   installErrorHandler(app);
+  installServiceMetrics(app);
+  const limiter = new RateLimiter(deps.rateLimit ?? { ratePerSec: 200, burst: 400 });
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.url === '/health' || req.url === '/metrics') return;
+    // Unauthenticated callers share a bucket per address, so guessing tokens is rate limited too.
+    const caller = authenticate(deps.tokens, req.headers.authorization)?.name ?? `ip:${req.ip}`;
+    const decision = limiter.take(caller);
+    if (!decision.allowed) {
+      // One body for both kinds of client: the native error shape and MLflow's (whose clients back off on 429).
+      return reply
+        .code(429)
+        .header('retry-after', String(decision.retryAfterSec))
+        .send({ error: { code: 'RESOURCE_EXHAUSTED', message: `rate limit exceeded; retry in ${decision.retryAfterSec} s` }, error_code: 'REQUEST_LIMIT_EXCEEDED', message: `rate limit exceeded; retry in ${decision.retryAfterSec} s` });
+    }
+  });
   registerHealthRoutes(app, deps.health);
   registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
   registerTrackingRoutes(app, {

@@ -26,6 +26,7 @@ const app = await buildService({
   tokens: config.tokens,
   writer: new TrackingWriter({ producer, ch, topics, visibilityTimeoutMs: config.visibilityTimeoutMs }),
   artifactRoot: config.artifactRoot,
+  rateLimit: config.rateLimit,
   requestTimeoutMs: config.queryTimeoutMs + 5_000,
   health: {
     clickhouse: async () => {

@@ -13,6 +13,7 @@ export interface ServiceConfig {
   /** How long a write waits to become readable before answering 503 (it stays durable in Kafka). */
   visibilityTimeoutMs: number;
   artifactRoot: string;
+  rateLimit: { ratePerSec: number; burst: number };
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -29,6 +30,10 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       queryTimeoutMs: int('QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
       visibilityTimeoutMs: int('WRITE_VISIBILITY_TIMEOUT_MS', 10_000, 100, 600_000),
       artifactRoot: str('RUNSTREAM_ARTIFACT_DIR', `${process.cwd()}/.data/artifacts`),
+      rateLimit: {
+        name: 'RATE_LIMIT_PER_SEC / RATE_LIMIT_BURST',
+        parse: () => loadEnv({ ratePerSec: int('RATE_LIMIT_PER_SEC', 200, 1, 1_000_000), burst: int('RATE_LIMIT_BURST', 400, 1, 10_000_000) }, env),
+      },
     },
     env,
   );
