@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Local ClickHouse (Debian's clickhouse-server 18.16) with our own config + data dir.
-#   deploy/local/clickhouse.sh start|stop|restart|status
+#   deploy/local/clickhouse.sh start|stop|restart|status|reload
 #   deploy/local/clickhouse.sh client ARGS...   # clickhouse-client against this instance (user default)
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -106,6 +106,8 @@ case "${1:-}" in
   stop) stop ;;
   restart) stop; start ;;
   status) status ;;
+  # Re-render users.xml/config.xml from the templates; a running server picks users.xml up by itself.
+  reload) render_config; log "clickhouse: configuration re-rendered" ;;
   client) shift; exec clickhouse-client --host "$CLICKHOUSE_HOST" --port "$CLICKHOUSE_TCP_PORT" "$@" ;;
-  *) echo "usage: $0 {start|stop|restart|status|client ARGS...}" >&2; exit 2 ;;
+  *) echo "usage: $0 {start|stop|restart|status|reload|client ARGS...}" >&2; exit 2 ;;
 esac

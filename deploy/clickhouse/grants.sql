@@ -1,0 +1,30 @@
+-- Least-privilege users for current ClickHouse (20.x+ SQL access control). Run as an administrator after
+-- `npm run migrate`; replace the passwords. ClickHouse 18.16 (the local stack) has no GRANT: there the same roles
+-- are set in deploy/local/clickhouse/users.xml with profiles (readonly, allow_ddl) and allow_databases.
+
+-- Ingest worker: append to the ingested tables, read its own progress. Nothing else.
+CREATE USER IF NOT EXISTS runstream_ingest IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS allow_ddl = 0 CONST;
+GRANT INSERT ON runstream.metric_points_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.tracking_events_v1 TO runstream_ingest;
+GRANT SELECT ON runstream.ingest_progress_v1 TO runstream_ingest;
+GRANT SELECT ON runstream.metric_points_v1 TO runstream_ingest;
+GRANT SELECT ON runstream.tracking_events_v1 TO runstream_ingest;
+-- Materialized views insert into their target tables as the inserting user.
+GRANT INSERT ON runstream.ingest_progress_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.metric_summary_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.experiments_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.experiment_tags_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.runs_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.run_params_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.run_tags_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.run_inputs_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.registered_models_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.model_versions_v1 TO runstream_ingest;
+
+-- Query service: read everything in the database, write nothing; it may tune per-query limits.
+CREATE USER IF NOT EXISTS runstream_query IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS readonly = 2 CONST;
+GRANT SELECT ON runstream.* TO runstream_query;
+
+-- BI tools: read only, no setting changes.
+CREATE USER IF NOT EXISTS runstream_bi IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS readonly = 1 CONST;
+GRANT SELECT ON runstream.* TO runstream_bi;
