@@ -60,6 +60,23 @@ describe('metric batch codec', () => {
   });
 });
 
+describe('hostile sizes', () => {
+  it('rejects a message whose array claims more items than its bytes can hold, without allocating them', () => {
+    // Header of a valid v2 batch, then: enum RUN, entity id "r", an array block claiming 2^40 points, no data.
+    const body = Buffer.from([0x00, 0x02, 0x72, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40]);
+    const bytes = Buffer.concat([encodeMetricBatch(batch).subarray(0, 10), body]);
+    const started = performance.now();
+    const decoded = decodeMetricBatch(bytes);
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(decoded).toMatchObject({ ok: false, reason: 'malformed', detail: expect.stringMatching(/cannot fit/) });
+  });
+
+  it('rejects string lengths beyond the message', () => {
+    const bytes = Buffer.concat([encodeMetricBatch(batch).subarray(0, 10), Buffer.from([0x00, 0xfe, 0xff, 0xff, 0xff, 0x0f])]);
+    expect(decodeMetricBatch(bytes)).toMatchObject({ ok: false, reason: 'malformed', detail: expect.stringMatching(/exceeds/) });
+  });
+});
+
 describe('metric point rules', () => {
   it('accepts MLflow-style keys and rejects others', () => {
     for (const ok of ['loss', 'eval/accuracy', 'lr-schedule.step 1', 'métrica_ñ', 'a'.repeat(250)]) expect(keyProblem(ok)).toBeUndefined();
