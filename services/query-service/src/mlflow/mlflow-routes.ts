@@ -29,6 +29,7 @@ import { MlflowError, invalid, mlflowErrorSchema, notFound } from './mlflow-erro
 import { experimentJson, metricJson, runInfoJson, runJson } from './mlflow-format.ts';
 import { searchRuns } from './run-search.ts';
 import { registerArtifactRoutes } from './artifact-routes.ts';
+import { requestSchema } from './mlflow-request-schemas.ts';
 import { registerRegistryRoutes, type RouteFn } from './registry-routes.ts';
 import { LIMITS, double, entryKey, entryValue, int64, metricKey, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
 
@@ -51,7 +52,6 @@ const DELETED = 'deleted';
 type Body = Record<string, unknown>;
 type Query = Record<string, unknown>;
 
-const bodySchema = { type: 'object' } as const;
 const errors = { 400: mlflowErrorSchema, 401: mlflowErrorSchema, 403: mlflowErrorSchema, 404: mlflowErrorSchema, 501: mlflowErrorSchema, 503: mlflowErrorSchema };
 
 function newExperimentId(): string {
@@ -93,7 +93,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
           summary,
           tags: ['mlflow'],
           hide: prefix !== '/api/2.0/mlflow',
-          ...(method === 'GET' ? { querystring: { type: 'object' } } : { body: bodySchema }),
+          ...(method === 'GET' ? { querystring: requestSchema(path) } : { body: requestSchema(path) }),
           response: errors,
         },
         handler: async (req) => handler(req, (method === 'GET' ? req.query : req.body) as Body),

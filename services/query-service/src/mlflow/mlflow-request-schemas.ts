@@ -1,0 +1,58 @@
+// The request fields of each MLflow endpoint, for the OpenAPI document and request generators. Validation of values
+// stays in the handlers (mlflow-values.ts) so errors carry MLflow's codes and messages; these schemas are permissive
+// where MLflow's protobuf JSON is (int64 as number or string, doubles as number or "NaN"/"Infinity").
+
+const str = { type: 'string' } as const;
+const int64 = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9]+$' }] } as const;
+const double = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] } as const;
+const keyValue = { type: 'object', properties: { key: str, value: str } } as const;
+const keyValues = { type: 'array', items: keyValue } as const;
+const metric = { type: 'object', properties: { key: str, value: double, timestamp: int64, step: int64 } } as const;
+const strings = { type: 'array', items: str } as const;
+
+export const MLFLOW_FIELDS: Record<string, Record<string, object>> = {
+  'experiments/create': { name: str, artifact_location: str, tags: keyValues },
+  'experiments/get': { experiment_id: str },
+  'experiments/get-by-name': { experiment_name: str },
+  'experiments/search': { max_results: int64, filter: str, order_by: strings, page_token: str, view_type: { type: 'string', enum: ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'] } },
+  'runs/create': { experiment_id: str, user_id: str, run_name: str, start_time: int64, tags: keyValues },
+  'runs/update': { run_id: str, run_uuid: str, status: { type: 'string', enum: ['RUNNING', 'SCHEDULED', 'FINISHED', 'FAILED', 'KILLED'] }, end_time: int64, run_name: str },
+  'runs/delete': { run_id: str },
+  'runs/restore': { run_id: str },
+  'runs/get': { run_id: str, run_uuid: str },
+  'runs/log-metric': { run_id: str, run_uuid: str, key: str, value: double, timestamp: int64, step: int64 },
+  'runs/log-parameter': { run_id: str, run_uuid: str, key: str, value: str },
+  'runs/set-tag': { run_id: str, run_uuid: str, key: str, value: str },
+  'runs/delete-tag': { run_id: str, key: str },
+  'runs/log-batch': { run_id: str, metrics: { type: 'array', items: metric }, params: keyValues, tags: keyValues },
+  'runs/log-inputs': {
+    run_id: str,
+    datasets: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          tags: keyValues,
+          dataset: { type: 'object', properties: { name: str, digest: str, source_type: str, source: str, schema: str, profile: str } },
+        },
+      },
+    },
+  },
+  'runs/search': { experiment_ids: strings, filter: str, run_view_type: { type: 'string', enum: ['ACTIVE_ONLY', 'DELETED_ONLY', 'ALL'] }, max_results: int64, order_by: strings, page_token: str },
+  'metrics/get-history': { run_id: str, run_uuid: str, metric_key: str, page_token: str, max_results: int64 },
+  'metrics/get-history-bulk-interval': { run_ids: { anyOf: [str, strings] }, metric_key: str, start_step: int64, end_step: int64, max_results: int64 },
+  'registered-models/create': { name: str, description: str, tags: keyValues },
+  'registered-models/get': { name: str },
+  'registered-models/search': { filter: str, max_results: int64, page_token: str },
+  'registered-models/get-latest-versions': { name: str, stages: strings },
+  'model-versions/create': { name: str, source: str, run_id: str, description: str, tags: keyValues },
+  'model-versions/get': { name: str, version: str },
+  'model-versions/search': { filter: str },
+};
+
+/** JSON schema of an endpoint's body or query string. */
+export function requestSchema(path: string): object {
+  const fields = MLFLOW_FIELDS[path];
+  if (!fields) throw new Error(`no request schema for MLflow endpoint ${path}`);
+  return { type: 'object', properties: fields };
+}
