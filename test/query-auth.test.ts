@@ -65,6 +65,29 @@ it('limits each token to its rate with 429 and Retry-After, and counts requests 
   }
 });
 
+it('bounds concurrent data requests: the overflow gets 503 + Retry-After at once, health is never gated', async () => {
+  const tight = await buildService({
+    log,
+    ch,
+    tokens: [],
+    health: { clickhouse: async () => undefined, kafka: async () => undefined },
+    concurrency: { maxActive: 1, maxQueued: 0, queueTimeoutMs: 10 },
+  });
+  try {
+    const responses = await Promise.all(Array.from({ length: 20 }, () => tight.inject({ url: '/api/v1/runs' })));
+    const statuses = responses.map((r) => r.statusCode);
+    expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
+    const refused = responses.find((r) => r.statusCode === 503)!;
+    expect(refused.headers['retry-after']).toBe('2');
+    expect((await tight.inject({ url: '/health' })).statusCode).toBe(200);
+    // Slots are released: a request after the burst is served.
+    expect((await tight.inject({ url: '/api/v1/runs' })).statusCode).toBe(200);
+  } finally {
+    await tight.close();
+  }
+});
+
 it('refuses to listen beyond loopback without tokens, and rejects malformed token lists', () => {
   expect(() => loadServiceConfig({ HOST: '0.0.0.0' })).toThrow(/refusing to listen/);
   expect(() => loadServiceConfig({ HOST: '0.0.0.0', RUNSTREAM_API_TOKENS: `a:${READ}:read` })).not.toThrow();

@@ -13,7 +13,11 @@ export interface ClickHouse {
   close(): Promise<void>;
 }
 
-export function connectClickHouse(settings: ClickHouseSettings, role: ClickHouseRole, opts: { database?: string; maxOpenConnections?: number } = {}): ClickHouse {
+export function connectClickHouse(
+  settings: ClickHouseSettings,
+  role: ClickHouseRole,
+  opts: { database?: string; maxOpenConnections?: number; maxExecutionSeconds?: number } = {},
+): ClickHouse {
   const creds = settings[role];
   const database = opts.database ?? settings.database;
   const client = createClient({
@@ -25,6 +29,8 @@ export function connectClickHouse(settings: ClickHouseSettings, role: ClickHouse
     max_open_connections: opts.maxOpenConnections ?? 10,
     compression: { request: false, response: false },
     application: `runstream-${role}`,
+    // The server stops a query that runs too long, so an expensive request cannot hold ClickHouse indefinitely.
+    ...(opts.maxExecutionSeconds ? { clickhouse_settings: { max_execution_time: opts.maxExecutionSeconds } } : {}),
   });
   return { client, database, close: () => client.close() };
 }

@@ -13,6 +13,7 @@ import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.
 import { registerMetricRoutes } from './routes/metric-routes.ts';
 import { registerTrackingRoutes } from './routes/tracking-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
+import { ConcurrencyGate } from './concurrency-gate.ts';
 import { installServiceMetrics } from './service-metrics.ts';
 import { authenticate } from './auth.ts';
 
@@ -28,6 +29,8 @@ export interface ServiceDeps {
   requestTimeoutMs?: number;
   /** Requests per second per token (per client address when the API is open), with bursts. */
   rateLimit?: { ratePerSec: number; burst: number };
+  /** Data requests served at once, and how many may wait for a slot. */
+  concurrency?: { maxActive: number; maxQueued: number; queueTimeoutMs: number };
 }
 
 export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> {
@@ -62,6 +65,21 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
         .header('retry-after', String(decision.retryAfterSec))
         .send({ error: { code: 'RESOURCE_EXHAUSTED', message: `rate limit exceeded; retry in ${decision.retryAfterSec} s` }, error_code: 'REQUEST_LIMIT_EXCEEDED', message: `rate limit exceeded; retry in ${decision.retryAfterSec} s` });
     }
+  });
+  const gate = new ConcurrencyGate(deps.concurrency ?? { maxActive: 16, maxQueued: 256, queueTimeoutMs: 10_000 });
+  const gated = new WeakSet<object>();
+  app.addHook('preHandler', async (req, reply) => {
+    if (req.url === '/health' || req.url === '/metrics' || req.url === '/openapi.json') return;
+    if (!(await gate.acquire())) {
+      return reply.code(503).header('retry-after', '2').send({ error: { code: 'UNAVAILABLE', message: 'the service is at capacity; retry shortly' }, error_code: 'TEMPORARILY_UNAVAILABLE', message: 'the service is at capacity; retry shortly' });
+    }
+    gated.add(req);
+  });
+  app.addHook('onResponse', async (req) => {
+    if (gated.delete(req)) gate.release();
+  });
+  app.addHook('onRequestAbort', async (req) => {
+    if (gated.delete(req)) gate.release();
   });
   registerHealthRoutes(app, deps.health);
   registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });

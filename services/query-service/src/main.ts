@@ -14,7 +14,7 @@ try {
   process.exit(2);
 }
 const log = createLogger({ name: 'query-service', level: config.logLevel });
-const ch = connectClickHouse(config.clickhouse, 'query');
+const ch = connectClickHouse(config.clickhouse, 'query', { maxExecutionSeconds: Math.ceil(config.queryTimeoutMs / 1000) });
 const bus = createKafkaBus(config.kafka, log);
 const admin = await bus.admin();
 const topics = topicNames(config.kafka.topicPrefix);
