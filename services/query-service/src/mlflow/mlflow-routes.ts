@@ -369,6 +369,14 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     );
   }
 
+  // Anything else under MLflow's prefixes (e.g. MLflow 3's logged-models API) answers in MLflow's error shape,
+  // so clients report a missing endpoint rather than an internal error.
+  for (const url of ['/api/2.0/mlflow/*', '/ajax-api/2.0/mlflow/*', '/api/2.0/mlflow-artifacts/*']) {
+    app.all(url, { schema: { hide: true } }, async (req, reply) =>
+      reply.code(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message: `Runstream does not implement ${req.method} ${req.url.split('?')[0]}` }),
+    );
+  }
+
   // ---- helpers using deps -----------------------------------------------------------------------------------------
 
   /** Params are immutable: the same value again is accepted (and not re-logged), a different value is refused. */
