@@ -94,9 +94,15 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
         heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)),
         retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
       });
+      const heartbeatIntervalMs = Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3));
+      let lastHeartbeatMs = 0;
+      consumer.on(consumer.events.HEARTBEAT, () => {
+        lastHeartbeatMs = Date.now();
+      });
       const assignmentListeners: ((p: Record<string, number[]>) => void)[] = [];
       const crashListeners: ((e: Error) => void)[] = [];
       consumer.on(consumer.events.GROUP_JOIN, (e) => {
+        lastHeartbeatMs = Date.now();
         for (const l of assignmentListeners) l(e.payload.memberAssignment);
       });
       consumer.on(consumer.events.CRASH, (e) => {
@@ -124,7 +130,14 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
                   timestampMs: Number(m.timestamp),
                 })),
               };
-              await handle(incoming);
+              // Keep the membership alive while the batch waits (e.g. for ClickHouse): kafkajs heartbeats only
+              // between batches, and a member silent for the session timeout loses its partitions.
+              const beat = setInterval(() => void heartbeat().catch(() => undefined), heartbeatIntervalMs);
+              try {
+                await handle(incoming);
+              } finally {
+                clearInterval(beat);
+              }
               resolveOffset(batch.lastOffset());
               await heartbeat();
             },
@@ -134,6 +147,7 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
           await consumer.commitOffsets([{ topic, partition, offset: String(nextOffset) }]);
         },
         onAssignment: (l) => void assignmentListeners.push(l),
+        lastHeartbeatMs: () => lastHeartbeatMs,
         onCrash: (l) => void crashListeners.push(l),
         stop: () => consumer.disconnect(),
       };

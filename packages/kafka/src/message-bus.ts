@@ -63,6 +63,11 @@ export interface Consumer {
   commit(topic: string, partition: number, nextOffset: number): Promise<void>;
   /** Called (synchronously, before any batch of the new generation) whenever the group assignment changes. */
   onAssignment(listener: (partitions: Record<string, number[]>) => void): void;
+  /**
+   * When the group coordinator last confirmed this member (heartbeat or join). A member silent for longer than the
+   * session timeout may have lost its partitions to another member.
+   */
+  lastHeartbeatMs(): number;
   /** Called when the consumer stopped because of an error it cannot recover from. */
   onCrash(listener: (err: Error) => void): void;
   stop(): Promise<void>;

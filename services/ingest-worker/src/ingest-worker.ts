@@ -27,6 +27,8 @@ export interface IngestWorkerDeps {
   log: Logger;
   flushStallBudgetMs: number;
   insertTimeoutMs: number;
+  /** The group's session timeout: silent longer than this, the worker may no longer own its partitions. */
+  sessionTimeoutMs: number;
   /** Called once if the worker cannot continue (e.g. ClickHouse unreachable past the stall budget). */
   onFatal: (err: Error) => void;
   metrics?: WorkerMetrics;
@@ -35,6 +37,13 @@ export interface IngestWorkerDeps {
 interface Lane {
   pipeline: TopicPipeline<unknown>;
   writer: BatchWriter<unknown>;
+}
+
+export class MembershipLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MembershipLostError';
+  }
 }
 
 export class IngestWorker {
@@ -140,26 +149,42 @@ export class IngestWorker {
     return value;
   }
 
-  /** One atomic insert. On a retry, first checks whether the previous attempt landed after all. */
+  /**
+   * One atomic insert of what is not stored yet. Every attempt first re-reads the stored progress of the batch's
+   * partitions and drops messages at or below it: a previous attempt may have landed after all (timeout, reset
+   * connection), or another member may have taken these partitions over and stored them while this one was cut off.
+   */
   private async store(pipeline: TopicPipeline<unknown>, units: unknown[], rows: number, attempt: number): Promise<void> {
-    if (attempt > 1 && (await this.alreadyStored(pipeline, units))) {
-      this.deps.log.info({ topic: pipeline.topic, rows }, 'previous insert attempt had landed; not inserting again');
-      return;
+    this.ensureStillMember();
+    const fresh = await this.unstored(pipeline, units);
+    if (fresh.length < units.length) {
+      this.deps.log.warn({ topic: pipeline.topic, rows, attempt, alreadyStoredMessages: units.length - fresh.length }, 'part of the batch was already stored; inserting only the rest');
     }
+    if (fresh.length === 0) return;
     failpoint('before-insert');
-    await pipeline.insert(units, Math.floor(Date.now() / 1000));
+    this.ensureStillMember();
+    await pipeline.insert(fresh, Math.floor(Date.now() / 1000));
     failpoint('after-insert');
   }
 
-  private async alreadyStored(pipeline: TopicPipeline<unknown>, units: unknown[]): Promise<boolean> {
-    const maxByPartition = new Map<number, number>();
-    for (const u of units) {
+  private async unstored(pipeline: TopicPipeline<unknown>, units: unknown[]): Promise<unknown[]> {
+    const partitions = [...new Set(units.map((u) => pipeline.sourceOf(u).partition))];
+    const progress = await readIngestProgress(this.deps.ch, pipeline.topic, partitions);
+    return units.filter((u) => {
       const { partition, offset } = pipeline.sourceOf(u);
-      if ((maxByPartition.get(partition) ?? -1) < offset) maxByPartition.set(partition, offset);
+      return offset > (progress.get(partition) ?? -1);
+    });
+  }
+
+  /**
+   * A worker frozen (stopped process, long pause) past the session timeout has been replaced in the group; inserting
+   * its buffered batch now could race the new owner. It stops instead, leaving its offsets uncommitted.
+   */
+  private ensureStillMember(): void {
+    const silentMs = Date.now() - this.deps.consumer.lastHeartbeatMs();
+    if (silentMs > this.deps.sessionTimeoutMs) {
+      throw new MembershipLostError(`no heartbeat for ${silentMs} ms (session ${this.deps.sessionTimeoutMs} ms): this worker may have lost its partitions; stopping without inserting`);
     }
-    const progress = await readIngestProgress(this.deps.ch, pipeline.topic, [...maxByPartition.keys()]);
-    // The insert is atomic, so one partition having reached its maximum means all of them did.
-    return [...maxByPartition].some(([p, max]) => (progress.get(p) ?? -1) >= max);
   }
 
   private fatal(err: Error): void {

@@ -70,6 +70,7 @@ const worker = new IngestWorker({
   log,
   flushStallBudgetMs: config.flushStallBudgetMs,
   insertTimeoutMs: config.clickhouse.requestTimeoutMs,
+  sessionTimeoutMs: config.sessionTimeoutMs,
   onFatal: (err) => {
     // Nothing is committed past what is stored, so exiting loses nothing: a restart resumes from there.
     log.fatal({ err: err.message }, 'ingest worker cannot continue');

@@ -1,0 +1,55 @@
+// The faster fault scenarios inside `npm test`: the Kafka broker restarted mid-stream, and a consumer group of
+// three workers with one SIGKILLed and one added. They stop and restart servers, so they run on a private
+// Kafka + ClickHouse started here (never the shared stack the global setup started). The slower scenarios
+// (ClickHouse outages, frozen worker, query burst) run with `npm run chaos`.
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createLogger } from '@runstream/config';
+import type { ChaosContext, ScenarioResult } from './chaos-kit.ts';
+import { CHAOS_LOG_DIR, PrivateStack } from './private-stack.ts';
+import { details } from './report.ts';
+import { kafkaRestart, rebalance } from './scenarios.ts';
+
+let stack: PrivateStack | undefined;
+let ctx: ChaosContext;
+
+beforeAll(async () => {
+  mkdirSync(CHAOS_LOG_DIR, { recursive: true });
+  const log = createLogger({ name: 'chaos-test', level: 'info', destination: createWriteStream(join(CHAOS_LOG_DIR, 'vitest-clients.log')) });
+  stack = await PrivateStack.create('vitest', { kafka: 24092, kafkaController: 24093, clickhouseHttp: 23123, clickhouseTcp: 24000 }, log);
+  ctx = { stack, log, say: (msg) => log.info(msg) };
+  try {
+    await stack.start();
+  } catch (err) {
+    await stack.stop({ keepData: true });
+    throw err;
+  }
+}, 240_000);
+
+afterAll(async () => {
+  await stack?.stop();
+}, 120_000);
+
+function expectExact(r: ScenarioResult): void {
+  // The whole report in the failure message: counts, duplicate origin, worker events.
+  const report = details(r);
+  expect({ lost: r.lost, duplicated: r.duplicated, exactSum: r.storedSum === r.expectedSum, sdkError: r.sdkError, error: r.error, failures: r.failures }, report).toEqual({
+    lost: 0,
+    duplicated: 0,
+    exactSum: true,
+    sdkError: undefined,
+    error: undefined,
+    failures: [],
+  });
+  expect(r.stored, report).toBe(r.sent);
+  expect(r.deadLettered, report).toBe(r.deadLetterExpected);
+}
+
+it('loses and duplicates nothing when the Kafka broker restarts mid-stream', async () => {
+  expectExact(await kafkaRestart.run(ctx));
+}, 240_000);
+
+it('loses and duplicates nothing when one of three workers is SIGKILLed and another joins mid-stream', async () => {
+  expectExact(await rebalance.run(ctx));
+}, 180_000);

@@ -1,0 +1,72 @@
+// Text report of fault scenarios: one summary table, then each scenario's details and the burst latencies.
+import { passed, type ScenarioResult } from './chaos-kit.ts';
+
+const n = (v: number) => v.toLocaleString('en');
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+function table(header: string[], rows: string[][], rightAligned: boolean[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (rightAligned[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ')} |`;
+  const sep = `|${widths.map((w, i) => (rightAligned[i] ? `${'-'.repeat(w + 1)}:` : `${'-'.repeat(w + 2)}`)).join('|')}|`;
+  return [line(header), sep, ...rows.map(line)].join('\n');
+}
+
+export function summaryTable(results: ScenarioResult[]): string {
+  return table(
+    ['scenario', 'sent', 'stored', 'distinct', 'dead-lettered', 'lost', 'duplicated', 'exact sum', 'duration', 'result'],
+    results.map((r) => [
+      r.name,
+      n(r.sent),
+      n(r.stored),
+      n(r.distinct),
+      `${r.deadLettered}/${r.deadLetterExpected}${r.deadLetterRecords !== r.deadLettered ? ` (${r.deadLetterRecords} rec.)` : ''}`,
+      n(r.lost),
+      n(r.duplicated),
+      r.storedSum === r.expectedSum ? 'yes' : `no (${n(r.storedSum - r.expectedSum)})`,
+      secs(r.durationMs),
+      passed(r) ? 'PASS' : 'FAIL',
+    ]),
+    [false, true, true, true, true, true, true, false, true, false],
+  );
+}
+
+export function details(r: ScenarioResult): string {
+  const out = [`## ${r.name} — ${r.title}`];
+  out.push(
+    table(
+      ['sent', 'stored', 'dead-lettered', 'lost', 'duplicated', 'duration'],
+      [[n(r.sent), n(r.stored), `${r.deadLettered} of ${r.deadLetterExpected} malformed (${r.deadLetterRecords} DLQ records)`, n(r.lost), n(r.duplicated), secs(r.durationMs)]],
+      [true, true, false, true, true, true],
+    ),
+  );
+  if (r.duplicated > 0) {
+    out.push(`duplicates: ${n(r.workerDuplicates)} rows from Kafka messages stored twice (worker), ${n(r.producerDuplicates)} from points written twice to Kafka (producer)`);
+  }
+  if (r.storedSum !== r.expectedSum) out.push(`sum: stored ${r.storedSum}, expected ${r.expectedSum}`);
+  if (r.sdkError) out.push(`SDK error: ${r.sdkError}`);
+  if (r.error) out.push(`error: ${r.error}`);
+  for (const f of r.failures) out.push(`FAILED: ${f}`);
+  if (r.latency) {
+    const l = r.latency;
+    out.push(
+      table(
+        ['requests', 'in flight', 'statuses', 'no answer', 'p50', 'p99', 'max', 'req/s', 'RSS rest → peak', 'wrong bodies'],
+        [[
+          n(l.requests),
+          n(l.concurrency),
+          Object.entries(l.byStatus).map(([s, c]) => `${s}×${c}`).join(' '),
+          n(l.errors),
+          `${l.p50Ms} ms`,
+          `${l.p99Ms} ms`,
+          `${l.maxMs} ms`,
+          n(l.throughputPerSec),
+          `${l.baseRssMb} → ${l.peakRssMb} MB`,
+          n(l.wrongBodies),
+        ]],
+        [true, true, false, true, true, true, true, true, true, true],
+      ),
+    );
+  }
+  for (const note of r.notes) out.push(`- ${note}`);
+  return out.join('\n');
+}

@@ -1,0 +1,429 @@
+// The fault scenarios. Each streams a known set of points SDK → Kafka → ingest worker(s) → ClickHouse on the
+// private stack while a fault is injected, then accounts for every point: sent, stored, dead-lettered, lost,
+// duplicated, exact sum. Shared by scripts/chaos/run-chaos.ts (all of them) and test/chaos/broker-restart.test.ts.
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ClickHouse } from '@runstream/clickhouse';
+import { REPO_ROOT } from '../../scripts/local-stack.ts';
+import { CHAOS_LOG_DIR, freePort } from './private-stack.ts';
+import { clickhouseFor, waitFor } from '../support/pipeline-fixture.ts';
+import {
+  account,
+  createTopics,
+  deadLetters,
+  settle,
+  sleep,
+  startStream,
+  scenarioEnv,
+  totals,
+  WorkerPool,
+  type ChaosContext,
+  type LatencyReport,
+  type ScenarioResult,
+  type StreamHandle,
+  type Workload,
+} from './chaos-kit.ts';
+
+export interface Scenario {
+  name: string;
+  title: string;
+  /** Not in the default `npm run chaos` set (time budget); run by name or with CHAOS_ALL=1. */
+  optional?: boolean;
+  run(ctx: ChaosContext): Promise<ScenarioResult>;
+}
+
+interface FaultArgs {
+  name: string;
+  ctx: ChaosContext;
+  pool: WorkerPool;
+  stream: StreamHandle;
+  ch: ClickHouse;
+  prefix: string;
+  total: number;
+  /** Seconds since the scenario started, for notes. */
+  at: () => string;
+}
+
+interface PipelineSpec {
+  name: string;
+  title: string;
+  workers: number;
+  env?: Record<string, string>;
+  workload: Workload;
+  /** Restart workers that exit on their own (default true). */
+  supervise?: boolean;
+  /** Injects the fault while the stream runs; returns notes for the report. */
+  fault: (a: FaultArgs) => Promise<string[]>;
+  /** Checks after the counts (e.g. that the fault really happened); returns failures. */
+  check?: (pool: WorkerPool, r: ScenarioResult) => string[];
+}
+
+/** Resolves once `fraction` of the points were handed to the SDK and the first batch is stored. */
+async function midStream(a: FaultArgs, fraction: number): Promise<void> {
+  await waitFor('first points stored', async () => (await totals(a.ch, a.prefix)).count > 0, 90_000, 200);
+  await waitFor(`${Math.round(fraction * 100)}% of the stream sent`, async () => a.stream.sent() >= fraction * a.total, 120_000, 50);
+}
+
+/**
+ * `clickhouse.sh stop`, `downMs` of nothing, `clickhouse.sh start`. The stop is a SIGTERM: ClickHouse 18.16 keeps
+ * answering requests on already open keep-alive connections (the workers') until the process exits, which takes
+ * 15-25 s under load, so "down" is counted from the moment the stop script returned (the process is gone).
+ */
+async function clickhouseDown(a: FaultArgs, downMs: number): Promise<string[]> {
+  await midStream(a, 0.1);
+  a.ctx.say(`${a.name}: stopping ClickHouse at ${a.at()}`);
+  const stop = await a.ctx.stack.clickhouse('stop');
+  const goneAt = Date.now();
+  const sentAtGone = a.stream.sent();
+  a.ctx.say(`${a.name}: ClickHouse gone at ${a.at()} (stop took ${(stop.ms / 1000).toFixed(1)} s); starting it in ${downMs / 1000} s`);
+  await sleep(downMs);
+  const start = await a.ctx.stack.clickhouse('start');
+  const notes = [
+    `clickhouse.sh stop took ${(stop.ms / 1000).toFixed(1)} s (SIGTERM; it kept serving open keep-alive connections until it exited); then down ${((Date.now() - goneAt) / 1000).toFixed(1)} s incl. a ${start.ms} ms start; ${(a.stream.sent() - sentAtGone).toLocaleString('en')} points logged while it was down`,
+  ];
+  if (sentAtGone >= a.total) notes.push('WARNING: the stream was already complete when ClickHouse went down (the machine was slow): the outage was not mid-stream');
+  a.ctx.say(`${a.name}: ClickHouse back at ${a.at()}`);
+  return notes;
+}
+
+function workerNotes(pool: WorkerPool): string[] {
+  const counts: [string, RegExp][] = [
+    ['insert retries', /"msg":"insert failed, retrying"/],
+    ['retries that found the batch already stored', /previous insert attempt had landed/],
+    ['partition resumes from stored progress', /"msg":"resuming partition after stored offset"/],
+    ['batches with already-stored messages skipped', /"msg":"skipped messages already stored"/],
+    ['failed offset commits', /"msg":"offset commit failed/],
+    ['kafkajs consumer crashes (restarted)', /"msg":"Crash: /],
+    ['rejoins after eviction', /The coordinator is not aware of this member/],
+  ];
+  const parts = counts.map(([label, re]) => [label, pool.count(re)] as const).filter(([, n]) => n > 0);
+  const live = pool.alive().length;
+  return [
+    `workers started ${pool.workers.length}, alive at the end ${live}${parts.length ? `; ${parts.map(([l, n]) => `${l}: ${n}`).join(', ')}` : ''}`,
+  ];
+}
+
+async function pipelineScenario(ctx: ChaosContext, spec: PipelineSpec): Promise<ScenarioResult> {
+  const t0 = Date.now();
+  const at = () => `t+${((Date.now() - t0) / 1000).toFixed(1)}s`;
+  const { env, prefix } = scenarioEnv(ctx.stack, spec.name, spec.env);
+  const total = spec.workload.runs * spec.workload.steps;
+  await createTopics(env, ctx.log);
+  const ch = clickhouseFor('admin', env);
+  const pool = new WorkerPool(env, t0);
+  pool.supervise(spec.supervise ?? true);
+  let faultNotes: string[] = [];
+  let faultError: string | undefined;
+  try {
+    for (let i = 0; i < spec.workers; i++) pool.spawn();
+    await pool.ready();
+    ctx.say(`${spec.name}: ${spec.workers} worker(s) running, streaming ${total.toLocaleString('en')} points`);
+    const stream = await startStream(env, prefix, spec.workload, ctx.log);
+    try {
+      faultNotes = await spec.fault({ name: spec.name, ctx, pool, stream, ch, prefix, total, at });
+    } catch (err) {
+      faultError = `fault injection failed: ${(err as Error).message}`;
+      // Leave the servers running for the next scenario (both are no-ops when already up).
+      await ctx.stack.clickhouse('start').catch(() => undefined);
+      await ctx.stack.kafka('start').catch(() => undefined);
+    }
+    const sent = await stream.done;
+    ctx.say(`${spec.name}: stream done at ${at()} (${sent.sdkError ? `SDK error: ${sent.sdkError}` : 'all acknowledged'}); waiting for the workers`);
+    const t = await settle(ch, prefix, sent.sent);
+    const dlq = await deadLetters(env, spec.workload.badMessages, ctx.log);
+    const r = account(spec.name, spec.title, sent, t, dlq, spec.workload.badMessages, Date.now() - t0);
+    r.notes.push(...faultNotes, ...pool.events, ...workerNotes(pool));
+    if (faultError) r.error = faultError;
+    r.failures.push(...(spec.check?.(pool, r) ?? []));
+    return r;
+  } finally {
+    await pool.stopAll();
+    const file = pool.saveLog(spec.name);
+    ctx.log.info({ file }, 'worker logs saved');
+    await ch.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+/** 1. ClickHouse stopped for 30 s mid-stream, then started again; one worker, default stall budget. */
+export const clickhouseOutage: Scenario = {
+  name: 'clickhouse-outage',
+  title: 'ClickHouse down 30 s mid-stream (1 worker, default INGEST_FLUSH_STALL_BUDGET_MS)',
+  run: (ctx) =>
+    pipelineScenario(ctx, {
+      name: 'clickhouse-outage',
+      title: clickhouseOutage.title,
+      workers: 1,
+      // 60 s of traffic: the outage (after a SIGTERM drain that can take 15-25 s) falls in the middle of it.
+      workload: { runs: 8, steps: 18_750, pointsPerSec: 2_500, badMessages: 16 },
+      fault: (a) => clickhouseDown(a, 30_000),
+      check: (pool, r) => {
+        const first = pool.workers[0]!;
+        r.notes.push(
+          first.exitedAt === undefined
+            ? 'outcome: the worker rode out the outage and stayed alive'
+            : `outcome: the worker exited by design after its stall budget (${((first.exitedAt - first.startedAt) / 1000).toFixed(1)} s after start); a restarted worker completed the stream`,
+        );
+        return [];
+      },
+    }),
+};
+
+/** 1b. The same outage, shorter than the stall budget, with two workers in the group and the minimum session timeout. */
+export const clickhouseOutageGroup: Scenario = {
+  name: 'clickhouse-outage-2w',
+  optional: true,
+  title: 'ClickHouse down 15 s mid-stream, 2 workers in one group (INGEST_SESSION_TIMEOUT_MS=6000)',
+  run: (ctx) =>
+    pipelineScenario(ctx, {
+      name: 'clickhouse-outage-2w',
+      title: clickhouseOutageGroup.title,
+      workers: 2,
+      env: { INGEST_SESSION_TIMEOUT_MS: '6000' },
+      workload: { runs: 8, steps: 12_500, pointsPerSec: 2_500, badMessages: 12 },
+      fault: (a) => clickhouseDown(a, 15_000),
+    }),
+};
+
+/** 2. The Kafka broker restarted mid-stream (graceful stop + start of the only broker). */
+export const kafkaRestart: Scenario = {
+  name: 'kafka-restart',
+  title: 'Kafka broker restarted mid-stream (kafka.sh restart; 2 workers)',
+  run: (ctx) =>
+    pipelineScenario(ctx, {
+      name: 'kafka-restart',
+      title: kafkaRestart.title,
+      workers: 2,
+      workload: { runs: 8, steps: 18_750, pointsPerSec: 5_000, badMessages: 16 },
+      fault: async (a) => {
+        await midStream(a, 0.2);
+        const before = a.stream.sent();
+        a.ctx.say(`kafka-restart: restarting the broker at ${a.at()}`);
+        const r = await a.ctx.stack.kafka('restart');
+        a.ctx.say(`kafka-restart: broker back at ${a.at()}`);
+        return [`broker restart took ${(r.ms / 1000).toFixed(1)} s (graceful stop + start + health check); ${(a.stream.sent() - before).toLocaleString('en')} points logged meanwhile`];
+      },
+    }),
+};
+
+/** 3. Three workers in one group; one SIGKILLed and one added while points stream in. */
+export const rebalance: Scenario = {
+  name: 'rebalance',
+  title: '3 workers in one group: one SIGKILLed, one added mid-stream (INGEST_SESSION_TIMEOUT_MS=6000)',
+  run: (ctx) =>
+    pipelineScenario(ctx, {
+      name: 'rebalance',
+      title: rebalance.title,
+      workers: 3,
+      // Not supervised: the killed worker stays dead, its partitions must move.
+      supervise: false,
+      env: { INGEST_SESSION_TIMEOUT_MS: '6000', INGEST_BATCH_LINGER_MS: '100' },
+      workload: { runs: 8, steps: 25_000, pointsPerSec: 8_000, badMessages: 16 },
+      fault: async (a) => {
+        await midStream(a, 0.2);
+        const victim = a.pool.workers[1]!;
+        await waitFor('victim stored a batch', async () => /first batch stored/.test(victim.proc.output()), 30_000, 50).catch(() => undefined);
+        await sleep(Math.random() * 500);
+        await a.pool.kill(victim, 'SIGKILL');
+        a.ctx.say(`rebalance: worker ${victim.id} SIGKILLed at ${a.at()}`);
+        await waitFor('45% sent', async () => a.stream.sent() >= 0.45 * a.total, 60_000, 50);
+        const added = a.pool.spawn();
+        a.ctx.say(`rebalance: worker ${added.id} added at ${a.at()}`);
+        await waitFor('added worker stored a batch', async () => /first batch stored/.test(added.proc.output()), 60_000, 100).catch(() => undefined);
+        return [];
+      },
+      check: (pool) => {
+        const failures: string[] = [];
+        const [, victim, , added] = pool.workers;
+        if (!victim || !/first batch stored/.test(victim.proc.output())) failures.push('the killed worker had not stored anything: the kill did not interrupt a member with partitions');
+        if (!added || !/first batch stored/.test(added.proc.output())) failures.push('the added worker never got partitions with data');
+        return failures;
+      },
+    }),
+};
+
+/**
+ * 3b. A worker frozen longer than the session timeout (SIGSTOP 15 s, then SIGCONT) while the other takes its
+ * partitions over: the frozen worker wakes up with a batch in memory for partitions it no longer owns.
+ */
+export const workerPause: Scenario = {
+  name: 'worker-pause',
+  title: '2 workers, one frozen 15 s (SIGSTOP/SIGCONT) mid-stream (INGEST_SESSION_TIMEOUT_MS=6000)',
+  run: (ctx) =>
+    pipelineScenario(ctx, {
+      name: 'worker-pause',
+      title: workerPause.title,
+      workers: 2,
+      supervise: false,
+      env: { INGEST_SESSION_TIMEOUT_MS: '6000' },
+      workload: { runs: 8, steps: 12_500, pointsPerSec: 4_000, badMessages: 12 },
+      fault: async (a) => {
+        await midStream(a, 0.2);
+        const victim = a.pool.workers[1]!;
+        await waitFor('victim stored a batch', async () => /first batch stored/.test(victim.proc.output()), 30_000, 50).catch(() => undefined);
+        a.ctx.say(`${a.name}: freezing worker ${victim.id} at ${a.at()} for 15 s`);
+        await a.pool.pause(victim, 15_000);
+        a.ctx.say(`${a.name}: worker ${victim.id} resumed at ${a.at()}`);
+        return [];
+      },
+      check: (pool, r) => {
+        const victim = pool.workers[1]!;
+        // After SIGCONT, the frozen worker finishes what it held: insert, then a commit the group refuses.
+        const refused = victim.proc.output().split('\n').filter((l) => /offset commit failed/.test(l) && /not aware of this member/.test(l)).length;
+        if (refused > 0) {
+          r.notes.push(`after SIGCONT worker ${victim.id} finished its held batch and then had ${refused} offset commit(s) refused ("not aware of this member"): it stored rows for partitions the group had already given to worker 1`);
+        }
+        return [];
+      },
+    }),
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// 4. Query service under a burst of expensive requests.
+
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  try {
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+export const BURST = {
+  requests: Number(process.env.CHAOS_BURST_REQUESTS ?? 300),
+  concurrency: Number(process.env.CHAOS_BURST_CONCURRENCY ?? 100),
+  runs: 4,
+  steps: 25_000,
+  rssLimitMb: 1024,
+};
+
+export const queryBurst: Scenario = {
+  name: 'query-burst',
+  title: `Query service: ${BURST.requests} metric-history requests (max_results=25000), ${BURST.concurrency} in flight`,
+  async run(ctx) {
+    const t0 = Date.now();
+    const { env, prefix } = scenarioEnv(ctx.stack, 'query-burst');
+    const workload: Workload = { runs: BURST.runs, steps: BURST.steps, pointsPerSec: 25_000, badMessages: 4 };
+    await createTopics(env, ctx.log);
+    const ch = clickhouseFor('admin', env);
+    const pool = new WorkerPool(env, t0);
+    pool.spawn();
+    let result: ScenarioResult;
+    try {
+      await pool.ready();
+      const stream = await startStream(env, prefix, workload, ctx.log);
+      const sent = await stream.done;
+      const t = await settle(ch, prefix, sent.sent);
+      const dlq = await deadLetters(env, workload.badMessages, ctx.log);
+      result = account('query-burst', queryBurst.title, sent, t, dlq, workload.badMessages, 0);
+    } finally {
+      await pool.stopAll();
+      await ch.close();
+    }
+    ctx.say(`query-burst: ${result.stored.toLocaleString('en')} points seeded at +${((Date.now() - t0) / 1000).toFixed(1)} s; starting the query service`);
+
+    // The real query service process (services/query-service/src/main.ts), so its memory is measured alone.
+    const port = await freePort();
+    const svc = spawn(process.execPath, [join(REPO_ROOT, 'services/query-service/src/main.ts')], {
+      env: { ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', RUNSTREAM_ARTIFACT_DIR: join(ctx.stack.dataDir, 'artifacts') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let svcOut = '';
+    svc.stdout.on('data', (d) => (svcOut += d));
+    svc.stderr.on('data', (d) => (svcOut += d));
+    const svcExited = new Promise<number | null>((r) => svc.on('exit', (c) => r(c)));
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await waitFor('query service healthy', async () => (await fetch(`${base}/health`).catch(() => undefined))?.status === 200, 60_000, 200);
+      // Warm up (JIT, connection pool), then measure the resting RSS.
+      for (let i = 0; i < 5; i++) await (await fetch(`${base}/api/v1/runs/${prefix}0/metric-history?key=loss&max_results=25000`)).arrayBuffer();
+      await sleep(500);
+      const baseRss = rssMb(svc.pid!);
+      let peakRss = baseRss;
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(svc.pid!))), 50);
+      const latencies: number[] = [];
+      const byStatus: Record<string, number> = {};
+      let errors = 0;
+      let wrongBodies = 0;
+      let next = 0;
+      const burstStart = Date.now();
+      const worker = async () => {
+        while (next < BURST.requests) {
+          const i = next++;
+          const startStep = Math.floor(Math.random() * 5_000);
+          const url = `${base}/api/v1/runs/${prefix}${i % BURST.runs}/metric-history?key=loss&max_results=25000&start_step=${startStep}`;
+          const t = performance.now();
+          try {
+            const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
+            const body = await res.text();
+            latencies.push(performance.now() - t);
+            byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
+            // Every 5th answer checked in full: the page must hold exactly the points from start_step on.
+            if (res.status === 200 && i % 5 === 0) {
+              const points = (JSON.parse(body) as { points: { step: number }[] }).points;
+              if (points.length !== BURST.steps - startStep || points[0]?.step !== startStep) wrongBodies++;
+            }
+          } catch {
+            latencies.push(performance.now() - t);
+            errors++;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: BURST.concurrency }, worker));
+      const burstMs = Date.now() - burstStart;
+      clearInterval(sampler);
+      peakRss = Math.max(peakRss, rssMb(svc.pid!, 'VmHWM'));
+      const sorted = [...latencies].sort((x, y) => x - y);
+      const latency: LatencyReport = {
+        requests: BURST.requests,
+        concurrency: BURST.concurrency,
+        byStatus,
+        errors,
+        p50Ms: Math.round(percentile(sorted, 50)),
+        p99Ms: Math.round(percentile(sorted, 99)),
+        maxMs: Math.round(sorted[sorted.length - 1] ?? 0),
+        throughputPerSec: Math.round((BURST.requests / burstMs) * 1000),
+        baseRssMb: Math.round(baseRss),
+        peakRssMb: Math.round(peakRss),
+        wrongBodies,
+      };
+      result.latency = latency;
+      const bad5xx = Object.entries(byStatus).filter(([s]) => Number(s) >= 500 && s !== '503');
+      const unexpected = Object.entries(byStatus).filter(([s]) => !['200', '429', '503'].includes(s) && Number(s) < 500);
+      if (bad5xx.length) result.failures.push(`5xx other than 503: ${bad5xx.map(([s, n]) => `${n}×${s}`).join(', ')}`);
+      if (unexpected.length) result.failures.push(`unexpected statuses: ${unexpected.map(([s, n]) => `${n}×${s}`).join(', ')}`);
+      if (errors) result.failures.push(`${errors} requests got no answer (connection error or 120 s timeout)`);
+      if (wrongBodies) result.failures.push(`${wrongBodies} answers with the wrong points`);
+      if (peakRss > BURST.rssLimitMb) result.failures.push(`query service RSS peaked at ${Math.round(peakRss)} MB (> ${BURST.rssLimitMb} MB)`);
+      if (svc.exitCode !== null) result.failures.push(`query service exited during the burst (code ${svc.exitCode})`);
+      const errLines = svcOut.split('\n').filter((l) => /"level":(50|60)/.test(l));
+      if (errLines.length) result.notes.push(`query service logged ${errLines.length} errors, first: ${errLines[0]!.slice(0, 300)}`);
+      result.notes.push(`burst of ${BURST.requests} requests took ${(burstMs / 1000).toFixed(1)} s`);
+      const reasons = new Map<string, number>();
+      for (const l of svcOut.split('\n')) {
+        const m = /"err":"([^"]{0,120})/.exec(l);
+        if (m) reasons.set(m[1]!, (reasons.get(m[1]!) ?? 0) + 1);
+      }
+      if (reasons.size) result.notes.push(`query service warnings/errors: ${[...reasons].map(([r, c]) => `${c}× ${r}`).join('; ')}`);
+    } finally {
+      mkdirSync(CHAOS_LOG_DIR, { recursive: true });
+      writeFileSync(join(CHAOS_LOG_DIR, 'query-burst-service.log'), svcOut);
+      svc.kill('SIGTERM');
+      const t = setTimeout(() => svc.kill('SIGKILL'), 15_000);
+      await svcExited;
+      clearTimeout(t);
+    }
+    result.durationMs = Date.now() - t0;
+    return result;
+  },
+};
+
+export const ALL_SCENARIOS: Scenario[] = [clickhouseOutage, clickhouseOutageGroup, kafkaRestart, rebalance, workerPause, queryBurst];
