@@ -4,13 +4,8 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { topicNames, type Admin, type Producer } from '@runstream/kafka';
-import type { ClickHouse } from '@runstream/clickhouse';
-import { TrackingWriter } from '@runstream/tracking';
 import { parseTokens } from '../services/query-service/src/auth.ts';
-import { buildService } from '../services/query-service/src/build-service.ts';
-import { busFor, clickhouseFor, ensureTopics, isolatedEnv, log, spawnWorker, stopWorker, type WorkerProcess } from './support/pipeline-fixture.ts';
+import { isolatedEnv, startPipelineService, type PipelineService } from './support/pipeline-fixture.ts';
 import { ensurePythonPackages } from './support/python-deps.ts';
 
 const run = promisify(execFile);
@@ -18,40 +13,16 @@ const env = isolatedEnv({ INGEST_BATCH_LINGER_MS: '10' });
 const TOKEN = 'fuzzer-token-0123456789abcdef';
 const MAX_EXAMPLES = Number(process.env.API_FUZZ_EXAMPLES ?? 25);
 
-let worker: WorkerProcess;
-let producer: Producer;
-let admin: Admin;
-let ch: ClickHouse;
-let app: FastifyInstance;
+let pipeline: PipelineService;
 let base: string;
 
 beforeAll(async () => {
   await ensurePythonPackages([{ spec: 'schemathesis==4.32.5', module: 'schemathesis' }]);
-  await ensureTopics(env);
-  worker = spawnWorker(env);
-  const bus = busFor(env);
-  producer = await bus.producer({ idempotent: true });
-  admin = await bus.admin();
-  ch = clickhouseFor('query');
-  app = await buildService({
-    log,
-    ch,
-    tokens: parseTokens(`fuzzer:${TOKEN}:read+write`),
-    writer: new TrackingWriter({ producer, ch, topics: topicNames(env.KAFKA_TOPIC_PREFIX!), visibilityTimeoutMs: 10_000 }),
-    health: { clickhouse: async () => undefined, kafka: () => admin.ping() },
-    rateLimit: { ratePerSec: 100_000, burst: 100_000 },
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  pipeline = await startPipelineService(env, { tokens: parseTokens(`fuzzer:${TOKEN}:read+write`), rateLimit: { ratePerSec: 100_000, burst: 100_000 } });
+  base = pipeline.base;
 }, 300_000);
 
-afterAll(async () => {
-  if (worker) await stopWorker(worker);
-  await app?.close();
-  await producer?.disconnect();
-  await admin?.disconnect();
-  await ch?.close();
-});
+afterAll(async () => pipeline?.close());
 
 it(`answers ${MAX_EXAMPLES} generated requests per operation without a server error or a hang`, async () => {
   mkdirSync('test-artifacts', { recursive: true });

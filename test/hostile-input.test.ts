@@ -2,12 +2,8 @@
 // characters, SQL injection in every string parameter. Each gets a clear 4xx or is stored verbatim — never a 5xx,
 // never executed.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
-import { topicNames, type Admin, type Producer } from '@runstream/kafka';
-import { TrackingWriter } from '@runstream/tracking';
-import { buildService } from '../services/query-service/src/build-service.ts';
-import { busFor, clickhouseFor, ensureTopics, isolatedEnv, log, spawnWorker, stopWorker, type WorkerProcess } from './support/pipeline-fixture.ts';
+import { queryRows, sql } from '@runstream/clickhouse';
+import { isolatedEnv, startPipelineService, type PipelineService } from './support/pipeline-fixture.ts';
 
 const env = isolatedEnv({ INGEST_BATCH_LINGER_MS: '10' });
 const INJECTIONS = [
@@ -21,11 +17,7 @@ const INJECTIONS = [
   '😀 ü 精度 \u202e',
 ];
 
-let worker: WorkerProcess;
-let producer: Producer;
-let admin: Admin;
-let ch: ClickHouse;
-let app: FastifyInstance;
+let pipeline: PipelineService;
 let base: string;
 
 async function post(path: string, body: string | object) {
@@ -38,30 +30,11 @@ async function get(path: string) {
 }
 
 beforeAll(async () => {
-  await ensureTopics(env);
-  worker = spawnWorker(env);
-  const bus = busFor(env);
-  producer = await bus.producer({ idempotent: true });
-  admin = await bus.admin();
-  ch = clickhouseFor('query');
-  app = await buildService({
-    log,
-    ch,
-    tokens: [],
-    writer: new TrackingWriter({ producer, ch, topics: topicNames(env.KAFKA_TOPIC_PREFIX!), visibilityTimeoutMs: 20_000 }),
-    health: { clickhouse: async () => undefined, kafka: () => admin.ping() },
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  pipeline = await startPipelineService(env);
+  base = pipeline.base;
 }, 120_000);
 
-afterAll(async () => {
-  if (worker) await stopWorker(worker);
-  await app?.close();
-  await producer?.disconnect();
-  await admin?.disconnect();
-  await ch?.close();
-});
+afterAll(async () => pipeline?.close());
 
 it('rejects malformed, deep, oversized and non-JSON bodies with 4xx', async () => {
   const deep = '['.repeat(200_000) + ']'.repeat(200_000);
@@ -99,7 +72,7 @@ it('stores injection strings verbatim in every stored string, and executes none 
     expect(found.status, JSON.stringify(found.body)).toBe(200);
     expect(found.body.runs.map((r: any) => r.info.run_id)).toEqual([runId]);
   }
-  const tables = await queryRows<{ name: string }>(ch, sql`SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'runs_v1'`);
+  const tables = await queryRows<{ name: string }>(pipeline.ch, sql`SELECT name FROM system.tables WHERE database = currentDatabase() AND name = 'runs_v1'`);
   expect(tables).toHaveLength(1);
 });
 

@@ -3,13 +3,8 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
-import { topicNames, type Admin, type Producer } from '@runstream/kafka';
-import type { ClickHouse } from '@runstream/clickhouse';
 import { parseTokens } from '../services/query-service/src/auth.ts';
-import { buildService } from '../services/query-service/src/build-service.ts';
-import { TrackingWriter } from '@runstream/tracking';
-import { busFor, clickhouseFor, ensureTopics, isolatedEnv, log, spawnWorker, stopWorker, type WorkerProcess } from './support/pipeline-fixture.ts';
+import { isolatedEnv, startPipelineService, type PipelineService } from './support/pipeline-fixture.ts';
 import { ensurePythonPackages, PYTHON } from './support/python-deps.ts';
 
 const run = promisify(execFile);
@@ -17,11 +12,7 @@ const env = isolatedEnv({ INGEST_BATCH_LINGER_MS: '20' });
 const WRITE = 'trainer-token-0123456789';
 const READ = 'analyst-token-0123456789';
 
-let worker: WorkerProcess;
-let producer: Producer;
-let admin: Admin;
-let ch: ClickHouse;
-let app: FastifyInstance;
+let pipeline: PipelineService;
 let base: string;
 let summary: any;
 
@@ -35,35 +26,14 @@ async function call(method: 'GET' | 'POST', path: string, body?: unknown, token:
 }
 
 beforeAll(async () => {
-  await Promise.all([
+  [pipeline] = await Promise.all([
+    startPipelineService(env, { tokens: parseTokens(`trainer:${WRITE}:read+write,analyst:${READ}:read`) }),
     ensurePythonPackages([{ spec: 'mlflow==3.17.2', module: 'mlflow' }, { spec: 'scikit-learn==1.9.1', module: 'sklearn' }]),
-    (async () => {
-      await ensureTopics(env);
-      worker = spawnWorker(env);
-      const bus = busFor(env);
-      producer = await bus.producer({ idempotent: true });
-      admin = await bus.admin();
-      ch = clickhouseFor('query');
-      app = await buildService({
-        log,
-        ch,
-        tokens: parseTokens(`trainer:${WRITE}:read+write,analyst:${READ}:read`),
-        writer: new TrackingWriter({ producer, ch, topics: topicNames(env.KAFKA_TOPIC_PREFIX!), visibilityTimeoutMs: 20_000 }),
-        health: { clickhouse: async () => undefined, kafka: () => admin.ping() },
-      });
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    })(),
   ]);
+  base = pipeline.base;
 }, 600_000);
 
-afterAll(async () => {
-  if (worker) await stopWorker(worker);
-  await app?.close();
-  await producer?.disconnect();
-  await admin?.disconnect();
-  await ch?.close();
-});
+afterAll(async () => pipeline?.close());
 
 describe('MLflow compatibility', () => {
   it('runs the MLflow Python client unchanged: experiments, runs, params, metrics (sync and async), tags, search, autolog', async () => {

@@ -6,15 +6,11 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FastifyInstance } from 'fastify';
 import { createLogger } from '@runstream/config';
-import { topicNames, type Admin, type Producer } from '@runstream/kafka';
 import { queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
-import { TrackingWriter } from '@runstream/tracking';
 import { parseTokens } from '../services/query-service/src/auth.ts';
-import { buildService } from '../services/query-service/src/build-service.ts';
 import { REPO_ROOT } from '../scripts/local-stack.ts';
-import { busFor, clickhouseFor, ensureTopics, isolatedEnv, spawnWorker, stopWorker, type WorkerProcess } from './support/pipeline-fixture.ts';
+import { isolatedEnv, startPipelineService, type PipelineService } from './support/pipeline-fixture.ts';
 import { ensurePythonPackages, PYTHON } from './support/python-deps.ts';
 
 const run = promisify(execFile);
@@ -29,11 +25,8 @@ const hfMissing = await run(PYTHON, ['-c', 'import transformers, torch, accelera
   () => 'transformers/torch/accelerate not importable (pip install "transformers[torch]", ~3 GB)',
 );
 
-let worker: WorkerProcess;
-let producer: Producer;
-let admin: Admin;
+let pipeline: PipelineService;
 let ch: ClickHouse;
-let app: FastifyInstance;
 let base: string;
 
 /** Every request the service answered: method, URL (ids masked) and status, from its own request log. */
@@ -107,35 +100,15 @@ async function storedPoints(runId: string): Promise<Record<string, number>> {
 }
 
 beforeAll(async () => {
-  await Promise.all([
+  [pipeline] = await Promise.all([
+    startPipelineService(env, { log: apiLog, tokens: parseTokens(`examples:${TOKEN}:read+write`) }),
     ensurePythonPackages([{ spec: 'mlflow==3.17.2', module: 'mlflow' }, { spec: 'scikit-learn==1.9.1', module: 'sklearn' }]),
-    (async () => {
-      await ensureTopics(env);
-      worker = spawnWorker(env);
-      const bus = busFor(env);
-      producer = await bus.producer({ idempotent: true });
-      admin = await bus.admin();
-      ch = clickhouseFor('query');
-      app = await buildService({
-        log: apiLog,
-        ch,
-        tokens: parseTokens(`examples:${TOKEN}:read+write`),
-        writer: new TrackingWriter({ producer, ch, topics: topicNames(env.KAFKA_TOPIC_PREFIX!), visibilityTimeoutMs: 20_000 }),
-        health: { clickhouse: async () => undefined, kafka: () => admin.ping() },
-      });
-      await app.listen({ host: '127.0.0.1', port: 0 });
-      base = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-    })(),
   ]);
+  base = pipeline.base;
+  ch = pipeline.ch;
 }, 600_000);
 
-afterAll(async () => {
-  if (worker) await stopWorker(worker);
-  await app?.close();
-  await producer?.disconnect();
-  await admin?.disconnect();
-  await ch?.close();
-});
+afterAll(async () => pipeline?.close());
 
 describe('examples/ against Runstream', () => {
   it('sklearn_autolog.py: a sweep of autologged runs with params, training and test metrics, grid-search children, search_runs ranking', async () => {

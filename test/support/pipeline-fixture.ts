@@ -3,8 +3,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { clickhouseEnv, createLogger, kafkaEnv, loadEnv, toClickHouseSettings } from '@runstream/config';
 import { connectClickHouse, queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
-import { createKafkaBus, topicNames, type IncomingMessage, type MessageBus } from '@runstream/kafka';
+import { createKafkaBus, topicNames, type Admin, type IncomingMessage, type MessageBus } from '@runstream/kafka';
+import { TrackingWriter } from '@runstream/tracking';
 import { REPO_ROOT } from '../../scripts/local-stack.ts';
+import { buildService, type ServiceDeps } from '../../services/query-service/src/build-service.ts';
 
 export const log = createLogger({ name: 'test', level: process.env.TEST_LOG_LEVEL ?? 'warn' });
 
@@ -99,4 +101,55 @@ export async function readTopic(env: NodeJS.ProcessEnv, topic: string, count: nu
     await consumer.stop();
   }
   return got;
+}
+
+export interface PipelineService {
+  /** Base URL of the query service (with the MLflow API and a TrackingWriter). */
+  base: string;
+  worker: WorkerProcess;
+  /** The query service's read-only ClickHouse connection, for assertions. */
+  ch: ClickHouse;
+  admin: Admin;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole pipeline for API tests: topics of their own, a real ingest worker process, and the query service
+ * listening on a free port with writes through Kafka (read-your-writes).
+ */
+export async function startPipelineService(env: NodeJS.ProcessEnv, opts: Partial<Omit<ServiceDeps, 'ch' | 'writer' | 'health'>> = {}): Promise<PipelineService> {
+  await ensureTopics(env);
+  const worker = spawnWorker(env);
+  const bus = busFor(env);
+  const producer = await bus.producer({ idempotent: true });
+  const admin = await bus.admin();
+  const ch = clickhouseFor('query');
+  const app = await buildService({
+    log,
+    tokens: [],
+    ...opts,
+    ch,
+    writer: new TrackingWriter({ producer, ch, topics: topicNames(env.KAFKA_TOPIC_PREFIX!), visibilityTimeoutMs: 20_000 }),
+    health: {
+      clickhouse: async () => {
+        const r = await ch.client.ping();
+        if (!r.success) throw r.error;
+      },
+      kafka: () => admin.ping(),
+    },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,
+    worker,
+    ch,
+    admin,
+    async close() {
+      await stopWorker(worker);
+      await app.close();
+      await producer.disconnect();
+      await admin.disconnect();
+      await ch.close();
+    },
+  };
 }

@@ -158,12 +158,22 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
       await admin.connect();
       return {
         async ensureTopic(topic, partitions, config = {}) {
-          const existing = await admin.listTopics();
-          if (existing.includes(topic)) return;
-          await admin.createTopics({
-            waitForLeaders: true,
-            topics: [{ topic, numPartitions: partitions, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
-          });
+          // A broker that has just started can refuse metadata for a moment ("does not host this
+          // topic-partition"): retry a few times before giving up.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              if ((await admin.listTopics()).includes(topic)) return;
+              await admin.createTopics({
+                waitForLeaders: true,
+                topics: [{ topic, numPartitions: partitions, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
+              });
+              return;
+            } catch (err) {
+              if (attempt >= 5) throw err;
+              log.warn({ err: (err as Error).message, topic, attempt }, 'creating topic failed, retrying');
+              await new Promise((r) => setTimeout(r, 500 * attempt));
+            }
+          }
         },
         async lag(groupId, topic) {
           const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
