@@ -70,63 +70,95 @@ function minSize(t: AnyType, seen = new Set<AnyType>()): number {
   }
 }
 
-function walk(t: AnyType, r: Reader): void {
+type Walker = (r: Reader) => void;
+
+const skipVarLong: Walker = (r) => void readVarLong(r);
+
+/**
+ * Compiles the type into nested closures once, so checking a message is a straight run of small functions instead
+ * of a type switch per value (the worker checks every message).
+ */
+function compile(t: AnyType, cache = new Map<AnyType, Walker>()): Walker {
+  const known = cache.get(t);
+  if (known) return known;
+  let self: Walker = () => undefined;
+  cache.set(t, (r) => self(r)); // recursive types refer to themselves through the cache
+  self = build(t, cache);
+  cache.set(t, self);
+  return self;
+}
+
+function build(t: AnyType, cache: Map<AnyType, Walker>): Walker {
   switch (t.typeName) {
     case 'null':
-      return;
+      return () => undefined;
     case 'boolean':
-      return need(r, 1, 'boolean');
+      return (r) => need(r, 1, 'boolean');
     case 'int':
     case 'long':
     case 'enum':
-      readVarLong(r);
-      return;
+      return skipVarLong;
     case 'float':
-      return need(r, 4, 'float');
+      return (r) => need(r, 4, 'float');
     case 'double':
-      return need(r, 8, 'double');
+      return (r) => need(r, 8, 'double');
     case 'fixed':
-      return need(r, t.size ?? 0, 'fixed');
+      return (r) => need(r, t.size ?? 0, 'fixed');
     case 'string':
     case 'bytes':
-      return need(r, readVarLong(r), t.typeName);
+      return (r) => need(r, readVarLong(r), t.typeName);
     case 'record':
-    case 'error':
-      for (const f of t.fields ?? []) walk(f.type, r);
-      return;
+    case 'error': {
+      const fields = (t.fields ?? []).map((f) => compile(f.type, cache));
+      return (r) => {
+        for (let i = 0; i < fields.length; i++) fields[i]!(r);
+      };
+    }
     case 'array':
     case 'map': {
-      const item = (t.typeName === 'array' ? t.itemsType : t.valuesType)!;
-      const itemMin = Math.max(minSize(item) + (t.typeName === 'map' ? 1 : 0), 1);
-      for (;;) {
-        let count = readVarLong(r);
-        if (count === 0) return;
-        if (count < 0) {
-          count = -count;
-          readVarLong(r); // block size in bytes
+      const isMap = t.typeName === 'map';
+      const itemType = (isMap ? t.valuesType : t.itemsType)!;
+      const item = compile(itemType, cache);
+      const itemMin = Math.max(minSize(itemType) + (isMap ? 1 : 0), 1);
+      return (r) => {
+        for (;;) {
+          let count = readVarLong(r);
+          if (count === 0) return;
+          if (count < 0) {
+            count = -count;
+            readVarLong(r); // block size in bytes
+          }
+          if (count * itemMin > r.buf.length - r.pos) throw new AvroBoundsError(`a block of ${count} items cannot fit in the ${r.buf.length - r.pos} remaining bytes`);
+          for (let i = 0; i < count; i++) {
+            if (isMap) need(r, readVarLong(r), 'map key');
+            item(r);
+          }
         }
-        if (count * itemMin > r.buf.length - r.pos) throw new AvroBoundsError(`a block of ${count} items cannot fit in the ${r.buf.length - r.pos} remaining bytes`);
-        for (let i = 0; i < count; i++) {
-          if (t.typeName === 'map') need(r, readVarLong(r), 'map key');
-          walk(item, r);
-        }
-      }
+      };
     }
-    default:
+    default: {
       if (t.typeName.startsWith('union')) {
-        const index = readVarLong(r);
-        const branch = t.types?.[index];
-        if (!branch) throw new AvroBoundsError(`union branch ${index} does not exist`);
-        return walk(branch, r);
+        const branches = (t.types ?? []).map((b) => compile(b, cache));
+        return (r) => {
+          const index = readVarLong(r);
+          const branch = branches[index];
+          if (!branch) throw new AvroBoundsError(`union branch ${index} does not exist`);
+          branch(r);
+        };
       }
-      if (t.typeName.startsWith('logical')) return walk(t.underlyingType!, r);
+      if (t.typeName.startsWith('logical')) return compile(t.underlyingType!, cache);
       throw new AvroBoundsError(`unsupported Avro type ${t.typeName}`);
+    }
   }
 }
 
+const compiled = new WeakMap<avro.Type, Walker>();
+
 /** Throws AvroBoundsError unless `body` is exactly one well-formed value of `type` (sizes only, not contents). */
 export function checkAvroBounds(type: avro.Type, body: Buffer): void {
+  let walker = compiled.get(type);
+  if (!walker) compiled.set(type, (walker = compile(type as AnyType)));
   const r: Reader = { buf: body, pos: 0 };
-  walk(type as AnyType, r);
+  walker(r);
   if (r.pos !== body.length) throw new AvroBoundsError(`${body.length - r.pos} bytes left over after the value`);
 }

@@ -6,3 +6,4 @@ export { crc64Avro, fingerprintBytes } from './crc64-avro.ts';
 export { SchemaRegistry, metricBatchSchemas, type RegisteredSchema } from './schema-registry.ts';
 export * from './single-object-codec.ts';
 export * from './tracking-event.ts';
+export { checkAvroBounds, AvroBoundsError } from './avro-bounds-check.ts';
