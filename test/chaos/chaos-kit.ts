@@ -6,10 +6,10 @@ import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { kafkaEnv, loadEnv, type Logger } from '@runstream/config';
 import { queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
-import { createKafkaBus, type IncomingMessage, type MessageBus } from '@runstream/kafka';
+import { createKafkaBus, type MessageBus } from '@runstream/kafka';
 import { createMetricsProducer } from '@runstream/sdk';
 import { DLQ_HEADERS } from '../../services/ingest-worker/src/batch-decoder.ts';
-import { spawnWorker, topicsFor, waitFor, type WorkerProcess } from '../support/pipeline-fixture.ts';
+import { readTopic, spawnWorker, topicsFor, waitFor, type WorkerProcess } from '../support/pipeline-fixture.ts';
 import { CHAOS_LOG_DIR, type PrivateStack } from './private-stack.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -121,19 +121,6 @@ export async function createTopics(env: NodeJS.ProcessEnv, log: Logger): Promise
       await admin.disconnect();
     }
   }
-}
-
-/** Every message of a topic from the beginning, with a throwaway group, until `count` arrived. */
-export async function readAll(env: NodeJS.ProcessEnv, topic: string, count: number, log: Logger, timeoutMs = 30_000): Promise<IncomingMessage[]> {
-  const consumer = await busOf(env, log).consumer({ groupId: `chaos-reader-${randomUUID()}`, topics: [topic], concurrentPartitions: 6, maxBytesPerPartition: 1 << 20 });
-  const got: IncomingMessage[] = [];
-  await consumer.run(async (b) => void got.push(...b.messages));
-  try {
-    await waitFor(`${count} messages on ${topic}`, async () => got.length >= count, timeoutMs);
-  } finally {
-    await consumer.stop();
-  }
-  return got;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -409,7 +396,7 @@ export async function deadLetters(env: NodeJS.ProcessEnv, expectedDistinct: numb
     await admin.disconnect();
   }
   if (records > 0) {
-    const msgs = await readAll(env, dlq, records, log).catch((err) => {
+    const msgs = await readTopic(env, dlq, records).catch((err) => {
       log.warn({ err: (err as Error).message }, 'reading the DLQ topic');
       return [];
     });

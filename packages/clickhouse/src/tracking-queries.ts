@@ -3,6 +3,7 @@
 // gives the newest state without waiting for merges.
 import { queryRows, type ClickHouse } from './clickhouse-client.ts';
 import { floatFromBits } from './float-bits.ts';
+import type { ModelVersionState, RegisteredModelState } from '@runstream/codec';
 import { sql, type SqlFragment } from './sql-literal.ts';
 
 export interface ExperimentRow {
@@ -177,26 +178,9 @@ export async function runInputs(ch: ClickHouse, runId: string): Promise<RunInput
   return rows.map((r) => ({ name: r.dataset_name!, digest: r.dataset_digest!, sourceType: r.st!, source: r.src!, schema: r.sch!, profile: r.prof!, tagsJson: r.tags! }));
 }
 
-export interface RegisteredModelRow {
-  name: string;
-  description: string;
-  creationTimeMs: number;
-  lastUpdateTimeMs: number;
-  tagsJson: string;
-}
-
-export interface ModelVersionRow {
-  name: string;
-  version: string;
-  source: string;
-  runId: string;
-  description: string;
-  status: string;
-  stage: string;
-  creationTimeMs: number;
-  lastUpdateTimeMs: number;
-  tagsJson: string;
-}
+// A stored registry entity is exactly the state its last event carried.
+export type RegisteredModelRow = RegisteredModelState;
+export type ModelVersionRow = ModelVersionState;
 
 export async function registeredModels(ch: ClickHouse, opts: { name?: string; afterName?: string; limit: number }): Promise<RegisteredModelRow[]> {
   const byName = opts.name === undefined ? sql`1` : sql`name = ${opts.name}`;

@@ -1,6 +1,7 @@
 // A small client of MLflow's tracking REST API (/api/2.0/mlflow/…): just what the importer reads. Every list is
 // paged; transient failures (network errors, 429, 5xx) are retried with exponential backoff; everything else is an
 // MlflowRestError naming the call, the HTTP status and MLflow's error code and message.
+import type { RunRow } from '@runstream/clickhouse';
 
 export interface KeyValue {
   key: string;
@@ -17,17 +18,8 @@ export interface SourceExperiment {
   tags: KeyValue[];
 }
 
-export interface SourceRunInfo {
-  runId: string;
-  experimentId: string;
-  runName: string;
-  userId: string;
-  status: string;
-  startTimeMs: number;
-  endTimeMs: number | null;
-  artifactUri: string;
-  lifecycleStage: string;
-}
+/** A source run's info has the shape of a stored Runstream run. */
+export type SourceRunInfo = RunRow;
 
 export interface SourceRun {
   info: SourceRunInfo;

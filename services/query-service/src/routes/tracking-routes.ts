@@ -16,6 +16,7 @@ import {
   toJsonDouble,
   type ClickHouse,
   type ExperimentRow,
+  type ModelVersionRow,
   type RunRow,
 } from '@runstream/clickhouse';
 import { pointProblem, type MetricPoint } from '@runstream/codec';
@@ -125,6 +126,17 @@ const runInfoJson = (r: RunRow) => ({
   artifact_uri: r.artifactUri,
 });
 
+const versionJson = (v: ModelVersionRow) => ({
+  name: v.name,
+  version: v.version,
+  source: v.source,
+  run_id: v.runId,
+  status: v.status,
+  stage: v.stage,
+  description: v.description,
+  creation_time_ms: v.creationTimeMs,
+});
+
 type PreHandler = (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
 export interface TrackingRouteDeps {
@@ -153,7 +165,7 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingRoute
       tags: tags.get(runId) ?? [],
       inputs: inputs.map((i) => ({ name: i.name, digest: i.digest, source_type: i.sourceType, source: i.source, schema: i.schema, profile: i.profile })),
       latest_metrics: (metrics.get(runId) ?? []).map((m) => ({ key: m.key, value: toJsonDouble(m.value), step: m.step, timestamp_ms: m.timestampMs })),
-      model_versions: versions.map((v) => ({ name: v.name, version: v.version, source: v.source, run_id: v.runId, status: v.status, stage: v.stage, description: v.description, creation_time_ms: v.creationTimeMs })),
+      model_versions: versions.map(versionJson),
     };
   }
 
@@ -225,7 +237,7 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingRoute
         items: page.map((m) => ({
           name: m.name,
           description: m.description,
-          versions: versions.filter((v) => v.name === m.name).map((v) => ({ name: v.name, version: v.version, source: v.source, run_id: v.runId, status: v.status, stage: v.stage, description: v.description, creation_time_ms: v.creationTimeMs })),
+          versions: versions.filter((v) => v.name === m.name).map(versionJson),
         })),
         ...(rows.length > page.length ? { next_page_token: encodePageToken(page[page.length - 1]!.name) } : {}),
       };
@@ -258,7 +270,7 @@ export function registerTrackingRoutes(app: FastifyInstance, deps: TrackingRoute
       if (!v) throw new ApiError(404, 'NOT_FOUND', `no version ${JSON.stringify(req.params.version)} of model ${JSON.stringify(req.params.model)}`);
       const [run, own] = await Promise.all([v.runId ? runDetail(v.runId) : undefined, listMetricKeys(ch, 'MODEL_VERSION', `${v.name}/${v.version}`)]);
       return {
-        version: { name: v.name, version: v.version, source: v.source, run_id: v.runId, status: v.status, stage: v.stage, description: v.description, creation_time_ms: v.creationTimeMs },
+        version: versionJson(v),
         run: run ?? null,
         version_metrics: own.map((m) => ({ key: m.key, value: toJsonDouble(m.lastValue), step: m.lastStep, timestamp_ms: m.lastTimestampMs })),
       };
