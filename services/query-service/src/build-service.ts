@@ -12,6 +12,7 @@ import { installErrorHandler } from './api-errors.ts';
 import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
 import { registerMetricRoutes } from './routes/metric-routes.ts';
 import { registerTrackingRoutes } from './routes/tracking-routes.ts';
+import { registerUiRoutes } from './ui/ui-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ConcurrencyGate } from './concurrency-gate.ts';
 import { installServiceMetrics } from './service-metrics.ts';
@@ -103,6 +104,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
       }),
     );
   }
+  registerUiRoutes(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
   return app;

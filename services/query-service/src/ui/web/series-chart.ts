@@ -1,0 +1,268 @@
+// A canvas chart for many bucketed series: per series a min/max band (so a spike in a bucket is always visible)
+// and a line (mean, or the smoothed mean). Drag to select an x range (the page re-queries it at full resolution),
+// double-click to reset. What is plotted is readable as plain arrays (`plotted()`), which the browser tests check.
+import type { XAxis } from './api-types.ts';
+import { formatCompact, formatX, linearTicks, logTicks, xTicks } from './chart-scale.ts';
+import { h } from './dom.ts';
+
+export interface ChartSeries {
+  label: string;
+  color: string;
+  /** Per bucket: x of its first and last point. */
+  xFirst: ArrayLike<number>;
+  xLast: ArrayLike<number>;
+  min: ArrayLike<number>;
+  max: ArrayLike<number>;
+  /** The drawn line: mean or smoothed mean per bucket. */
+  line: ArrayLike<number>;
+  /** Buckets drawn as highlighted markers (e.g. degraded model versions). */
+  flagged?: ArrayLike<boolean>;
+}
+
+export interface ChartOptions {
+  title: string;
+  xKind: XAxis;
+  log: boolean;
+  /** Fixed x range (a zoom); otherwise the data's extent. */
+  xDomain?: [number, number];
+  markers?: boolean;
+  height?: number;
+  onZoom?: (from: number, to: number) => void;
+  onReset?: () => void;
+}
+
+export interface PlottedSeries { label: string; x: number[]; xFirst: number[]; xLast: number[]; min: number[]; max: number[]; line: number[] }
+export interface Plotted { title: string; xKind: XAxis; log: boolean; xDomain: [number, number]; yDomain: [number, number]; series: PlottedSeries[] }
+
+const PAD = { left: 64, right: 12, top: 8, bottom: 26 };
+
+export class SeriesChart {
+  readonly element: HTMLDivElement;
+  private readonly canvas: HTMLCanvasElement;
+  private readonly selection: HTMLDivElement;
+  private series: ChartSeries[] = [];
+  private opts: ChartOptions;
+  private xDom: [number, number] = [0, 1];
+  private yDom: [number, number] = [0, 1];
+  private dragStart: number | undefined;
+  private readonly move = (e: MouseEvent) => this.onMove(e);
+  private readonly up = (e: MouseEvent) => this.onUp(e);
+
+  constructor(opts: ChartOptions) {
+    this.opts = opts;
+    this.canvas = h('canvas', { class: 'chart-canvas' });
+    this.selection = h('div', { class: 'chart-selection', hidden: true });
+    this.element = h('div', { class: 'chart', 'data-chart': opts.title }, h('div', { class: 'chart-title' }, opts.title), h('div', { class: 'chart-plot' }, this.canvas, this.selection));
+    (this.element as HTMLDivElement & { chart?: SeriesChart }).chart = this;
+    this.canvas.addEventListener('mousedown', (e) => this.onDown(e));
+    window.addEventListener('mousemove', this.move);
+    window.addEventListener('mouseup', this.up);
+    this.canvas.addEventListener('dblclick', () => this.opts.onReset?.());
+  }
+
+  setData(series: ChartSeries[], opts: Partial<ChartOptions> = {}): void {
+    this.series = series;
+    this.opts = { ...this.opts, ...opts };
+    this.draw();
+  }
+
+  setLog(log: boolean): void {
+    this.opts = { ...this.opts, log };
+    this.draw();
+  }
+
+  /** Drops the window listeners; the page calls it before replacing the chart. */
+  destroy(): void {
+    window.removeEventListener('mousemove', this.move);
+    window.removeEventListener('mouseup', this.up);
+  }
+
+  plotted(): Plotted {
+    return {
+      title: this.opts.title,
+      xKind: this.opts.xKind,
+      log: this.opts.log,
+      xDomain: [...this.xDom],
+      yDomain: [...this.yDom],
+      series: this.series.map((s) => ({
+        label: s.label,
+        x: Array.from(s.xFirst, (f, i) => (f + s.xLast[i]!) / 2),
+        xFirst: Array.from(s.xFirst),
+        xLast: Array.from(s.xLast),
+        min: Array.from(s.min),
+        max: Array.from(s.max),
+        line: Array.from(s.line),
+      })),
+    };
+  }
+
+  private domains(): void {
+    let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+    const usable = (v: number) => Number.isFinite(v) && (!this.opts.log || v > 0);
+    for (const s of this.series) {
+      for (let i = 0; i < s.xFirst.length; i++) {
+        x0 = Math.min(x0, s.xFirst[i]!);
+        x1 = Math.max(x1, s.xLast[i]!);
+        for (const v of [s.min[i]!, s.max[i]!, s.line[i]!]) {
+          if (usable(v)) {
+            y0 = Math.min(y0, v);
+            y1 = Math.max(y1, v);
+          }
+        }
+      }
+    }
+    if (this.opts.xDomain) [x0, x1] = this.opts.xDomain;
+    if (!(x0 <= x1)) [x0, x1] = [0, 1];
+    if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
+    if (!(y0 <= y1)) [y0, y1] = this.opts.log ? [1, 10] : [0, 1];
+    if (y0 === y1) [y0, y1] = this.opts.log ? [y0 / 2, y1 * 2] : [y0 - 1, y1 + 1];
+    if (!this.opts.log) {
+      const pad = (y1 - y0) * 0.04;
+      [y0, y1] = [y0 - pad, y1 + pad];
+    }
+    this.xDom = [x0, x1];
+    this.yDom = [y0, y1];
+  }
+
+  private draw(): void {
+    this.domains();
+    const width = Math.max(200, this.element.clientWidth || 800);
+    const height = this.opts.height ?? 260;
+    const dpr = window.devicePixelRatio || 1;
+    this.canvas.width = Math.round(width * dpr);
+    this.canvas.height = Math.round(height * dpr);
+    this.canvas.style.width = `${width}px`;
+    this.canvas.style.height = `${height}px`;
+    const ctx = this.canvas.getContext('2d')!;
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, width, height);
+    const plotW = width - PAD.left - PAD.right;
+    const plotH = height - PAD.top - PAD.bottom;
+    const [x0, x1] = this.xDom;
+    const log = this.opts.log;
+    const [ly0, ly1] = log ? [Math.log10(this.yDom[0]), Math.log10(this.yDom[1])] : this.yDom;
+    const px = (x: number) => PAD.left + ((x - x0) / (x1 - x0)) * plotW;
+    const py = (y: number) => PAD.top + plotH - (((log ? Math.log10(y) : y) - ly0) / (ly1 - ly0)) * plotH;
+    const ok = (v: number) => Number.isFinite(v) && (!log || v > 0);
+
+    ctx.font = '11px system-ui, sans-serif';
+    ctx.fillStyle = '#5b6472';
+    ctx.strokeStyle = '#e6e9ef';
+    ctx.lineWidth = 1;
+    const yt = log ? logTicks(this.yDom[0], this.yDom[1], 5) : linearTicks(this.yDom[0], this.yDom[1], 5);
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    for (const t of yt) {
+      const y = Math.round(py(t)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(PAD.left, y);
+      ctx.lineTo(width - PAD.right, y);
+      ctx.stroke();
+      ctx.fillText(formatCompact(t), PAD.left - 6, y);
+    }
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    for (const t of xTicks(this.opts.xKind, x0, x1, Math.max(2, Math.floor(plotW / 110)))) {
+      const x = Math.round(px(t)) + 0.5;
+      ctx.beginPath();
+      ctx.moveTo(x, PAD.top);
+      ctx.lineTo(x, PAD.top + plotH);
+      ctx.stroke();
+      ctx.fillText(formatX(this.opts.xKind, t, x1 - x0), x, PAD.top + plotH + 6);
+    }
+
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(PAD.left, PAD.top, plotW, plotH);
+    ctx.clip();
+    for (const s of this.series) {
+      const n = s.xFirst.length;
+      // Band: consecutive buckets with finite min/max form one polygon (upper edge forward, lower edge back).
+      ctx.fillStyle = s.color;
+      ctx.globalAlpha = this.series.length > 20 ? 0.08 : 0.18;
+      let start = -1;
+      for (let i = 0; i <= n; i++) {
+        const good = i < n && ok(s.min[i]!) && ok(s.max[i]!);
+        if (good && start < 0) start = i;
+        if (!good && start >= 0) {
+          ctx.beginPath();
+          for (let j = start; j < i; j++) {
+            ctx.lineTo(px(s.xFirst[j]!), py(s.max[j]!));
+            ctx.lineTo(px(s.xLast[j]!) + 0.5, py(s.max[j]!));
+          }
+          for (let j = i - 1; j >= start; j--) {
+            ctx.lineTo(px(s.xLast[j]!) + 0.5, py(s.min[j]!));
+            ctx.lineTo(px(s.xFirst[j]!), py(s.min[j]!));
+          }
+          ctx.closePath();
+          ctx.fill();
+          start = -1;
+        }
+      }
+      ctx.globalAlpha = 1;
+      ctx.strokeStyle = s.color;
+      ctx.lineWidth = this.series.length > 20 ? 1 : 1.5;
+      ctx.beginPath();
+      let pen = false;
+      for (let i = 0; i < n; i++) {
+        const v = s.line[i]!;
+        if (!ok(v)) {
+          pen = false;
+          continue;
+        }
+        const x = px((s.xFirst[i]! + s.xLast[i]!) / 2);
+        if (pen) ctx.lineTo(x, py(v));
+        else ctx.moveTo(x, py(v));
+        pen = true;
+      }
+      ctx.stroke();
+      if (this.opts.markers) {
+        for (let i = 0; i < n; i++) {
+          const v = s.line[i]!;
+          if (!ok(v)) continue;
+          const flagged = s.flagged?.[i] === true;
+          ctx.fillStyle = flagged ? '#d0312d' : s.color;
+          ctx.beginPath();
+          ctx.arc(px((s.xFirst[i]! + s.xLast[i]!) / 2), py(v), flagged ? 5 : 3.5, 0, Math.PI * 2);
+          ctx.fill();
+        }
+      }
+    }
+    ctx.restore();
+    ctx.strokeStyle = '#9aa3b2';
+    ctx.strokeRect(PAD.left + 0.5, PAD.top + 0.5, plotW, plotH);
+  }
+
+  /** Canvas x (CSS pixels) -> data x. */
+  private dataX(clientX: number): number {
+    const rect = this.canvas.getBoundingClientRect();
+    const plotW = rect.width - PAD.left - PAD.right;
+    const frac = Math.min(1, Math.max(0, (clientX - rect.left - PAD.left) / plotW));
+    return this.xDom[0] + frac * (this.xDom[1] - this.xDom[0]);
+  }
+
+  private onDown(e: MouseEvent): void {
+    if (!this.opts.onZoom || e.button !== 0) return;
+    this.dragStart = e.clientX;
+    e.preventDefault();
+  }
+
+  private onMove(e: MouseEvent): void {
+    if (this.dragStart === undefined) return;
+    const rect = this.canvas.getBoundingClientRect();
+    const a = Math.max(rect.left + PAD.left, Math.min(this.dragStart, e.clientX));
+    const b = Math.min(rect.right - PAD.right, Math.max(this.dragStart, e.clientX));
+    Object.assign(this.selection.style, { left: `${a - rect.left}px`, width: `${Math.max(0, b - a)}px`, top: `${PAD.top}px`, height: `${rect.height - PAD.top - PAD.bottom}px` });
+    this.selection.hidden = false;
+  }
+
+  private onUp(e: MouseEvent): void {
+    if (this.dragStart === undefined) return;
+    const start = this.dragStart;
+    this.dragStart = undefined;
+    this.selection.hidden = true;
+    if (Math.abs(e.clientX - start) < 4) return;
+    // Steps and milliseconds are integers on every x-axis.
+    this.opts.onZoom?.(Math.floor(this.dataX(Math.min(start, e.clientX))), Math.ceil(this.dataX(Math.max(start, e.clientX))));
+  }
+}

@@ -1,0 +1,108 @@
+// Page state <-> URL query, so every view is a shareable link. Pure functions, unit-tested.
+import type { XAxis } from './api-types.ts';
+
+export interface RunsState {
+  experiments: string[];
+  filter: string;
+  orderBy: string;
+  columns: string[];
+  selected: string[];
+}
+
+export interface CompareState {
+  runs: string[];
+  keys: string[];
+  x: XAxis;
+  /** EMA weight in [0, 1); 0 = no smoothing. */
+  smoothing: number;
+  from?: number;
+  to?: number;
+  log: boolean;
+  onlyDiffering: boolean;
+}
+
+export interface ModelsState {
+  model: string;
+  key: string;
+  baseline?: number;
+  goal?: 'min' | 'max';
+  tolerance: number;
+}
+
+const X_AXES: readonly XAxis[] = ['step', 'time', 'relative'];
+
+function num(q: URLSearchParams, name: string): number | undefined {
+  const raw = q.get(name);
+  if (raw === null || raw.trim() === '') return undefined;
+  const v = Number(raw);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+function list(q: URLSearchParams, name: string): string[] {
+  return [...new Set(q.getAll(name).filter((v) => v !== ''))];
+}
+
+function query(entries: [string, string | number | boolean | undefined | string[]][]): string {
+  const q = new URLSearchParams();
+  for (const [name, value] of entries) {
+    if (value === undefined || value === false || value === '') continue;
+    if (Array.isArray(value)) for (const v of value) q.append(name, v);
+    else q.set(name, value === true ? '1' : String(value));
+  }
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+export function parseRunsState(q: URLSearchParams): RunsState {
+  return { experiments: list(q, 'exp'), filter: q.get('filter') ?? '', orderBy: q.get('order') ?? '', columns: list(q, 'col'), selected: list(q, 'run') };
+}
+
+export function runsQuery(s: RunsState): string {
+  return query([['exp', s.experiments], ['filter', s.filter], ['order', s.orderBy], ['col', s.columns], ['run', s.selected]]);
+}
+
+export function parseCompareState(q: URLSearchParams): CompareState {
+  const x = q.get('x') as XAxis | null;
+  const smoothing = num(q, 'smooth') ?? 0;
+  const from = num(q, 'from');
+  const to = num(q, 'to');
+  const zoom = from !== undefined && to !== undefined && from <= to ? { from, to } : {};
+  return {
+    runs: list(q, 'run'),
+    keys: list(q, 'key'),
+    x: x && X_AXES.includes(x) ? x : 'step',
+    smoothing: smoothing > 0 && smoothing < 1 ? smoothing : 0,
+    ...zoom,
+    log: q.get('log') === '1',
+    onlyDiffering: q.get('diff') === '1',
+  };
+}
+
+export function compareQuery(s: CompareState): string {
+  return query([
+    ['run', s.runs],
+    ['key', s.keys],
+    ['x', s.x === 'step' ? undefined : s.x],
+    ['smooth', s.smoothing || undefined],
+    ['from', s.from],
+    ['to', s.to],
+    ['log', s.log],
+    ['diff', s.onlyDiffering],
+  ]);
+}
+
+export function parseModelsState(q: URLSearchParams): ModelsState {
+  const goal = q.get('goal');
+  const baseline = num(q, 'baseline');
+  return {
+    model: q.get('model') ?? '',
+    key: q.get('key') ?? '',
+    ...(baseline !== undefined && Number.isInteger(baseline) ? { baseline } : {}),
+    ...(goal === 'min' || goal === 'max' ? { goal } : {}),
+    tolerance: Math.max(0, num(q, 'tol') ?? 0),
+  };
+}
+
+export function modelsQuery(s: ModelsState): string {
+  return query([['model', s.model], ['key', s.key], ['baseline', s.baseline], ['goal', s.goal], ['tol', s.tolerance || undefined]]);
+}
