@@ -32,7 +32,16 @@ export interface ChartOptions {
 }
 
 export interface PlottedSeries { label: string; x: number[]; xFirst: number[]; xLast: number[]; min: number[]; max: number[]; line: number[] }
-export interface Plotted { title: string; xKind: XAxis; log: boolean; xDomain: [number, number]; yDomain: [number, number]; series: PlottedSeries[] }
+export interface Plotted {
+  title: string;
+  xKind: XAxis;
+  log: boolean;
+  xDomain: [number, number];
+  yDomain: [number, number];
+  /** The plotting area inside the canvas, in CSS pixels. */
+  plotArea: { left: number; top: number; width: number; height: number };
+  series: PlottedSeries[];
+}
 
 const PAD = { left: 64, right: 12, top: 8, bottom: 26 };
 
@@ -45,6 +54,7 @@ export class SeriesChart {
   private xDom: [number, number] = [0, 1];
   private yDom: [number, number] = [0, 1];
   private dragStart: number | undefined;
+  private size = { width: 0, height: 0 };
   private readonly move = (e: MouseEvent) => this.onMove(e);
   private readonly up = (e: MouseEvent) => this.onUp(e);
 
@@ -84,6 +94,7 @@ export class SeriesChart {
       log: this.opts.log,
       xDomain: [...this.xDom],
       yDomain: [...this.yDom],
+      plotArea: { left: PAD.left, top: PAD.top, width: this.size.width - PAD.left - PAD.right, height: this.size.height - PAD.top - PAD.bottom },
       series: this.series.map((s) => ({
         label: s.label,
         x: Array.from(s.xFirst, (f, i) => (f + s.xLast[i]!) / 2),
@@ -129,6 +140,7 @@ export class SeriesChart {
     const width = Math.max(200, this.element.clientWidth || 800);
     const height = this.opts.height ?? 260;
     const dpr = window.devicePixelRatio || 1;
+    this.size = { width, height };
     this.canvas.width = Math.round(width * dpr);
     this.canvas.height = Math.round(height * dpr);
     this.canvas.style.width = `${width}px`;

@@ -1,0 +1,329 @@
+// The web UI end to end: data through the real pipeline (MLflow API for runs, params and model versions, the SDK
+// through Kafka for metric series), the query service serving /ui/, and Debian's Chromium driving each page.
+// Charts are checked by the data they plot (window.__runstream.charts()) against the generated values.
+import { mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { queryRows, sql } from '@runstream/clickhouse';
+import { createMetricsProducer } from '@runstream/sdk';
+import { parseTokens } from '../services/query-service/src/auth.ts';
+import { launchChromium } from './support/browser.ts';
+import { isolatedEnv, log, startPipelineService, waitFor, type PipelineService } from './support/pipeline-fixture.ts';
+
+const env = isolatedEnv({ INGEST_BATCH_LINGER_MS: '20' });
+const TOKEN = `ui-${randomUUID()}`;
+const ARTIFACTS = 'test-artifacts/ui';
+const RUNS = 100;
+const SPIKE_STEPS = 10_000;
+const OTHER_STEPS = 2000;
+const SPIKE_AT = 7777;
+const LRS = ['0.01', '0.1', '0.001'];
+const T0 = Date.UTC(2026, 10, 1, 12, 0, 0);
+
+/** Known series: loss decays per run, run 0 has one spike; acc rises. One point per step, one second apart. */
+const lossAt = (run: number, step: number) => (run === 0 && step === SPIKE_AT ? 50 : 2 / (1 + step / 200) + 0.01 * run);
+const accAt = (run: number, step: number) => (step / SPIKE_STEPS) * (0.5 + run / 200);
+const stepsOf = (run: number) => (run === 0 ? SPIKE_STEPS : OTHER_STEPS);
+
+interface PlottedSeries { label: string; x: number[]; xFirst: number[]; xLast: number[]; min: number[]; max: number[]; line: number[] }
+interface Plotted { title: string; xKind: string; log: boolean; xDomain: [number, number]; plotArea: { left: number; top: number; width: number; height: number }; series: PlottedSeries[] }
+
+let svc: PipelineService;
+let browser: Browser;
+let context: BrowserContext;
+let experimentId: string;
+const runIds: string[] = [];
+const MODEL = `ui-model-${randomUUID().slice(0, 8)}`;
+const ACCURACY = [0.9, 0.91, 0.85, 0.92];
+
+async function call<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${svc.base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json as T;
+}
+
+async function inParallel<T>(n: number, items: T[], fn: (item: T, i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: n }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      await fn(items[i]!, i);
+    }
+  }));
+}
+
+async function loadData(): Promise<void> {
+  experimentId = (await call('POST', '/api/2.0/mlflow/experiments/create', { name: `ui-${randomUUID()}` })).experiment_id;
+  const indexes = Array.from({ length: RUNS }, (_, i) => i);
+  await inParallel(8, indexes, async (i) => {
+    const run = (await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: experimentId, run_name: i === 0 ? 'spike' : `run-${String(i).padStart(3, '0')}`, start_time: T0 })).run.info.run_id;
+    runIds[i] = run;
+    await call('POST', '/api/2.0/mlflow/runs/log-batch', {
+      run_id: run,
+      params: [
+        { key: 'lr', value: LRS[i % 3] },
+        { key: 'batch', value: '32' },
+        { key: 'seed', value: String(i) },
+      ],
+    });
+  });
+  const sdk = await createMetricsProducer({ brokers: env.KAFKA_BROKERS!.split(','), topicPrefix: env.KAFKA_TOPIC_PREFIX!, lingerMs: 10, producerId: 'web-ui-test', logger: log });
+  let expected = 0;
+  for (let i = 0; i < RUNS; i++) {
+    for (let step = 0; step < stepsOf(i); step++) {
+      await sdk.logMetrics({ run: runIds[i]! }, { loss: lossAt(i, step), acc: accAt(i, step) }, { step, timestampMs: T0 + step * 1000 });
+      expected += 2;
+    }
+  }
+  await sdk.close();
+  await waitFor(
+    `${expected} points stored`,
+    async () => {
+      const [row] = await queryRows<{ c: string }>(svc.ch, sql`SELECT count() AS c FROM metric_points_v1 WHERE entity_id IN ${runIds}`);
+      return Number(row!.c) >= expected;
+    },
+    180_000,
+    500,
+  );
+
+  await call('POST', '/api/2.0/mlflow/registered-models/create', { name: MODEL });
+  for (let v = 1; v <= ACCURACY.length; v++) {
+    await call('POST', '/api/2.0/mlflow/model-versions/create', { name: MODEL, source: `runs:/${runIds[v]}/model`, run_id: runIds[v] });
+    await call('POST', `/api/v1/models/${MODEL}/versions/${v}/metrics`, { metrics: [{ key: 'accuracy', value: ACCURACY[v - 1], timestamp_ms: T0 + v * 86_400_000 }] });
+  }
+}
+
+async function renders(page: Page): Promise<number> {
+  return Number(await page.evaluate("document.getElementById('app')?.dataset.renders ?? 0"));
+}
+
+/** Waits until the page finished rendering more than `after` times; fails with the page's error banner. */
+async function settled(page: Page, after = 0): Promise<void> {
+  // Browser-side code as strings: this file is type-checked without the DOM library.
+  await page.waitForFunction(`(() => { const app = document.getElementById('app'); return app?.dataset.status !== 'loading' && Number(app?.dataset.renders ?? 0) > ${after}; })()`, undefined, { timeout: 60_000 });
+  const status = await page.evaluate("document.getElementById('app').dataset.status");
+  if (status === 'error') throw new Error(`page error: ${await page.textContent('#status-banner')}`);
+}
+
+async function charts(page: Page): Promise<Plotted[]> {
+  return (await page.evaluate('window.__runstream.charts()')) as Plotted[];
+}
+
+async function open(path: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${svc.base}${path}`);
+  await settled(page);
+  return page;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
+
+/** Every bucket's min and max are exactly those of the generated points inside it (steps are contiguous). */
+function expectBucketsExact(s: PlottedSeries, valueAt: (step: number) => number, lastStep: number): void {
+  expect(s.xFirst.length).toBeGreaterThan(0);
+  for (let b = 0; b < s.xFirst.length; b++) {
+    let min = Infinity;
+    let max = -Infinity;
+    let sum = 0;
+    const from = s.xFirst[b]!;
+    const to = Math.min(s.xLast[b]!, lastStep);
+    for (let step = from; step <= to; step++) {
+      const v = valueAt(step);
+      min = Math.min(min, v);
+      max = Math.max(max, v);
+      sum += v;
+    }
+    expect(s.min[b]).toBe(min);
+    expect(s.max[b]).toBe(max);
+    expect(s.line[b]).toBeCloseTo(sum / (to - from + 1), 9);
+  }
+}
+
+describe('web UI', () => {
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    [svc, browser] = await Promise.all([startPipelineService(env, { tokens: parseTokens(`ui:${TOKEN}:read+write`) }), launchChromium()]);
+    await loadData();
+    context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    await context.addInitScript((token) => localStorage.setItem('runstream.token', token), TOKEN);
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await svc?.close();
+  });
+
+  it('serves its assets without a token and asks for one before showing data', async () => {
+    const js = await fetch(`${svc.base}/ui/assets/app.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toContain('javascript');
+    expect((await fetch(`${svc.base}/ui/runs`)).status).toBe(200);
+    const fresh = await browser.newContext();
+    const page = await fresh.newPage();
+    const external: string[] = [];
+    page.on('request', (r) => void (r.url().startsWith(svc.base) || external.push(r.url())));
+    await page.goto(`${svc.base}/ui/runs?exp=${experimentId}`);
+    await page.waitForSelector('#app[data-status=error]');
+    expect(await page.textContent('#status-banner')).toMatch(/token/i);
+    await page.fill('#token-input', TOKEN);
+    await page.click('.token-form button');
+    await page.waitForSelector('#app[data-status=ready]');
+    expect(await page.locator('#runs-table tbody tr').count()).toBe(RUNS);
+    expect(external).toEqual([]);
+    await fresh.close();
+  });
+
+  it('runs page: filter with the DSL, choose columns, select runs and open the comparison', async () => {
+    const page = await open(`/ui/runs?exp=${experimentId}&filter=${encodeURIComponent("params.lr = '0.1' AND metrics.loss < 1")}&col=params.lr&col=params.seed&col=metrics.loss`);
+    const expected = runIds.filter((_, i) => LRS[i % 3] === '0.1' && lossAt(i, stepsOf(i) - 1) < 1);
+    expect(await page.locator('#runs-table tbody tr').count()).toBe(expected.length);
+    expect(await page.textContent('#result-summary')).toContain(`${expected.length} runs match`);
+    expect(await page.locator('#runs-table thead th').allTextContents()).toEqual(['', 'run', 'status', 'started', 'params.lr', 'params.seed', 'metrics.loss']);
+    await shot(page, 'runs');
+    await page.locator(`tr[data-run="${expected[0]}"] input.select-run`).check();
+    await page.locator(`tr[data-run="${expected[1]}"] input.select-run`).check();
+    expect(new URL(page.url()).searchParams.getAll('run')).toEqual([expected[0], expected[1]]);
+    await page.click('#compare-selected');
+    await page.waitForURL(/\/ui\/compare/);
+    await settled(page);
+    const plotted = await charts(page);
+    expect(plotted.map((c) => c.title).sort()).toEqual(['acc', 'loss']);
+    expect(plotted[0]!.series).toHaveLength(2);
+    await page.close();
+  });
+
+  it('compare page: bucket min/max of a series with a known spike, drag-zoom re-queries the range, shareable link', async () => {
+    const runs = runIds.slice(0, 3);
+    const page = await open(`/ui/compare?${runs.map((r) => `run=${r}`).join('&')}&key=loss&key=acc`);
+    let [loss] = (await charts(page)).filter((c) => c.title === 'loss');
+    expect(loss!.series.map((s) => s.label)).toEqual(['spike', 'run-001', 'run-002']);
+    const spike = loss!.series[0]!;
+    expect(spike.xFirst.length).toBeLessThan(SPIKE_STEPS); // downsampled on the server
+    expectBucketsExact(spike, (s) => lossAt(0, s), SPIKE_STEPS - 1);
+    expectBucketsExact(loss!.series[1]!, (s) => lossAt(1, s), OTHER_STEPS - 1);
+    const spikeBucket = spike.xFirst.findIndex((f, b) => f <= SPIKE_AT && SPIKE_AT <= spike.xLast[b]!);
+    expect(spike.max[spikeBucket]).toBe(50);
+    const wideBucket = spike.xLast[spikeBucket]! - spike.xFirst[spikeBucket]!;
+    await shot(page, 'compare');
+
+    // Drag from step 7000 to 8500 on the loss chart.
+    const box = (await page.locator('.chart[data-chart="loss"] canvas').boundingBox())!;
+    const px = (step: number) => box.x + loss!.plotArea.left + ((step - loss!.xDomain[0]) / (loss!.xDomain[1] - loss!.xDomain[0])) * loss!.plotArea.width;
+    const y = box.y + box.height / 2;
+    const before = await renders(page);
+    const request = page.waitForRequest((r) => r.url().endsWith('/api/v1/series'));
+    await page.mouse.move(px(7000), y);
+    await page.mouse.down();
+    await page.mouse.move(px(8000), y, { steps: 4 });
+    await page.mouse.move(px(8500), y, { steps: 4 });
+    await page.mouse.up();
+    const body = (await request).postDataJSON();
+    await settled(page, before);
+    const slack = (loss!.xDomain[1] - loss!.xDomain[0]) / loss!.plotArea.width + 1;
+    expect(Math.abs(body.from - 7000)).toBeLessThanOrEqual(slack);
+    expect(Math.abs(body.to - 8500)).toBeLessThanOrEqual(slack);
+    const url = new URL(page.url());
+    expect([Number(url.searchParams.get('from')), Number(url.searchParams.get('to'))]).toEqual([body.from, body.to]);
+    [loss] = (await charts(page)).filter((c) => c.title === 'loss');
+    const zoomed = loss!.series[0]!;
+    expect(loss!.xDomain).toEqual([body.from, body.to]);
+    expect(zoomed.xFirst[0]).toBeGreaterThanOrEqual(body.from);
+    expect(zoomed.xLast[zoomed.xLast.length - 1]).toBeLessThanOrEqual(body.to);
+    expectBucketsExact(zoomed, (s) => lossAt(0, s), SPIKE_STEPS - 1);
+    const zb = zoomed.xFirst.findIndex((f, b) => f <= SPIKE_AT && SPIKE_AT <= zoomed.xLast[b]!);
+    expect(zoomed.max[zb]).toBe(50);
+    expect(zoomed.xLast[zb]! - zoomed.xFirst[zb]!).toBeLessThan(wideBucket); // finer than before the zoom
+    await shot(page, 'compare-zoomed');
+
+    // The link alone reproduces the zoomed view.
+    const again = await open(`${url.pathname}${url.search}`);
+    const [shared] = (await charts(again)).filter((c) => c.title === 'loss');
+    expect(shared!.xDomain).toEqual([body.from, body.to]);
+    expect(shared!.series[0]!.xFirst).toEqual(zoomed.xFirst);
+    await again.close();
+
+    // Double-click resets the zoom.
+    const beforeReset = await renders(page);
+    await page.locator('.chart[data-chart="loss"] canvas').dblclick();
+    await settled(page, beforeReset);
+    expect(new URL(page.url()).searchParams.get('from')).toBeNull();
+    await page.close();
+  });
+
+  it('compare page: relative time axis, smoothing, log scale, summary and params that differ', async () => {
+    const runs = runIds.slice(0, 3);
+    const page = await open(`/ui/compare?${runs.map((r) => `run=${r}`).join('&')}&key=loss`);
+
+    let before = await renders(page);
+    const relReq = page.waitForRequest((r) => r.url().endsWith('/api/v1/series'));
+    await page.selectOption('#x-axis', 'relative');
+    expect((await relReq).postDataJSON().x).toBe('relative');
+    await settled(page, before);
+    let [loss] = await charts(page);
+    expect(loss!.xKind).toBe('relative');
+    const spike = loss!.series[0]!;
+    expect(spike.xFirst[0]).toBe(0);
+    expect(spike.xLast[spike.xLast.length - 1]).toBe((SPIKE_STEPS - 1) * 1000);
+    expect(new URL(page.url()).searchParams.get('x')).toBe('relative');
+
+    before = await renders(page);
+    const smoothRes = page.waitForResponse((r) => r.url().endsWith('/api/v1/series'));
+    await page.evaluate("(() => { const el = document.getElementById('smoothing'); el.value = '0.9'; el.dispatchEvent(new Event('change')); })()");
+    const smoothed = await (await smoothRes).json();
+    expect(JSON.parse((await smoothRes).request().postData()!).smoothing).toEqual({ method: 'ema', weight: 0.9 });
+    await settled(page, before);
+    [loss] = await charts(page);
+    const apiSpike = smoothed.series.find((s: { run: string; key: string }) => s.run === runIds[0] && s.key === 'loss');
+    expect(loss!.series[0]!.line).toEqual(apiSpike.smoothed);
+    expect(loss!.series[0]!.max).toEqual(apiSpike.max); // the band stays raw
+
+    await page.check('#log-scale');
+    [loss] = await charts(page);
+    expect(loss!.log).toBe(true);
+    expect(new URL(page.url()).searchParams.get('log')).toBe('1');
+    await shot(page, 'compare-relative-smoothed-log');
+
+    const row = (i: number) => `#summary-table tr[data-run="${runIds[i]}"]`;
+    expect(await page.textContent(`${row(0)} td[data-metric=loss][data-stat=max]`)).toBe('50');
+    expect(await page.textContent(`${row(0)} td[data-metric=loss][data-stat=last]`)).toBe(String(Number(lossAt(0, SPIKE_STEPS - 1).toPrecision(6))));
+    expect(await page.textContent(`${row(2)} td[data-metric=loss][data-stat=min]`)).toBe(String(Number(lossAt(2, OTHER_STEPS - 1).toPrecision(6))));
+    expect(await page.locator('#params-table thead th').allTextContents()).toEqual(expect.arrayContaining(['batch', 'lr', 'seed']));
+    before = await renders(page);
+    await page.check('#only-differing');
+    await page.waitForFunction("![...document.querySelectorAll('#params-table thead th')].some((th) => th.textContent === 'batch')");
+    expect((await page.locator('#params-table thead th').allTextContents()).sort()).toEqual(['lr', 'run', 'seed']);
+    expect(new URL(page.url()).searchParams.get('diff')).toBe('1');
+    await page.close();
+  });
+
+  it(`compare page: ${RUNS} runs render within a second of the response`, async () => {
+    const page = await open(`/ui/compare?${runIds.map((r) => `run=${r}`).join('&')}&key=loss&key=acc`);
+    const plotted = await charts(page);
+    expect(plotted).toHaveLength(2);
+    for (const c of plotted) expect(c.series).toHaveLength(RUNS);
+    const acc = plotted.find((c) => c.title === 'acc')!;
+    expectBucketsExact(acc.series[42]!, (s) => accAt(42, s), OTHER_STEPS - 1);
+    const timings = (await page.evaluate('window.__runstream.timings')) as Record<string, number>;
+    log.warn({ timings }, `${RUNS}-run compare timings (ms)`);
+    expect(timings.compareFrameMs).toBeLessThan(1000);
+    await shot(page, 'compare-100-runs');
+    await page.close();
+  });
+
+  it('model versions page: a metric across versions with degradation against the baseline flagged', async () => {
+    const page = await open(`/ui/models?model=${MODEL}&key=accuracy&baseline=1&tol=0.01`);
+    const [trend] = await charts(page);
+    expect(trend!.series[0]!.line).toEqual(ACCURACY);
+    const rows = page.locator('#versions-table tr.degraded');
+    const degraded = await Promise.all(Array.from({ length: await rows.count() }, (_, i) => rows.nth(i).getAttribute('data-version')));
+    expect(degraded).toEqual(['3']);
+    await shot(page, 'models');
+    await page.close();
+  });
+});
