@@ -3,7 +3,7 @@
 // double-click to reset. What is plotted is readable as plain arrays (`plotted()`), which the browser tests check.
 import type { XAxis } from './api-types.ts';
 import { formatCompact, formatX, linearTicks, logTicks, xTicks } from './chart-scale.ts';
-import { h } from './dom.ts';
+import { append, formatValue, h } from './dom.ts';
 
 export interface ChartSeries {
   label: string;
@@ -26,6 +26,8 @@ export interface ChartOptions {
   /** Fixed x range (a zoom); otherwise the data's extent. */
   xDomain?: [number, number];
   markers?: boolean;
+  /** A dashed horizontal line (e.g. the baseline version's value). */
+  reference?: { value: number; label: string };
   height?: number;
   onZoom?: (from: number, to: number) => void;
   onReset?: () => void;
@@ -43,12 +45,30 @@ export interface Plotted {
   series: PlottedSeries[];
 }
 
-const PAD = { left: 64, right: 12, top: 8, bottom: 26 };
+const PAD = { left: 64, right: 24, top: 8, bottom: 26 };
+const MAX_LEGEND = 24;
+
+/** Index of the bucket nearest to x (binary search on the bucket midpoints), -1 when there are none. */
+function bucketAt(s: ChartSeries, x: number): number {
+  const n = s.xFirst.length;
+  if (n === 0) return -1;
+  let lo = 0;
+  let hi = n - 1;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (s.xLast[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  if (lo > 0 && Math.abs(x - (s.xFirst[lo - 1]! + s.xLast[lo - 1]!) / 2) < Math.abs(x - (s.xFirst[lo]! + s.xLast[lo]!) / 2)) return lo - 1;
+  return lo;
+}
 
 export class SeriesChart {
   readonly element: HTMLDivElement;
   private readonly canvas: HTMLCanvasElement;
   private readonly selection: HTMLDivElement;
+  private readonly readout: HTMLDivElement;
+  private readonly legend: HTMLDivElement;
   private series: ChartSeries[] = [];
   private opts: ChartOptions;
   private xDom: [number, number] = [0, 1];
@@ -62,7 +82,11 @@ export class SeriesChart {
     this.opts = opts;
     this.canvas = h('canvas', { class: 'chart-canvas' });
     this.selection = h('div', { class: 'chart-selection', hidden: true });
-    this.element = h('div', { class: 'chart', 'data-chart': opts.title }, h('div', { class: 'chart-title' }, opts.title), h('div', { class: 'chart-plot' }, this.canvas, this.selection));
+    this.readout = h('div', { class: 'chart-readout', hidden: true });
+    this.legend = h('div', { class: 'chart-legend' });
+    this.element = h('div', { class: 'chart', 'data-chart': opts.title }, h('div', { class: 'chart-title' }, opts.title), h('div', { class: 'chart-plot' }, this.canvas, this.selection, this.readout), this.legend);
+    this.canvas.addEventListener('mousemove', (e) => this.onHover(e));
+    this.canvas.addEventListener('mouseleave', () => (this.readout.hidden = true));
     (this.element as HTMLDivElement & { chart?: SeriesChart }).chart = this;
     this.canvas.addEventListener('mousedown', (e) => this.onDown(e));
     window.addEventListener('mousemove', this.move);
@@ -125,6 +149,12 @@ export class SeriesChart {
     if (this.opts.xDomain) [x0, x1] = this.opts.xDomain;
     if (!(x0 <= x1)) [x0, x1] = [0, 1];
     if (x0 === x1) [x0, x1] = [x0 - 1, x1 + 1];
+    if (this.opts.markers && !this.opts.xDomain) {
+      const pad = (x1 - x0) * 0.04;
+      [x0, x1] = [x0 - pad, x1 + pad];
+    }
+    const ref = this.opts.reference?.value;
+    if (ref !== undefined && Number.isFinite(ref) && (!this.opts.log || ref > 0)) [y0, y1] = [Math.min(y0, ref), Math.max(y1, ref)];
     if (!(y0 <= y1)) [y0, y1] = this.opts.log ? [1, 10] : [0, 1];
     if (y0 === y1) [y0, y1] = this.opts.log ? [y0 / 2, y1 * 2] : [y0 - 1, y1 + 1];
     if (!this.opts.log) {
@@ -208,6 +238,12 @@ export class SeriesChart {
           }
           ctx.closePath();
           ctx.fill();
+          // The outline keeps a one-bucket spike visible when its band is narrower than a pixel.
+          ctx.globalAlpha = this.series.length > 20 ? 0.2 : 0.45;
+          ctx.strokeStyle = s.color;
+          ctx.lineWidth = 1;
+          ctx.stroke();
+          ctx.globalAlpha = this.series.length > 20 ? 0.08 : 0.18;
           start = -1;
         }
       }
@@ -240,9 +276,70 @@ export class SeriesChart {
         }
       }
     }
+    const reference = this.opts.reference;
+    if (reference && ok(reference.value)) {
+      const y = Math.round(py(reference.value)) + 0.5;
+      ctx.setLineDash([5, 4]);
+      ctx.strokeStyle = '#5b6472';
+      ctx.beginPath();
+      ctx.moveTo(PAD.left, y);
+      ctx.lineTo(PAD.left + plotW, y);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = '#5b6472';
+      ctx.textAlign = 'left';
+      ctx.textBaseline = 'bottom';
+      ctx.fillText(reference.label, PAD.left + 4, y - 2);
+    }
     ctx.restore();
+    this.renderLegend();
     ctx.strokeStyle = '#9aa3b2';
     ctx.strokeRect(PAD.left + 0.5, PAD.top + 0.5, plotW, plotH);
+  }
+
+  private renderLegend(): void {
+    const shown = this.series.slice(0, MAX_LEGEND);
+    this.legend.replaceChildren();
+    append(this.legend, [
+      ...shown.map((s) => h('span', { class: 'legend-item' }, h('i', { style: `background:${s.color}` }), s.label)),
+      this.series.length > MAX_LEGEND ? h('span', { class: 'legend-more' }, `+ ${this.series.length - MAX_LEGEND} more (hover a line)`) : null,
+    ]);
+  }
+
+  /** Under the cursor: the x there and the series whose line is nearest, with its bucket's min/max. */
+  private onHover(e: MouseEvent): void {
+    if (this.dragStart !== undefined || this.series.length === 0) return;
+    const rect = this.canvas.getBoundingClientRect();
+    const x = this.dataX(e.clientX);
+    const plotH = rect.height - PAD.top - PAD.bottom;
+    const [y0, y1] = this.opts.log ? [Math.log10(this.yDom[0]), Math.log10(this.yDom[1])] : this.yDom;
+    const frac = 1 - (e.clientY - rect.top - PAD.top) / plotH;
+    const yAt = y0 + frac * (y1 - y0);
+    let best: { s: ChartSeries; i: number; d: number } | undefined;
+    for (const s of this.series) {
+      const i = bucketAt(s, x);
+      if (i < 0) continue;
+      const v = s.line[i]!;
+      const vy = this.opts.log ? Math.log10(v) : v;
+      const d = Math.abs(vy - yAt);
+      if (Number.isFinite(d) && (!best || d < best.d)) best = { s, i, d };
+    }
+    if (!best) {
+      this.readout.hidden = true;
+      return;
+    }
+    const { s, i } = best;
+    const range = s.xFirst[i] === s.xLast[i] ? formatX(this.opts.xKind, s.xFirst[i]!, 0) : `${formatX(this.opts.xKind, s.xFirst[i]!, 0)} – ${formatX(this.opts.xKind, s.xLast[i]!, 0)}`;
+    this.readout.replaceChildren();
+    append(this.readout, [
+      h('b', { style: `color:${s.color}` }, s.label),
+      h('div', {}, `x ${range}`),
+      h('div', {}, `value ${formatValue(s.line[i])}`),
+      s.min[i] === s.max[i] ? null : h('div', {}, `min ${formatValue(s.min[i])} · max ${formatValue(s.max[i])}`),
+    ]);
+    const left = e.clientX - rect.left;
+    Object.assign(this.readout.style, { left: `${left > rect.width / 2 ? left - 12 : left + 12}px`, top: `${e.clientY - rect.top + 12}px`, transform: left > rect.width / 2 ? 'translateX(-100%)' : '' });
+    this.readout.hidden = false;
   }
 
   /** Canvas x (CSS pixels) -> data x. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeriesColumns } from './api-types.ts';
-import { bucketsFor, byKey, chartSeries } from './series-data.ts';
+import { bucketsFor, byKey, chartSeries, plotWidthIn } from './series-data.ts';
 
 const col = (run: string, key: string, extra: Partial<SeriesColumns> = {}): SeriesColumns => ({
   run, key, points: 2, resolution: 'raw', x_first: [0, 1], x_last: [0, 1], count: [1, 1], min: [1, 'NaN'], max: [2, 'Infinity'], mean: [1.5, 3], last: [2, 3], ...extra,
@@ -26,5 +26,13 @@ describe('series for the chart', () => {
     expect(bucketsFor(800, 100)).toBe(400);
     expect(bucketsFor(5000, 1)).toBe(1000);
     expect(bucketsFor(10, 1)).toBe(50);
+  });
+});
+
+describe('plot width', () => {
+  it('divides the container into the columns the grid makes', () => {
+    expect(plotWidthIn(1360)).toBe(680 - 96);
+    expect(plotWidthIn(500)).toBe(500 - 96);
+    expect(plotWidthIn(100)).toBe(200);
   });
 });

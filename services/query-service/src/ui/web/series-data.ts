@@ -16,6 +16,12 @@ export function chartSeries(s: SeriesColumns, label: string, color: string): Cha
   };
 }
 
+/** Width of one chart's plot in a grid of charts at least `minChartPx` wide (see .charts in app.css). */
+export function plotWidthIn(containerPx: number, minChartPx = 560, chrome = 96): number {
+  const columns = Math.max(1, Math.floor(containerPx / minChartPx));
+  return Math.max(200, Math.floor(containerPx / columns) - chrome);
+}
+
 /** Buckets to ask for: about one per pixel for a few runs, one per two pixels for many (less to send and draw). */
 export function bucketsFor(plotWidthPx: number, runs: number): number {
   const perPixel = runs <= 20 ? 1 : 0.5;

@@ -7,7 +7,7 @@ import { formatValue, h } from '../dom.ts';
 import { toNumber } from '../json-double.ts';
 import { recordTiming, setStatus, showError, trackCharts } from '../page-status.ts';
 import { SeriesChart } from '../series-chart.ts';
-import { bucketsFor, byKey, chartSeries } from '../series-data.ts';
+import { bucketsFor, byKey, chartSeries, plotWidthIn } from '../series-data.ts';
 import { compareQuery, parseCompareState, type CompareState } from '../url-state.ts';
 
 const DEFAULT_KEYS = 4;
@@ -173,7 +173,7 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
     container.replaceChildren(h('p', { class: 'empty' }, 'Choose a metric above.'));
     return;
   }
-  const width = Math.max(300, container.clientWidth - 80);
+  const width = plotWidthIn(container.clientWidth);
   const req: SeriesRequest = {
     runs: state.runs,
     keys: state.keys,

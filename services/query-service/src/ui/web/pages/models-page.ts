@@ -95,7 +95,15 @@ export async function renderModelsPage(root: HTMLElement): Promise<void> {
 
   function renderTrend(trend: TrendResponse): void {
     const v = trend.versions.filter((x) => x.count > 0);
-    const chart = new SeriesChart({ title: `${trend.key} by version`, xKind: 'time', log: false, markers: true, height: 280 });
+    const baseline = trend.versions.find((x) => x.version === trend.baseline_version);
+    const chart = new SeriesChart({
+      title: `${trend.key} by version`,
+      xKind: 'time',
+      log: false,
+      markers: true,
+      height: 280,
+      ...(baseline && baseline.count > 0 ? { reference: { value: toNumber(baseline.value), label: `baseline v${baseline.version}` } } : {}),
+    });
     chartBox.replaceChildren(h('div', { class: 'chart-card' }, chart.element, h('div', { class: 'chart-meta' }, `baseline version ${trend.baseline_version} · ${trend.goal === 'min' ? 'lower' : 'higher'} is better · degraded versions in red`)));
     chart.setData([
       {
