@@ -101,6 +101,7 @@ try {
       '',
       'Runstream is running:',
       `  API            ${base}   (OpenAPI: ${base}/openapi.json, health: ${base}/health)`,
+      `  web UI         ${base}/ui/`,
       `  Kafka          ${process.env.KAFKA_BROKERS}   (topic ${process.env.KAFKA_TOPIC_PREFIX ?? 'runstream.'}metrics.v1)`,
       `  ClickHouse     ${process.env.CLICKHOUSE_URL}   (database ${process.env.CLICKHOUSE_DATABASE ?? 'runstream'})`,
       '  ingest worker  consuming metrics into ClickHouse',
