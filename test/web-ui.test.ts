@@ -186,6 +186,15 @@ describe('web UI', () => {
     expect(await page.textContent('#result-summary')).toContain(`${expected.length} runs match`);
     expect(await page.locator('#runs-table thead th').allTextContents()).toEqual(['', 'run', 'status', 'started', 'params.lr', 'params.seed', 'metrics.loss']);
     await shot(page, 'runs');
+    const beforeSort = await renders(page);
+    const sortReq = page.waitForRequest((r) => r.url().endsWith('/api/v1/runs/search'));
+    await page.click('#runs-table thead th:has-text("metrics.loss")');
+    expect((await sortReq).postDataJSON().order_by).toEqual(['metrics.loss DESC']);
+    await settled(page, beforeSort);
+    const byLoss = [...expected].sort((a, b) => lossAt(runIds.indexOf(b), stepsOf(runIds.indexOf(b)) - 1) - lossAt(runIds.indexOf(a), stepsOf(runIds.indexOf(a)) - 1));
+    const rowIds = await Promise.all(Array.from({ length: expected.length }, (_, i) => page.locator('#runs-table tbody tr').nth(i).getAttribute('data-run')));
+    expect(rowIds).toEqual(byLoss);
+    expect(new URL(page.url()).searchParams.get('order')).toBe('metrics.loss DESC');
     await page.locator(`tr[data-run="${expected[0]}"] input.select-run`).check();
     await page.locator(`tr[data-run="${expected[1]}"] input.select-run`).check();
     expect(new URL(page.url()).searchParams.getAll('run')).toEqual([expected[0], expected[1]]);

@@ -3,7 +3,7 @@ import { compareQuery, modelsQuery, parseCompareState, parseModelsState, parseRu
 
 describe('compare state in the URL', () => {
   it('round-trips every field', () => {
-    const s: CompareState = { runs: ['a', 'b c', 'd&e'], keys: ['loss', 'eval/acc'], x: 'relative', smoothing: 0.6, from: 10, to: 500, log: true, onlyDiffering: true };
+    const s: CompareState = { runs: ['a', 'b c', 'd&e'], keys: ['loss', 'eval/acc'], x: 'relative', smoothing: 0.6, from: 10, to: 500, log: true, onlyDiffering: true, rankBy: 'eval/acc' };
     expect(parseCompareState(new URLSearchParams(compareQuery(s)))).toEqual(s);
   });
 

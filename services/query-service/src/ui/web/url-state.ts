@@ -19,6 +19,8 @@ export interface CompareState {
   to?: number;
   log: boolean;
   onlyDiffering: boolean;
+  /** Metric the summary ranks runs by. */
+  rankBy?: string;
 }
 
 export interface ModelsState {
@@ -67,6 +69,7 @@ export function parseCompareState(q: URLSearchParams): CompareState {
   const from = num(q, 'from');
   const to = num(q, 'to');
   const zoom = from !== undefined && to !== undefined && from <= to ? { from, to } : {};
+  const rankBy = q.get('rank');
   return {
     runs: list(q, 'run'),
     keys: list(q, 'key'),
@@ -75,6 +78,7 @@ export function parseCompareState(q: URLSearchParams): CompareState {
     ...zoom,
     log: q.get('log') === '1',
     onlyDiffering: q.get('diff') === '1',
+    ...(rankBy ? { rankBy } : {}),
   };
 }
 
@@ -88,6 +92,7 @@ export function compareQuery(s: CompareState): string {
     ['to', s.to],
     ['log', s.log],
     ['diff', s.onlyDiffering],
+    ['rank', s.rankBy],
   ]);
 }
 

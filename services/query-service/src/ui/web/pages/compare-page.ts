@@ -70,10 +70,14 @@ export async function renderComparePage(root: HTMLElement): Promise<void> {
 
   async function refreshTables(): Promise<void> {
     compare = await loadCompare(state);
-    renderTables(summary, params, compare, state, (onlyDiffering) => {
-      commit({ ...state, onlyDiffering }, false);
-      void refreshTables().catch(showError);
-    });
+    renderTables(summary, params, compare, state, updateTables);
+  }
+
+  function updateTables(patch: Partial<CompareState>): void {
+    const next = { ...state, ...patch };
+    if (!next.rankBy) delete next.rankBy;
+    commit(next, false);
+    void refreshTables().catch(showError);
   }
 
   function renderControls(): void {
@@ -153,16 +157,13 @@ export async function renderComparePage(root: HTMLElement): Promise<void> {
   }
 
   renderControls();
-  renderTables(summary, params, compare, state, (onlyDiffering) => {
-    commit({ ...state, onlyDiffering }, false);
-    void refreshTables().catch(showError);
-  });
+  renderTables(summary, params, compare, state, updateTables);
   window.addEventListener('popstate', () => location.reload());
   await refreshSeries();
 }
 
 function loadCompare(state: CompareState): Promise<CompareResponse> {
-  return api<CompareResponse>('POST', '/api/v1/compare/runs', { runs: state.runs, only_differing_params: state.onlyDiffering });
+  return api<CompareResponse>('POST', '/api/v1/compare/runs', { runs: state.runs, only_differing_params: state.onlyDiffering, ...(state.rankBy ? { rank_by: state.rankBy } : {}) });
 }
 
 interface ZoomHandlers { onZoom: (from: number, to: number) => void; onReset: () => void }
@@ -216,7 +217,7 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
   recordTiming('compareFrameMs', performance.now() - received);
 }
 
-function renderTables(summary: HTMLElement, params: HTMLElement, compare: CompareResponse, state: CompareState, setOnlyDiffering: (v: boolean) => void): void {
+function renderTables(summary: HTMLElement, params: HTMLElement, compare: CompareResponse, state: CompareState, update: (patch: Partial<CompareState>) => void): void {
   const keys = compare.metric_keys.filter((k) => state.keys.includes(k));
   const shown = keys.length > 0 ? keys : compare.metric_keys.slice(0, DEFAULT_KEYS);
   const bestOf = new Map<string, number>();
@@ -225,8 +226,15 @@ function renderTables(summary: HTMLElement, params: HTMLElement, compare: Compar
     const goal = compare.runs.find((r) => r.metrics[k])?.metrics[k]?.goal ?? 'max';
     if (values.length) bestOf.set(k, goal === 'min' ? Math.min(...values) : Math.max(...values));
   }
+  const ranked = compare.runs.some((r) => r.rank !== undefined);
+  const rankSelect = h(
+    'select',
+    { id: 'rank-by', onchange: (e: Event) => update({ rankBy: (e.target as HTMLSelectElement).value }) },
+    h('option', { value: '' }, 'as selected'),
+    ...compare.metric_keys.map((k) => h('option', { value: k, selected: state.rankBy === k }, k)),
+  );
   summary.replaceChildren(
-    h('h2', {}, 'Summary'),
+    h('h2', {}, 'Summary ', h('label', { class: 'check small' }, 'rank by ', rankSelect)),
     h(
       'div',
       { class: 'table-wrap' },
@@ -236,7 +244,7 @@ function renderTables(summary: HTMLElement, params: HTMLElement, compare: Compar
         h(
           'thead',
           {},
-          h('tr', {}, h('th', { rowspan: 2 }, 'run'), h('th', { rowspan: 2 }, 'status'), h('th', { rowspan: 2 }, 'duration'), ...shown.map((k) => h('th', { colspan: 4, class: 'group' }, `${k} (${goalOf(compare.runs, k)})`))),
+          h('tr', {}, ranked ? h('th', { rowspan: 2 }, 'rank') : null, h('th', { rowspan: 2 }, 'run'), h('th', { rowspan: 2 }, 'status'), h('th', { rowspan: 2 }, 'duration'), ...shown.map((k) => h('th', { colspan: 4, class: 'group' }, `${k} (${goalOf(compare.runs, k)})`))),
           h('tr', {}, ...shown.flatMap(() => ['last', 'min', 'max', 'best'].map((c) => h('th', { class: 'sub' }, c)))),
         ),
         h(
@@ -246,6 +254,7 @@ function renderTables(summary: HTMLElement, params: HTMLElement, compare: Compar
             h(
               'tr',
               { 'data-run': r.run_id },
+              ranked ? h('td', { class: 'num rank' }, r.rank ?? '') : null,
               h('td', { title: r.run_id }, r.run_name || r.run_id),
               h('td', {}, r.status),
               h('td', { class: 'num' }, r.duration_ms === null ? '' : formatDuration(r.duration_ms)),
@@ -276,7 +285,7 @@ function renderTables(summary: HTMLElement, params: HTMLElement, compare: Compar
       h(
         'label',
         { class: 'check small' },
-        h('input', { type: 'checkbox', id: 'only-differing', checked: state.onlyDiffering, onchange: (e: Event) => setOnlyDiffering((e.target as HTMLInputElement).checked) }),
+        h('input', { type: 'checkbox', id: 'only-differing', checked: state.onlyDiffering, onchange: (e: Event) => update({ onlyDiffering: (e.target as HTMLInputElement).checked }) }),
         'only what differs',
       ),
     ),

@@ -102,6 +102,25 @@ export async function renderRunsPage(root: HTMLElement): Promise<void> {
     return h('td', { class: 'num' }, v === undefined ? '' : formatValue(toNumber(v)));
   }
 
+  /** A header that orders the search by its column (click again to flip the direction). */
+  function sortable(label: string, column: string) {
+    const [current, dir] = state.orderBy.split(/\s+/);
+    const active = current === column;
+    const quoted = /^(params|metrics|tags)\.[^`]*[^\w.]/.test(column) ? column.replace(/^(\w+)\.(.*)$/, '$1.`$2`') : column;
+    return h(
+      'th',
+      {
+        class: active ? 'sortable sorted' : 'sortable',
+        title: `order by ${column}`,
+        onclick: () => {
+          order.value = `${quoted} ${active && dir?.toUpperCase() === 'DESC' ? 'ASC' : 'DESC'}`;
+          form.requestSubmit();
+        },
+      },
+      active ? `${label} ${dir?.toUpperCase() === 'DESC' ? '↓' : '↑'}` : label,
+    );
+  }
+
   function renderTable(): void {
     const cols = columns();
     const pageIds = runs.map((r) => r.run_id);
@@ -123,7 +142,7 @@ export async function renderRunsPage(root: HTMLElement): Promise<void> {
       h(
         'table',
         { id: 'runs-table' },
-        h('thead', {}, h('tr', {}, h('th', {}, all), h('th', {}, 'run'), h('th', {}, 'status'), h('th', {}, 'started'), ...cols.map((c) => h('th', {}, c)))),
+        h('thead', {}, h('tr', {}, h('th', {}, all), sortable('run', 'attributes.run_name'), sortable('status', 'attributes.status'), sortable('started', 'attributes.start_time'), ...cols.map((c) => sortable(c, c)))),
         h(
           'tbody',
           {},
