@@ -170,8 +170,8 @@ export function durbinCdf(n: number, d: number): number {
   for (let i = 1; i < m; i++) for (let r = i - 1; r < m; r++) H[r * m + i] = w[r - i + 1]!;
   for (let r = 0; r < m; r++) H[r * m] = v[r]!;
   for (let c = 0; c < m; c++) H[(m - 1) * m + c] = v[m - 1 - c]!;
-  let power = identity(m);
-  let base = H;
+  let power: Float64Array = identity(m);
+  let base: Float64Array = H;
   let nn = n;
   let expnt = 0;
   let baseExpnt = 0;
