@@ -169,7 +169,7 @@ export async function topValues(ch: ClickHouse, s: RowSelection, columns: readon
 }
 
 export function categorySetsSql(ref: RowSelection, cur: RowSelection, columns: readonly string[] | undefined, limit: number): SqlFragment {
-  return sql`SELECT column, groupUniqArrayIf(${limit})(cat_value, in_ref AND NOT in_cur) AS vanished, groupUniqArrayIf(${limit})(cat_value, in_cur AND NOT in_ref) AS new_values
+  return sql`SELECT column, arraySlice(arraySort(groupArrayIf(cat_value, in_ref AND NOT in_cur)), 1, ${limit}) AS vanished, arraySlice(arraySort(groupArrayIf(cat_value, in_cur AND NOT in_ref)), 1, ${limit}) AS new_values
     FROM (
       SELECT column, cat_value, max(side = 1) AS in_ref, max(side = 2) AS in_cur
       FROM ${twoSides(ref, cur, columns)}
@@ -250,7 +250,7 @@ export interface EcdfRow {
  */
 export function ecdfSql(ref: RowSelection, cur: RowSelection, columns: readonly string[]): SqlFragment {
   return sql`SELECT column, n1, n2,
-      arrayMax(arrayMap((a, i, d) -> if(d > 0, abs(a * n2 - (i - a) * n1), 0), heads, positions, gaps)) AS d_num,
+      arrayReduce('max', arrayMap((a, i, d) -> if(d > 0, abs(a * n2 - (i - a) * n1), 0), heads, positions, gaps)) AS d_num,
       ${bits('arraySum(arrayMap((a, i, d) -> abs(a * n2 - (i - a) * n1) * d, heads, positions, gaps))')} AS w_num
     FROM (
       SELECT column, n1, n2, arrayPopBack(arrayCumSum(sides)) AS heads, arrayPopBack(arrayEnumerate(sides)) AS positions, arrayPopFront(arrayDifference(vs)) AS gaps

@@ -65,7 +65,8 @@ function nativeColumns(f: Flat, ingestedAt: number): NativeColumn<number>[] {
         return v === null || (typeof v === 'number' && Number.isNaN(v)) ? 1 : 0;
       },
     },
-    { name: 'num_value', type: 'Float64', get: (i) => (spec(i).type === 'NUMERICAL' && typeof value(i) === 'number' ? (value(i) as number) : NaN) },
+    // -0 is stored as 0: it equals 0 for every statistic, and ClickHouse groups and counts doubles by their bits.
+    { name: 'num_value', type: 'Float64', get: (i) => (spec(i).type === 'NUMERICAL' && typeof value(i) === 'number' ? (value(i) as number) + 0 : NaN) },
     { name: 'cat_value', type: 'String', get: (i) => (spec(i).type === 'CATEGORICAL' && typeof value(i) === 'string' ? (value(i) as string) : '') },
     { name: 'producer', type: 'String', get: (i) => batch(i).producer ?? '' },
     { name: 'ingested_at', type: 'DateTime', get: () => ingestedAt },
