@@ -1,6 +1,8 @@
 // Installs the Python packages a test needs (e.g. chdb-core for test/sql-portability.test.ts) when they are missing,
 // so a fresh CI machine needs nothing but python3 with pip. Checked once per process; pip's own cache is left alone.
 import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -71,4 +73,28 @@ export async function ensurePythonPackages(packages: readonly (string | PythonPa
       return job;
     }),
   );
+}
+
+/**
+ * A virtual environment of its own under .data/python/<name> (seeing the system site-packages), with exactly these
+ * pinned packages installed on top — for tools whose pins clash with what other tests need in the shared
+ * interpreter (Evidently 0.7 needs pandas < 3). Returns the environment's python. Created once; re-created when the
+ * pins change.
+ */
+export async function ensurePythonVenv(name: string, specs: readonly string[]): Promise<string> {
+  const dir = join(new URL('../../.data/python/', import.meta.url).pathname, name);
+  const python = join(dir, 'bin', 'python');
+  const marker = join(dir, 'runstream-pins.txt');
+  const pins = [...specs].sort().join('\n');
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === pins) return python;
+  mkdirSync(dir, { recursive: true });
+  if (!existsSync(python)) await run(PYTHON, ['-m', 'venv', '--system-site-packages', dir]);
+  try {
+    await run(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...specs], { maxBuffer: 16 << 20 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`pip install ${specs.join(' ')} into ${dir} failed: ${e.stderr?.trim() || e.message}`);
+  }
+  writeFileSync(marker, pins);
+  return python;
 }

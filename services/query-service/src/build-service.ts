@@ -12,6 +12,7 @@ import { installErrorHandler } from './api-errors.ts';
 import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
 import { registerMetricRoutes } from './routes/metric-routes.ts';
 import { registerTrackingRoutes } from './routes/tracking-routes.ts';
+import { registerDataRoutes } from './routes/data-routes.ts';
 import { registerUiRoutes } from './ui/ui-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ConcurrencyGate } from './concurrency-gate.ts';
@@ -89,6 +90,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
     preHandler: requireScope(deps.tokens, 'read'),
     ...(deps.writer ? { writes: { writer: deps.writer, preHandler: requireScope(deps.tokens, 'write'), actorOf: (req) => actorOf(deps.tokens, req) } } : {}),
   });
+  registerDataRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read'), ...(deps.writer ? { writes: { writer: deps.writer, preHandler: requireScope(deps.tokens, 'write') } } : {}) });
   const writer = deps.writer;
   if (writer) {
     // Its own scope, so MLflow's error shape applies to MLflow routes only.

@@ -1,0 +1,337 @@
+// Read queries over dataset_rows_v1 for data quality and drift. ClickHouse does the heavy lifting — counts, distinct
+// counts, extremes, sums, binned counts, and the merged ECDFs of two samples (sorted arrays, cumulative sums) — and
+// returns a few numbers per column; @runstream/drift finishes the statistics. Doubles cross as IEEE bytes
+// (float-bits.ts). Two sides (reference, current) are two filters over the same table, glued with UNION ALL, so
+// they may overlap.
+import { queryRows, type ClickHouse } from './clickhouse-client.ts';
+import { floatFromBits } from './float-bits.ts';
+import { joinSql, sql, SqlFragment } from './sql-literal.ts';
+
+/** Rows of one dataset: optionally one version, a time window [fromMs, toMs) and one segment. */
+export interface RowSelection {
+  dataset: string;
+  version?: string;
+  fromMs?: number;
+  toMs?: number;
+  segment?: string;
+}
+
+export type ColumnTypeName = 'numerical' | 'categorical';
+
+function selectionFilter(s: RowSelection): SqlFragment {
+  const parts = [sql`dataset = ${s.dataset}`];
+  if (s.version !== undefined) parts.push(sql`version = ${s.version}`);
+  if (s.fromMs !== undefined) parts.push(sql`timestamp_ms >= ${s.fromMs}`);
+  if (s.toMs !== undefined) parts.push(sql`timestamp_ms < ${s.toMs}`);
+  if (s.segment !== undefined) parts.push(sql`segment = ${s.segment}`);
+  return joinSql(parts, ' AND ');
+}
+
+function columnFilter(columns: readonly string[] | undefined): SqlFragment {
+  return columns && columns.length > 0 ? sql` AND column IN ${columns}` : sql``;
+}
+
+/** Values that take part in drift: not missing, and for numbers finite (Evidently turns ±inf into NaN and drops it). */
+const CLEAN = new SqlFragment("is_missing = 0 AND (column_type = 'categorical' OR isFinite(num_value))");
+
+/** Both sides' clean values, tagged side 1 (reference) and 2 (current). */
+function twoSides(ref: RowSelection, cur: RowSelection, columns: readonly string[] | undefined): SqlFragment {
+  const cols = columnFilter(columns);
+  return sql`(SELECT 1 AS side, column, column_type, num_value, cat_value FROM dataset_rows_v1 WHERE ${selectionFilter(ref)}${cols} AND ${CLEAN}
+    UNION ALL
+    SELECT 2 AS side, column, column_type, num_value, cat_value FROM dataset_rows_v1 WHERE ${selectionFilter(cur)}${cols} AND ${CLEAN})`;
+}
+
+const bits = (expr: string) => new SqlFragment(`hex(reinterpretAsString(${expr}))`);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Datasets
+
+export interface DatasetSummary {
+  dataset: string;
+  rows: number;
+  versions: string[];
+  columns: { name: string; type: ColumnTypeName; values: number }[];
+  firstTimestampMs: number;
+  lastTimestampMs: number;
+}
+
+export function listDatasetsSql(limit: number, after: string | undefined): SqlFragment {
+  const afterFilter = after === undefined ? sql`` : sql`WHERE dataset > ${after}`;
+  return sql`SELECT dataset, max(n) AS rows, groupUniqArrayArray(vs) AS versions, groupArray(column) AS names, groupArray(t) AS types, groupArray(n) AS counts,
+      min(t0) AS first_ts, max(t1) AS last_ts
+    FROM (
+      SELECT dataset, column, toString(any(column_type)) AS t, count() AS n, groupUniqArray(version) AS vs, min(timestamp_ms) AS t0, max(timestamp_ms) AS t1
+      FROM dataset_rows_v1 ${afterFilter}
+      GROUP BY dataset, column
+    )
+    GROUP BY dataset
+    ORDER BY dataset
+    LIMIT ${limit}`;
+}
+
+/** Datasets with their row counts (the most values any column has), versions, columns and time range. */
+export async function listDatasets(ch: ClickHouse, limit: number, after?: string): Promise<DatasetSummary[]> {
+  const rows = await queryRows<{ dataset: string; rows: string; versions: string[]; names: string[]; types: string[]; counts: string[]; first_ts: string; last_ts: string }>(ch, listDatasetsSql(limit, after));
+  return rows.map((r) => ({
+    dataset: r.dataset,
+    rows: Number(r.rows),
+    versions: [...r.versions].sort(),
+    columns: r.names.map((name, i) => ({ name, type: r.types[i] as ColumnTypeName, values: Number(r.counts[i]) })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    firstTimestampMs: Number(r.first_ts),
+    lastTimestampMs: Number(r.last_ts),
+  }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Data quality
+
+export interface ColumnQualityRow {
+  column: string;
+  type: ColumnTypeName;
+  rows: number;
+  missing: number;
+  distinct: number;
+  /** Numerical columns, over non-missing values (±inf included, as pandas does). */
+  min: number;
+  max: number;
+  sum: number;
+  varSamp: number;
+  /** The order statistics at zero-based positions lo/hi of the quartiles (p25, p50, p75), for interpolation. */
+  quartileBounds: [number, number][];
+}
+
+const QUARTILES = [0.25, 0.5, 0.75];
+
+/** numpy's linear-quantile position n·q + (1 − q) − 1, written with the same operations so SQL and TS agree. */
+function positionExpr(q: number): string {
+  return `greatest(least(toInt64(floor(n_num * ${q} + ${1 - q} - 1)), toInt64(n_num) - 1), 0)`;
+}
+
+export function columnQualitySql(s: RowSelection, columns?: readonly string[]): SqlFragment {
+  const picks = QUARTILES.map((q, i) => {
+    const p = positionExpr(q);
+    return `${bits(`sorted[${p} + 1]`).text} AS q${i}_lo, ${bits(`sorted[least(${p} + 2, toInt64(n_num))]`).text} AS q${i}_hi`;
+  }).join(', ');
+  return sql`SELECT column, t, rows, missing, distinct_values, ${bits('min_v')} AS min_v, ${bits('max_v')} AS max_v, ${bits('sum_v')} AS sum_v, ${bits('var_v')} AS var_v, ${new SqlFragment(picks)}
+    FROM (
+      SELECT column, toString(any(column_type)) AS t, count() AS rows, sum(is_missing) AS missing,
+        if(t = 'numerical', uniqExactIf(num_value, is_missing = 0), uniqExactIf(cat_value, is_missing = 0)) AS distinct_values,
+        countIf(is_missing = 0 AND column_type = 'numerical') AS n_num,
+        minIf(num_value, is_missing = 0) AS min_v, maxIf(num_value, is_missing = 0) AS max_v,
+        sumKahanIf(num_value, is_missing = 0) AS sum_v, varSampIf(num_value, is_missing = 0) AS var_v,
+        arraySort(groupArrayIf(num_value, is_missing = 0 AND column_type = 'numerical')) AS sorted
+      FROM dataset_rows_v1
+      WHERE ${selectionFilter(s)}${columnFilter(columns)}
+      GROUP BY column
+    )
+    ORDER BY column`;
+}
+
+/** Per column of a selection: counts, extremes, sum, sample variance and the order statistics around the quartiles. */
+export async function columnQuality(ch: ClickHouse, s: RowSelection, columns?: readonly string[]): Promise<ColumnQualityRow[]> {
+  type Raw = Record<string, string>;
+  const rows = await queryRows<Raw>(ch, columnQualitySql(s, columns));
+  return rows.map((r) => ({
+    column: r.column!,
+    type: r.t as ColumnTypeName,
+    rows: Number(r.rows),
+    missing: Number(r.missing),
+    distinct: Number(r.distinct_values),
+    min: floatFromBits(r.min_v!),
+    max: floatFromBits(r.max_v!),
+    sum: floatFromBits(r.sum_v!),
+    varSamp: floatFromBits(r.var_v!),
+    quartileBounds: QUARTILES.map((_, i) => [floatFromBits(r[`q${i}_lo`]!), floatFromBits(r[`q${i}_hi`]!)] as [number, number]),
+  }));
+}
+
+export interface ValueCountRow {
+  column: string;
+  /** A category, or a number (numerical columns). */
+  value: string | number;
+  count: number;
+}
+
+export function topValuesSql(s: RowSelection, columns: readonly string[] | undefined, perColumn: number): SqlFragment {
+  return sql`SELECT column, toString(any(column_type)) AS t, cat_value, ${bits('num_value')} AS num_bits, count() AS c
+    FROM dataset_rows_v1
+    WHERE ${selectionFilter(s)}${columnFilter(columns)} AND is_missing = 0
+    GROUP BY column, num_value, cat_value
+    ORDER BY column, c DESC, cat_value, num_value
+    LIMIT ${perColumn} BY column`;
+}
+
+/** The most common non-missing values of each column (ties by value), at most `perColumn` each. */
+export async function topValues(ch: ClickHouse, s: RowSelection, columns: readonly string[] | undefined, perColumn: number): Promise<ValueCountRow[]> {
+  const rows = await queryRows<{ column: string; t: string; cat_value: string; num_bits: string; c: string }>(ch, topValuesSql(s, columns, perColumn));
+  return rows.map((r) => ({ column: r.column, value: r.t === 'numerical' ? floatFromBits(r.num_bits) : r.cat_value, count: Number(r.c) }));
+}
+
+export function categorySetsSql(ref: RowSelection, cur: RowSelection, columns: readonly string[] | undefined, limit: number): SqlFragment {
+  return sql`SELECT column, arraySlice(arraySort(groupArrayIf(cat_value, in_ref AND NOT in_cur)), 1, ${limit}) AS vanished, arraySlice(arraySort(groupArrayIf(cat_value, in_cur AND NOT in_ref)), 1, ${limit}) AS new_values
+    FROM (
+      SELECT column, cat_value, max(side = 1) AS in_ref, max(side = 2) AS in_cur
+      FROM ${twoSides(ref, cur, columns)}
+      WHERE column_type = 'categorical'
+      GROUP BY column, cat_value
+    )
+    GROUP BY column
+    ORDER BY column`;
+}
+
+/** Categories only in the current selection (new) and only in the reference (vanished), per categorical column. */
+export async function categoryChanges(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly string[] | undefined, limit: number): Promise<{ column: string; vanished: string[]; newValues: string[] }[]> {
+  const rows = await queryRows<{ column: string; vanished: string[]; new_values: string[] }>(ch, categorySetsSql(ref, cur, columns, limit));
+  return rows.map((r) => ({ column: r.column, vanished: [...r.vanished].sort(), newValues: [...r.new_values].sort() }));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Drift
+
+export interface DriftProfileRow {
+  column: string;
+  type: ColumnTypeName;
+  /** Clean values per side (after dropping missing values and ±inf). */
+  n1: number;
+  n2: number;
+  distinctAll: number;
+  distinctRef: number;
+  distinctCur: number;
+  min: number;
+  max: number;
+  refStdPop: number;
+}
+
+export function driftProfileSql(ref: RowSelection, cur: RowSelection, columns?: readonly string[]): SqlFragment {
+  return sql`SELECT column, t, n1, n2, d_all, d_ref, d_cur, ${bits('min_v')} AS min_v, ${bits('max_v')} AS max_v, ${bits('std_ref')} AS std_ref
+    FROM (
+      SELECT column, toString(any(column_type)) AS t, countIf(side = 1) AS n1, countIf(side = 2) AS n2,
+        if(t = 'numerical', uniqExact(num_value), uniqExact(cat_value)) AS d_all,
+        if(t = 'numerical', uniqExactIf(num_value, side = 1), uniqExactIf(cat_value, side = 1)) AS d_ref,
+        if(t = 'numerical', uniqExactIf(num_value, side = 2), uniqExactIf(cat_value, side = 2)) AS d_cur,
+        min(num_value) AS min_v, max(num_value) AS max_v, stddevPopIf(num_value, side = 1) AS std_ref
+      FROM ${twoSides(ref, cur, columns)}
+      GROUP BY column
+    )
+    ORDER BY column`;
+}
+
+export async function driftProfile(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns?: readonly string[]): Promise<DriftProfileRow[]> {
+  const rows = await queryRows<Record<string, string>>(ch, driftProfileSql(ref, cur, columns));
+  return rows.map((r) => ({
+    column: r.column!,
+    type: r.t as ColumnTypeName,
+    n1: Number(r.n1),
+    n2: Number(r.n2),
+    distinctAll: Number(r.d_all),
+    distinctRef: Number(r.d_ref),
+    distinctCur: Number(r.d_cur),
+    min: floatFromBits(r.min_v!),
+    max: floatFromBits(r.max_v!),
+    refStdPop: floatFromBits(r.std_ref!),
+  }));
+}
+
+export interface EcdfRow {
+  column: string;
+  n1: number;
+  n2: number;
+  /** max |F1 − F2| · n1 · n2 over distinct values (the two-sample KS statistic, exactly). */
+  dNumerator: number;
+  /** ∫ |F1 − F2| dx · n1 · n2 (the Wasserstein-1 distance of the raw samples, scaled). */
+  wNumerator: number;
+}
+
+/**
+ * The merged ECDF of both sides, per numerical column: values sorted with their side, cumulative reference count
+ * a_i at each position i, so F1 − F2 = (a_i·n2 − (i − a_i)·n1) / (n1·n2). KS takes the largest gap at the end of
+ * each run of equal values; Wasserstein sums the gaps times the distance to the next value.
+ */
+export function ecdfSql(ref: RowSelection, cur: RowSelection, columns: readonly string[]): SqlFragment {
+  return sql`SELECT column, n1, n2,
+      arrayReduce('max', arrayMap((a, i, d) -> if(d > 0, abs(a * n2 - (i - a) * n1), 0), heads, positions, gaps)) AS d_num,
+      ${bits('arraySum(arrayMap((a, i, d) -> abs(a * n2 - (i - a) * n1) * d, heads, positions, gaps))')} AS w_num
+    FROM (
+      SELECT column, n1, n2, arrayPopBack(arrayCumSum(sides)) AS heads, arrayPopBack(arrayEnumerate(sides)) AS positions, arrayPopFront(arrayDifference(vs)) AS gaps
+      FROM (
+        SELECT column, toInt64(countIf(side = 1)) AS n1, toInt64(countIf(side = 2)) AS n2,
+          arraySort((s, v) -> v, groupArray(toInt64(side = 1)), groupArray(num_value)) AS sides, arraySort(groupArray(num_value)) AS vs
+        FROM ${twoSides(ref, cur, columns)}
+        WHERE column_type = 'numerical'
+        GROUP BY column
+      )
+    )
+    ORDER BY column`;
+}
+
+export async function ecdfStatistics(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly string[]): Promise<EcdfRow[]> {
+  if (columns.length === 0) return [];
+  const rows = await queryRows<{ column: string; n1: string; n2: string; d_num: string; w_num: string }>(ch, ecdfSql(ref, cur, columns));
+  return rows.map((r) => ({ column: r.column, n1: Number(r.n1), n2: Number(r.n2), dNumerator: Number(r.d_num), wNumerator: floatFromBits(r.w_num) }));
+}
+
+export interface SideValueCount {
+  column: string;
+  value: string | number;
+  reference: number;
+  current: number;
+}
+
+export function sideValueCountsSql(ref: RowSelection, cur: RowSelection, columns: readonly string[], limitPerColumn: number): SqlFragment {
+  return sql`SELECT column, toString(any(column_type)) AS t, cat_value, ${bits('num_value')} AS num_bits, countIf(side = 1) AS c1, countIf(side = 2) AS c2
+    FROM ${twoSides(ref, cur, columns)}
+    GROUP BY column, num_value, cat_value
+    ORDER BY column, num_value, cat_value
+    LIMIT ${limitPerColumn} BY column`;
+}
+
+/** Counts of every clean value on each side, per column (categorical columns and numerical ones with few values). */
+export async function sideValueCounts(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly string[], limitPerColumn: number): Promise<SideValueCount[]> {
+  if (columns.length === 0) return [];
+  const rows = await queryRows<{ column: string; t: string; cat_value: string; num_bits: string; c1: string; c2: string }>(ch, sideValueCountsSql(ref, cur, columns, limitPerColumn));
+  return rows.map((r) => ({ column: r.column, value: r.t === 'numerical' ? floatFromBits(r.num_bits) : r.cat_value, reference: Number(r.c1), current: Number(r.c2) }));
+}
+
+export interface BinRequest {
+  /** Identifies the request in the answer (a column may be binned twice with different edges). */
+  id: string;
+  column: string;
+  edges: readonly number[];
+}
+
+export interface BinCounts {
+  id: string;
+  reference: number[];
+  current: number[];
+}
+
+/** One SELECT per request: #values < each edge (≤ for the last), per side; bins are differences of neighbours. */
+export function binnedCountsSql(ref: RowSelection, cur: RowSelection, requests: readonly BinRequest[]): SqlFragment {
+  const selects = requests.map((r) => {
+    const below = r.edges.map((e, i) => (i === r.edges.length - 1 ? sql`countIf(num_value <= ${e})` : sql`countIf(num_value < ${e})`));
+    return sql`SELECT ${r.id} AS id, side, [${joinSql(below, ', ')}] AS below FROM ${twoSides(ref, cur, [r.column])} WHERE column_type = 'numerical' GROUP BY side`;
+  });
+  return joinSql(selects, ' UNION ALL ');
+}
+
+export async function binnedCounts(ch: ClickHouse, ref: RowSelection, cur: RowSelection, requests: readonly BinRequest[]): Promise<BinCounts[]> {
+  if (requests.length === 0) return [];
+  const rows = await queryRows<{ id: string; side: number; below: string[] }>(ch, binnedCountsSql(ref, cur, requests));
+  const out = new Map<string, BinCounts>();
+  for (const r of requests) out.set(r.id, { id: r.id, reference: [], current: [] });
+  for (const row of rows) {
+    const below = row.below.map(Number);
+    const counts: number[] = [];
+    for (let i = 0; i + 1 < below.length; i++) counts.push(below[i + 1]! - below[i]!);
+    const entry = out.get(row.id)!;
+    if (Number(row.side) === 1) entry.reference = counts;
+    else entry.current = counts;
+  }
+  for (const [id, entry] of out) {
+    const bins = requests.find((r) => r.id === id)!.edges.length - 1;
+    if (entry.reference.length === 0) entry.reference = new Array(bins).fill(0);
+    if (entry.current.length === 0) entry.current = new Array(bins).fill(0);
+  }
+  return [...out.values()];
+}
