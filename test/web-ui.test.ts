@@ -36,6 +36,14 @@ let experimentId: string;
 const runIds: string[] = [];
 const MODEL = `ui-model-${randomUUID().slice(0, 8)}`;
 const ACCURACY = [0.9, 0.91, 0.85, 0.92];
+const DATASET = `ui-data-${randomUUID().slice(0, 8)}`;
+const DATA_ROWS = 1000;
+const HOUR = 3_600_000;
+const CATS = ['a', 'b', 'c'];
+/** Reference x uniform on [0, 1), current shifted by 0.5 (drift); cat the same mix, plus a new 'd' in current. */
+const refX = (i: number) => i / DATA_ROWS;
+const curX = (i: number) => i / DATA_ROWS + 0.5;
+const curCat = (i: number) => (i >= DATA_ROWS - 10 ? 'd' : CATS[i % 3]!);
 
 async function call<T = any>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${svc.base}${path}`, {
@@ -91,6 +99,15 @@ async function loadData(): Promise<void> {
     180_000,
     500,
   );
+
+  await call('POST', `/api/v1/datasets/${DATASET}/rows`, {
+    version: 'reference',
+    rows: Array.from({ length: DATA_ROWS }, (_, i) => ({ timestamp_ms: T0 - 86_400_000 + i * 1000, values: { x: refX(i), cat: CATS[i % 3] } })),
+  });
+  await call('POST', `/api/v1/datasets/${DATASET}/rows`, {
+    version: 'current',
+    rows: Array.from({ length: DATA_ROWS }, (_, i) => ({ timestamp_ms: T0 + i * 18_000, values: { x: curX(i), cat: curCat(i) } })),
+  });
 
   await call('POST', '/api/2.0/mlflow/registered-models/create', { name: MODEL });
   for (let v = 1; v <= ACCURACY.length; v++) {
@@ -333,6 +350,60 @@ describe('web UI', () => {
     const degraded = await Promise.all(Array.from({ length: await rows.count() }, (_, i) => rows.nth(i).getAttribute('data-version')));
     expect(degraded).toEqual(['3']);
     await shot(page, 'models');
+    await page.close();
+  });
+
+  it('data page: quality table, drift report with overlaid histograms of the generated values, drift over time', async () => {
+    const page = await context.newPage();
+    const driftRes = page.waitForResponse((r) => r.url().endsWith('/api/v1/drift'));
+    const overTimeRes = page.waitForResponse((r) => r.url().endsWith('/api/v1/drift/over-time'));
+    await page.goto(`${svc.base}/ui/data?dataset=${DATASET}&ref_version=reference&cur_version=current&cur_from=${T0}&cur_to=${T0 + 5 * HOUR}&window=${HOUR}`);
+    await settled(page);
+    const drift = await (await driftRes).json();
+    const overTime = await (await overTimeRes).json();
+
+    // Verdict and per-column table as the API reported them; x (shifted by 0.5) drifted.
+    expect(drift.columns.find((c: { column: string }) => c.column === 'x').drifted).toBe(true);
+    expect(await page.textContent('#drift-verdict')).toContain(`${drift.number_of_drifted_columns} of ${drift.number_of_columns} columns drifted`);
+    for (const c of drift.columns) {
+      expect(await page.locator(`#drift-table tr[data-column="${c.column}"] td.flag`).textContent()).toBe(c.drifted ? 'drift' : '');
+      expect(await page.locator(`#drift-table tr[data-column="${c.column}"] td`).nth(2).textContent()).toBe(c.method);
+    }
+
+    // Histograms: per bin, the generated values that fall in it (numpy's bins: half-open, the last one closed).
+    const histograms = (await page.evaluate('window.__runstream.histograms()')) as { column: string; bins: string[]; referenceShare: number[]; currentShare: number[] }[];
+    const x = histograms.find((hh) => hh.column === 'x')!;
+    const edges: number[] = drift.columns.find((c: { column: string }) => c.column === 'x').reference_histogram.edges;
+    const binCounts = (values: number[]) =>
+      edges.slice(0, -1).map((lo, k) => values.filter((v) => v >= lo && (k === edges.length - 2 ? v <= edges[k + 1]! : v < edges[k + 1]!)).length);
+    const ids = Array.from({ length: DATA_ROWS }, (_, i) => i);
+    expect(x.referenceShare.map((sh) => Math.round(sh * DATA_ROWS))).toEqual(binCounts(ids.map(refX)));
+    const overTimeWindow = ids.filter((i) => T0 + i * 18_000 <= T0 + 5 * HOUR);
+    expect(x.currentShare.map((sh) => Math.round(sh * overTimeWindow.length))).toEqual(binCounts(overTimeWindow.map(curX)));
+    const cat = histograms.find((hh) => hh.column === 'cat')!;
+    const d = cat.bins.indexOf('d');
+    expect(d).toBeGreaterThanOrEqual(0);
+    expect(cat.referenceShare[d]).toBe(0);
+    expect(cat.currentShare[d]).toBeCloseTo(10 / DATA_ROWS, 12);
+
+    // Quality of the current selection.
+    const q = (column: string, stat: string) => page.textContent(`#quality-table tr[data-column="${column}"] td[data-stat="${stat}"]`);
+    expect(await q('x', 'rows')).toBe(String(DATA_ROWS));
+    expect(await q('x', 'missing')).toBe('0');
+    expect(await q('x', 'min')).toBe('0.5');
+    expect(await q('x', 'max')).toBe('1.499');
+    expect(await q('cat', 'new')).toBe('d');
+
+    // Drift over time: five one-hour windows, each plotted at the API's score.
+    expect(overTime.windows).toHaveLength(5);
+    const plotted = await charts(page);
+    const shares = plotted.find((c) => c.title === 'share of drifted columns')!;
+    expect(shares.series[0]!.line).toEqual(overTime.windows.map((w: { report: { share_of_drifted_columns: number } }) => w.report.share_of_drifted_columns));
+    const scores = plotted.find((c) => c.title === 'drift score per column')!;
+    const xScores = scores.series.find((sr) => sr.label === 'x')!;
+    expect(xScores.x).toEqual(overTime.windows.map((w: { from_ms: number; to_ms: number }) => (w.from_ms + w.to_ms) / 2));
+    expect(xScores.line).toEqual(overTime.windows.map((w: { report: { columns: { column: string; score: number }[] } }) => w.report.columns.find((c) => c.column === 'x')!.score));
+    await shot(page, 'data');
     await page.close();
   });
 });

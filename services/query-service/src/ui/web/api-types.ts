@@ -81,3 +81,65 @@ export interface TrendVersion {
 }
 
 export interface TrendResponse { model: string; key: string; goal: 'min' | 'max'; baseline_version: number; versions: TrendVersion[] }
+
+export type ColumnType = 'numerical' | 'categorical';
+
+export interface DatasetInfo {
+  dataset: string;
+  rows: number;
+  versions: string[];
+  columns: { name: string; type: ColumnType; values: number }[];
+  first_timestamp_ms: number;
+  last_timestamp_ms: number;
+}
+
+/** A selection of a dataset's rows: a version and/or a time window. */
+export interface RowSelection { dataset: string; version?: string; from_ms?: number; to_ms?: number }
+
+export interface ValueShare { value: string | JsonDouble; count: number; share: number }
+
+export interface ColumnQuality {
+  column: string;
+  type: ColumnType;
+  rows: number;
+  missing: number;
+  missing_share: number;
+  distinct: number;
+  min: JsonDouble | null;
+  max: JsonDouble | null;
+  mean: JsonDouble | null;
+  std: JsonDouble | null;
+  quantiles: { p25: JsonDouble; p50: JsonDouble; p75: JsonDouble } | null;
+  most_common: ValueShare[];
+  new_categories?: string[];
+  vanished_categories?: string[];
+}
+
+export interface QualityResponse { dataset: string; rows: number; columns: ColumnQuality[]; class_balance?: { column: string; classes: ValueShare[] } }
+
+export type Histogram = { edges: number[]; counts: number[]; shares: number[] } | { values: (string | JsonDouble)[]; counts: number[]; shares: number[] };
+
+export interface ColumnDrift {
+  column: string;
+  type: ColumnType;
+  method: string | null;
+  score: JsonDouble | null;
+  threshold: number | null;
+  drifted: boolean;
+  reference_rows: number;
+  current_rows: number;
+  reference_histogram: Histogram | null;
+  current_histogram: Histogram | null;
+  note?: string;
+}
+
+export interface DriftResponse {
+  columns: ColumnDrift[];
+  number_of_columns: number;
+  number_of_drifted_columns: number;
+  share_of_drifted_columns: number;
+  dataset_drift: boolean;
+  drift_share: number;
+}
+
+export interface DriftOverTimeResponse { windows: { from_ms: number; to_ms: number; report: DriftResponse }[] }

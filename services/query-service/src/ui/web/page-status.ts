@@ -1,16 +1,27 @@
 // What the page exposes about itself: a status on #app (loading / ready / error) and, on window.__runstream,
 // the data every chart plots and the render timings. Browser tests and users' scripts read these.
 import { ApiRequestError } from './api-client.ts';
+import type { HistogramChart, PlottedHistogram } from './histogram-chart.ts';
 import type { Plotted, SeriesChart } from './series-chart.ts';
 
 interface RunstreamWindow {
   charts: () => Plotted[];
+  histograms: () => PlottedHistogram[];
   timings: Record<string, number>;
 }
 
 const charts = new Set<SeriesChart>();
+let histograms: HistogramChart[] = [];
 const timings: Record<string, number> = {};
-(window as unknown as { __runstream: RunstreamWindow }).__runstream = { charts: () => [...charts].map((c) => c.plotted()), timings };
+(window as unknown as { __runstream: RunstreamWindow }).__runstream = {
+  charts: () => [...charts].map((c) => c.plotted()),
+  histograms: () => histograms.map((c) => c.plotted()),
+  timings,
+};
+
+export function trackHistograms(list: HistogramChart[]): void {
+  histograms = list;
+}
 
 export function trackCharts(list: SeriesChart[]): void {
   for (const c of charts) c.destroy();

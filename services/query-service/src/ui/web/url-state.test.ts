@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareQuery, modelsQuery, parseCompareState, parseModelsState, parseRunsState, runsQuery, type CompareState } from './url-state.ts';
+import { compareQuery, dataQuery, modelsQuery, parseCompareState, parseDataState, parseModelsState, parseRunsState, runsQuery, type CompareState, type DataState } from './url-state.ts';
 
 describe('compare state in the URL', () => {
   it('round-trips every field', () => {
@@ -32,5 +32,16 @@ describe('runs and models state in the URL', () => {
     const s = { model: 'churn clf', key: 'recall', baseline: 2, goal: 'min' as const, tolerance: 0.01 };
     expect(parseModelsState(new URLSearchParams(modelsQuery(s)))).toEqual(s);
     expect(parseModelsState(new URLSearchParams('model=m&goal=up&tol=-1'))).toEqual({ model: 'm', key: '', tolerance: 0 });
+  });
+});
+
+describe('data state in the URL', () => {
+  it('round-trips versions, windows, the over-time window and the label column', () => {
+    const s: DataState = { dataset: 'serving inputs', reference: { version: 'train-v2' }, current: { version: 'prod', from: 1000, to: 5000 }, windowMs: 3_600_000, label: 'churned' };
+    expect(parseDataState(new URLSearchParams(dataQuery(s)))).toEqual(s);
+  });
+
+  it('drops a half-open or reversed window', () => {
+    expect(parseDataState(new URLSearchParams('dataset=d&ref_from=5&cur_from=9&cur_to=3'))).toEqual({ dataset: 'd', reference: {}, current: {}, windowMs: 0 });
   });
 });

@@ -111,3 +111,48 @@ export function parseModelsState(q: URLSearchParams): ModelsState {
 export function modelsQuery(s: ModelsState): string {
   return query([['model', s.model], ['key', s.key], ['baseline', s.baseline], ['goal', s.goal], ['tol', s.tolerance || undefined]]);
 }
+
+/** One side of a drift comparison: a version and/or a time window of the dataset. */
+export interface SideState { version?: string; from?: number; to?: number }
+
+export interface DataState {
+  dataset: string;
+  reference: SideState;
+  current: SideState;
+  /** Drift over time: window length in ms (0 = ten windows over the current range). */
+  windowMs: number;
+  label?: string;
+}
+
+function side(q: URLSearchParams, prefix: string): SideState {
+  const version = q.get(`${prefix}_version`);
+  const from = num(q, `${prefix}_from`);
+  const to = num(q, `${prefix}_to`);
+  const window = from !== undefined && to !== undefined && from <= to ? { from, to } : {};
+  return { ...(version ? { version } : {}), ...window };
+}
+
+export function parseDataState(q: URLSearchParams): DataState {
+  const label = q.get('label');
+  return {
+    dataset: q.get('dataset') ?? '',
+    reference: side(q, 'ref'),
+    current: side(q, 'cur'),
+    windowMs: Math.max(0, Math.floor(num(q, 'window') ?? 0)),
+    ...(label ? { label } : {}),
+  };
+}
+
+export function dataQuery(s: DataState): string {
+  return query([
+    ['dataset', s.dataset],
+    ['ref_version', s.reference.version],
+    ['ref_from', s.reference.from],
+    ['ref_to', s.reference.to],
+    ['cur_version', s.current.version],
+    ['cur_from', s.current.from],
+    ['cur_to', s.current.to],
+    ['window', s.windowMs || undefined],
+    ['label', s.label],
+  ]);
+}
