@@ -80,7 +80,7 @@ export class SeriesChart {
 
   constructor(opts: ChartOptions) {
     this.opts = opts;
-    this.canvas = h('canvas', { class: 'chart-canvas' });
+    this.canvas = h('canvas', { class: 'chart-canvas', role: 'img', 'aria-label': `chart of ${opts.title}` });
     this.selection = h('div', { class: 'chart-selection', hidden: true });
     this.readout = h('div', { class: 'chart-readout', hidden: true });
     this.legend = h('div', { class: 'chart-legend' });

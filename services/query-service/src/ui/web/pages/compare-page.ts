@@ -2,7 +2,7 @@
 // re-queried at full resolution), x-axis / smoothing / log controls, a summary table and a params table.
 import { api } from '../api-client.ts';
 import type { CompareResponse, CompareRun, SeriesRequest, SeriesResponse, XAxis } from '../api-types.ts';
-import { formatDuration, seriesColor } from '../chart-scale.ts';
+import { formatDuration, formatX, seriesColor } from '../chart-scale.ts';
 import { formatValue, h } from '../dom.ts';
 import { toNumber } from '../json-double.ts';
 import { recordTiming, setStatus, showError, trackCharts } from '../page-status.ts';
@@ -11,6 +11,8 @@ import { bucketsFor, byKey, chartSeries, plotWidthIn } from '../series-data.ts';
 import { compareQuery, parseCompareState, type CompareState } from '../url-state.ts';
 
 const DEFAULT_KEYS = 4;
+/** The series API charts up to 100 runs per request. */
+const MAX_CHARTED_RUNS = 100;
 
 export async function renderComparePage(root: HTMLElement): Promise<void> {
   let state = parseCompareState(new URLSearchParams(location.search));
@@ -141,7 +143,12 @@ export async function renderComparePage(root: HTMLElement): Promise<void> {
     });
     const zoom =
       state.from !== undefined && state.to !== undefined
-        ? h('span', { class: 'zoom', id: 'zoom-range' }, `zoom ${state.from} – ${state.to} `, h('button', { type: 'button', id: 'reset-zoom', onclick: () => resetZoom() }, 'Reset zoom'))
+        ? h(
+            'span',
+            { class: 'zoom', id: 'zoom-range' },
+            `zoom ${formatX(state.x, state.from, state.to - state.from)} – ${formatX(state.x, state.to, state.to - state.from)} `,
+            h('button', { type: 'button', id: 'reset-zoom', onclick: () => resetZoom() }, 'Reset zoom'),
+          )
         : h('span', { class: 'hint' }, 'drag on a chart to zoom, double-click to reset');
     controls.replaceChildren(
       h('div', { class: 'control-row keys' }, h('span', { class: 'label' }, 'Metrics'), ...keyBoxes),
@@ -175,19 +182,20 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
     return;
   }
   const width = plotWidthIn(container.clientWidth);
+  const charted = state.runs.slice(0, MAX_CHARTED_RUNS);
   const req: SeriesRequest = {
-    runs: state.runs,
+    runs: charted,
     keys: state.keys,
     x: state.x,
-    buckets: bucketsFor(width, state.runs.length),
+    buckets: bucketsFor(width, charted.length),
     ...(state.from !== undefined && state.to !== undefined ? { from: state.from, to: state.to } : {}),
     ...(state.smoothing ? { smoothing: { method: 'ema' as const, weight: state.smoothing } } : {}),
   };
   const sent = performance.now();
   const res = await api<SeriesResponse>('POST', '/api/v1/series', req, signal);
   const received = performance.now();
-  const grouped = byKey(res.series, state.keys, state.runs);
-  const colorOf = new Map(state.runs.map((r, i) => [r, seriesColor(i)]));
+  const grouped = byKey(res.series, state.keys, charted);
+  const colorOf = new Map(charted.map((r, i) => [r, seriesColor(i)]));
   const list: SeriesChart[] = [];
   const nodes: HTMLElement[] = [];
   for (const [key, series] of grouped) {
@@ -205,6 +213,7 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
     chart.element.dataset.points = String(points);
   }
   container.replaceChildren(...nodes);
+  if (state.runs.length > charted.length) container.prepend(h('p', { class: 'banner' }, `Charts show the first ${charted.length} of ${state.runs.length} selected runs; the tables show all.`));
   let i = 0;
   for (const series of grouped.values()) {
     list[i++]!.setData(series.map((s) => chartSeries(s, names.get(s.run) ?? s.run, colorOf.get(s.run) ?? '#333')));

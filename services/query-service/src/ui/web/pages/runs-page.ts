@@ -165,7 +165,7 @@ export async function renderRunsPage(root: HTMLElement): Promise<void> {
                   },
                 }),
               ),
-              h('td', { title: r.run_id }, r.run_name || r.run_id),
+              h('td', { title: r.run_id }, h('a', { href: `/ui/compare?run=${encodeURIComponent(r.run_id)}` }, r.run_name || r.run_id)),
               h('td', {}, r.status),
               h('td', {}, r.start_time ? new Date(r.start_time).toISOString().slice(0, 16).replace('T', ' ') : ''),
               ...cols.map((c) => cell(r, c)),
