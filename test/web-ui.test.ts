@@ -212,6 +212,17 @@ describe('web UI', () => {
     const rowIds = await Promise.all(Array.from({ length: expected.length }, (_, i) => page.locator('#runs-table tbody tr').nth(i).getAttribute('data-run')));
     expect(rowIds).toEqual(byLoss);
     expect(new URL(page.url()).searchParams.get('order')).toBe('metrics.loss DESC');
+    // A filter the API rejects shows its message; the table stays usable.
+    await page.fill('#filter', "params.lr = = '0.1'");
+    await page.click('#search');
+    await page.waitForSelector('#app[data-status=error]');
+    expect(await page.textContent('#status-banner')).toMatch(/./);
+    await page.fill('#filter', "params.lr = '0.1' AND metrics.loss < 1");
+    const beforeFix = await renders(page);
+    await page.click('#search');
+    await settled(page, beforeFix);
+    expect(await page.locator('#runs-table tbody tr').count()).toBe(expected.length);
+
     await page.locator(`tr[data-run="${expected[0]}"] input.select-run`).check();
     await page.locator(`tr[data-run="${expected[1]}"] input.select-run`).check();
     expect(new URL(page.url()).searchParams.getAll('run')).toEqual([expected[0], expected[1]]);

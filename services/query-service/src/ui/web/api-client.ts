@@ -34,8 +34,10 @@ export async function api<T>(method: 'GET' | 'POST', path: string, body?: unknow
     json = undefined;
   }
   if (!res.ok) {
-    const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-    throw new ApiRequestError(res.status, err?.code ?? String(res.status), err?.message ?? (text.slice(0, 200) || res.statusText));
+    // The native error shape, or MLflow's ({ error_code, message }).
+    const body = json as { error?: { code?: string; message?: string }; error_code?: string; message?: string } | undefined;
+    const code = body?.error?.code ?? body?.error_code ?? String(res.status);
+    throw new ApiRequestError(res.status, code, body?.error?.message ?? body?.message ?? (text.slice(0, 200) || res.statusText));
   }
   return json as T;
 }
