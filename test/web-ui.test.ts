@@ -353,6 +353,43 @@ describe('web UI', () => {
     await page.close();
   });
 
+  it('compare page: 100 runs × 4 keys with every bucket full render within a second of the response', async () => {
+    // The series response is generated here (every bucket asked for is filled, each from 1000 points) so its size is
+    // the largest the page can get; everything else comes from the real service.
+    const keys = ['k1', 'k2', 'k3', 'k4'];
+    let B = 0;
+    const page = await context.newPage();
+    await page.route('**/api/v1/series', async (route) => {
+      B = route.request().postDataJSON().buckets;
+      const series = runIds.flatMap((run, r) =>
+        keys.map((key, k) => {
+          const x = Array.from({ length: B }, (_, b) => b * 1000);
+          const wave = (b: number) => Math.sin(b / 50 + r) + k + r / 100;
+          return {
+            run, key, points: B * 1000, resolution: 'bucketed',
+            x_first: x, x_last: x.map((v) => v + 999), count: x.map(() => 1000),
+            min: x.map((_, b) => wave(b) - 0.3), max: x.map((_, b) => wave(b) + 0.3), mean: x.map((_, b) => wave(b)), last: x.map((_, b) => wave(b) + 0.1),
+          };
+        }),
+      );
+      await route.fulfill({ contentType: 'application/json', body: JSON.stringify({ x: 'step', buckets: B, series }) });
+    });
+    await page.goto(`${svc.base}/ui/compare?${runIds.map((r) => `run=${r}`).join('&')}&${keys.map((k) => `key=${k}`).join('&')}`);
+    await settled(page);
+    const plotted = await charts(page);
+    expect(plotted).toHaveLength(4);
+    for (const c of plotted) {
+      expect(c.series).toHaveLength(RUNS);
+      expect(c.series[0]!.x).toHaveLength(B);
+      expect(B).toBeGreaterThanOrEqual(150);
+    }
+    const timings = (await page.evaluate('window.__runstream.timings')) as Record<string, number>;
+    log.warn({ timings }, `${RUNS} runs × ${keys.length} keys × ${B} buckets: timings (ms)`);
+    expect(timings.compareFrameMs).toBeLessThan(1000);
+    await shot(page, 'compare-100-runs-4-keys');
+    await page.close();
+  });
+
   it('model versions page: a metric across versions with degradation against the baseline flagged', async () => {
     const page = await open(`/ui/models?model=${MODEL}&key=accuracy&baseline=1&tol=0.01`);
     const [trend] = await charts(page);

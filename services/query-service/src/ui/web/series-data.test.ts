@@ -23,7 +23,8 @@ describe('series for the chart', () => {
 
   it('asks for fewer buckets per pixel when there are many runs', () => {
     expect(bucketsFor(800, 5)).toBe(800);
-    expect(bucketsFor(800, 100)).toBe(400);
+    expect(bucketsFor(800, 40)).toBe(400);
+    expect(bucketsFor(900, 100)).toBe(300);
     expect(bucketsFor(5000, 1)).toBe(1000);
     expect(bucketsFor(10, 1)).toBe(50);
   });

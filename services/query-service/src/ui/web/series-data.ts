@@ -22,9 +22,12 @@ export function plotWidthIn(containerPx: number, minChartPx = 560, chrome = 96):
   return Math.max(200, Math.floor(containerPx / columns) - chrome);
 }
 
-/** Buckets to ask for: about one per pixel for a few runs, one per two pixels for many (less to send and draw). */
+/**
+ * Buckets to ask for: about one per pixel for a few runs, fewer when many overlap (less to send and draw). Spikes
+ * survive any bucket count: every bucket carries its min and max.
+ */
 export function bucketsFor(plotWidthPx: number, runs: number): number {
-  const perPixel = runs <= 20 ? 1 : 0.5;
+  const perPixel = runs <= 20 ? 1 : runs <= 50 ? 0.5 : 1 / 3;
   return Math.min(1000, Math.max(50, Math.round(plotWidthPx * perPixel)));
 }
 

@@ -214,9 +214,12 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
   }
   container.replaceChildren(...nodes);
   if (state.runs.length > charted.length) container.prepend(h('p', { class: 'banner' }, `Charts show the first ${charted.length} of ${state.runs.length} selected runs; the tables show all.`));
+  // Every width read before any drawing: one layout instead of one per chart.
+  const widths = list.map((c) => c.element.clientWidth);
   let i = 0;
   for (const series of grouped.values()) {
-    list[i++]!.setData(series.map((s) => chartSeries(s, names.get(s.run) ?? s.run, colorOf.get(s.run) ?? '#333')));
+    list[i]!.setData(series.map((s) => chartSeries(s, names.get(s.run) ?? s.run, colorOf.get(s.run) ?? '#333')), { width: widths[i]! });
+    i++;
   }
   trackCharts(list);
   const drawn = performance.now();
