@@ -12,6 +12,8 @@ import { installErrorHandler } from './api-errors.ts';
 import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
 import { registerMetricRoutes } from './routes/metric-routes.ts';
 import { registerTrackingRoutes } from './routes/tracking-routes.ts';
+import { registerSeriesRoutes } from './routes/series-routes.ts';
+import { registerCompareRoutes } from './routes/compare-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ConcurrencyGate } from './concurrency-gate.ts';
 import { installServiceMetrics } from './service-metrics.ts';
@@ -83,6 +85,8 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   });
   registerHealthRoutes(app, deps.health);
   registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
+  registerSeriesRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
+  registerCompareRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
   registerTrackingRoutes(app, {
     ch: deps.ch,
     preHandler: requireScope(deps.tokens, 'read'),
