@@ -364,3 +364,40 @@ describe('search', () => {
     expect((await search({ order_by: ['metrics.loss; DROP'] })).status).toBe(400);
   });
 });
+
+describe('BI views', () => {
+  const settings = { url: process.env.CLICKHOUSE_URL ?? 'http://127.0.0.1:18123', database: process.env.CLICKHOUSE_DATABASE ?? 'runstream_test' };
+  async function asBi(query: string): Promise<any[]> {
+    const url = new URL(settings.url);
+    url.search = new URLSearchParams({ user: process.env.CLICKHOUSE_BI_USER ?? 'runstream_bi', password: process.env.CLICKHOUSE_BI_PASSWORD ?? 'bi_local', database: settings.database }).toString();
+    const res = await fetch(url, { method: 'POST', body: `${query} FORMAT JSONEachRow` });
+    const text = await res.text();
+    expect(res.ok, text).toBe(true);
+    return text.trim() === '' ? [] : text.trim().split('\n').map((l) => JSON.parse(l));
+  }
+  const quoted = (s: string) => `'${s.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+
+  it('serve runs, params long and wide, tags, model versions, metric summaries and downsampled series to the BI user', async () => {
+    const id0 = quoted(runs[0]!.id);
+    const [run] = await asBi(`SELECT run_name, experiment_name, status, duration_s FROM bi_runs WHERE run_id = ${id0}`);
+    expect(run).toEqual({ run_name: 'sweep-0', experiment_name: `sweep-${tag}`, status: 'FINISHED', duration_s: 60 });
+    expect(await asBi(`SELECT key, value FROM bi_run_params WHERE run_id = ${id0} ORDER BY key`)).toEqual([
+      { key: 'lr', value: '0.1' },
+      { key: 'optimizer', value: 'adam' },
+      { key: 'seed', value: '1' },
+    ]);
+    expect(await asBi(`SELECT param_keys, param_values[indexOf(param_keys, 'lr')] AS lr FROM bi_run_params_wide WHERE run_id = ${id0}`)).toEqual([
+      { param_keys: ['lr', 'optimizer', 'seed'], lr: '0.1' },
+    ]);
+    expect(await asBi(`SELECT value FROM bi_run_tags WHERE run_id = ${id0} AND key = 'team'`)).toEqual([{ value: 'Vision' }]);
+    expect((await asBi(`SELECT version, run_id FROM bi_model_versions WHERE model = ${quoted(model)} ORDER BY version`)).map((v) => v.version)).toEqual(['1', '2', '3']);
+    const [summary] = await asBi(`SELECT points, nan_points, min_value, max_value, last_step FROM bi_metric_summaries WHERE entity_id = ${id0} AND key = 'loss'`);
+    expect(summary).toEqual({ points: String(LONG), nan_points: '10', min_value: 0, max_value: 1000, last_step: String(LONG - 1) });
+    // Every rollup level holds every point once, and the spike's bucket shows it.
+    const levels = await asBi(`SELECT axis, granularity, sum(points) AS n, max(max_value) AS top FROM bi_metric_rollups WHERE entity_id = ${id0} AND key = 'loss' GROUP BY axis, granularity ORDER BY axis, granularity`);
+    expect(levels).toHaveLength(8);
+    for (const l of levels) expect(l).toMatchObject({ n: String(LONG), top: 1000 });
+    const [spike] = await asBi(`SELECT x_start, max_value FROM bi_metric_rollups WHERE entity_id = ${id0} AND key = 'loss' AND axis = 'step' AND granularity = 4096 AND max_value = 1000`);
+    expect(spike).toEqual({ x_start: String(Math.floor(SPIKE_STEP / 4096) * 4096), max_value: 1000 });
+  });
+});

@@ -277,6 +277,9 @@ function buildQueries(): Query[] {
     limit: 10,
     offset: 0,
   });
+  for (const view of ['bi_runs', 'bi_run_params', 'bi_run_params_wide', 'bi_run_tags', 'bi_model_versions', 'bi_metric_summaries', 'bi_metric_points', 'bi_metric_rollups']) {
+    add(`BI view ${view}`, sql`SELECT * FROM ${ident(view)}`, true);
+  }
   add('run search page', search.page);
   add('run search total', search.total);
 
