@@ -114,23 +114,23 @@ export async function runsByIds(ch: ClickHouse, ids: string[]): Promise<RunRow[]
 }
 
 export async function runParams(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
-  return keyValues(ch, sql`SELECT run_id, key, argMin(value, version) AS value FROM run_params_v1 WHERE run_id IN ${ids} GROUP BY run_id, key ORDER BY key`, ids);
+  if (ids.length === 0) return new Map();
+  return keyValues(ch, sql`SELECT run_id, key, argMin(value, version) AS value FROM run_params_v1 WHERE run_id IN ${ids} GROUP BY run_id, key ORDER BY key`);
 }
 
 export async function runTags(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
+  if (ids.length === 0) return new Map();
   return keyValues(
     ch,
     sql`SELECT run_id, key, value FROM (
           SELECT run_id, key, argMax(value, version) AS value, argMax(deleted, version) AS deleted
           FROM run_tags_v1 WHERE run_id IN ${ids} GROUP BY run_id, key
         ) WHERE deleted = 0 ORDER BY key`,
-    ids,
   );
 }
 
-async function keyValues(ch: ClickHouse, query: SqlFragment, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
+async function keyValues(ch: ClickHouse, query: SqlFragment): Promise<Map<string, { key: string; value: string }[]>> {
   const out = new Map<string, { key: string; value: string }[]>();
-  if (ids.length === 0) return out;
   for (const r of await queryRows<{ run_id: string; key: string; value: string }>(ch, query)) {
     const list = out.get(r.run_id) ?? [];
     list.push({ key: r.key, value: r.value });
