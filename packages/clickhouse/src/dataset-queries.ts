@@ -244,31 +244,40 @@ export interface EcdfRow {
 }
 
 /**
- * The merged ECDF of both sides, per numerical column: values sorted with their side, cumulative reference count
- * a_i at each position i, so F1 − F2 = (a_i·n2 − (i − a_i)·n1) / (n1·n2). KS takes the largest gap at the end of
- * each run of equal values; Wasserstein sums the gaps times the distance to the next value.
+ * The merged ECDF of both sides for one numerical column: (value, side) pairs sorted, cumulative reference count a_i
+ * at each position i, so F1 − F2 = (a_i·n2 − (i − a_i)·n1) / (n1·n2). KS takes the largest gap at the end of each
+ * run of equal values; Wasserstein sums the gaps times the distance to the next value. One column per query: the
+ * sorted array of one column is what must fit in memory, and columns run side by side.
  */
-export function ecdfSql(ref: RowSelection, cur: RowSelection, columns: readonly string[]): SqlFragment {
+export function ecdfSql(ref: RowSelection, cur: RowSelection, column: string): SqlFragment {
   return sql`SELECT column, n1, n2,
       arrayReduce('max', arrayMap((a, i, d) -> if(d > 0, abs(a * n2 - (i - a) * n1), 0), heads, positions, gaps)) AS d_num,
       ${bits('arraySum(arrayMap((a, i, d) -> abs(a * n2 - (i - a) * n1) * d, heads, positions, gaps))')} AS w_num
     FROM (
-      SELECT column, n1, n2, arrayPopBack(arrayCumSum(sides)) AS heads, arrayPopBack(arrayEnumerate(sides)) AS positions, arrayPopFront(arrayDifference(vs)) AS gaps
+      SELECT column, n1, n2, arrayPopBack(arrayCumSum(arrayMap(t -> t.2, pairs))) AS heads, arrayPopBack(arrayEnumerate(pairs)) AS positions,
+        arrayPopFront(arrayDifference(arrayMap(t -> t.1, pairs))) AS gaps
       FROM (
-        SELECT column, toInt64(countIf(side = 1)) AS n1, toInt64(countIf(side = 2)) AS n2,
-          arraySort((s, v) -> v, groupArray(toInt64(side = 1)), groupArray(num_value)) AS sides, arraySort(groupArray(num_value)) AS vs
-        FROM ${twoSides(ref, cur, columns)}
+        SELECT column, toInt64(countIf(side = 1)) AS n1, toInt64(countIf(side = 2)) AS n2, arraySort(groupArray((num_value, toInt64(side = 1)))) AS pairs
+        FROM ${twoSides(ref, cur, [column])}
         WHERE column_type = 'numerical'
         GROUP BY column
       )
-    )
-    ORDER BY column`;
+    )`;
 }
 
-export async function ecdfStatistics(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly string[]): Promise<EcdfRow[]> {
-  if (columns.length === 0) return [];
-  const rows = await queryRows<{ column: string; n1: string; n2: string; d_num: string; w_num: string }>(ch, ecdfSql(ref, cur, columns));
-  return rows.map((r) => ({ column: r.column, n1: Number(r.n1), n2: Number(r.n2), dNumerator: Number(r.d_num), wNumerator: floatFromBits(r.w_num) }));
+/** KS and Wasserstein numerators per column; `concurrency` column queries run at once. */
+export async function ecdfStatistics(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly string[], concurrency = 4): Promise<EcdfRow[]> {
+  const out: EcdfRow[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < columns.length) {
+      const column = columns[next++]!;
+      const rows = await queryRows<{ column: string; n1: string; n2: string; d_num: string; w_num: string }>(ch, ecdfSql(ref, cur, column));
+      for (const r of rows) out.push({ column: r.column, n1: Number(r.n1), n2: Number(r.n2), dNumerator: Number(r.d_num), wNumerator: floatFromBits(r.w_num) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, columns.length) }, worker));
+  return out;
 }
 
 export interface SideValueCount {
