@@ -58,7 +58,8 @@ export interface DatasetSummary {
 
 export function listDatasetsSql(limit: number, after: string | undefined): SqlFragment {
   const afterFilter = after === undefined ? sql`` : sql`WHERE dataset > ${after}`;
-  return sql`SELECT dataset, max(n) AS rows, groupUniqArrayArray(vs) AS versions, groupArray(column) AS names, groupArray(t) AS types, groupArray(n) AS counts,
+  return sql`SELECT dataset, max(n) AS rows, arraySort(groupUniqArrayArray(vs)) AS versions, arraySort(groupArray(column)) AS names,
+      arraySort((x, c) -> c, groupArray(t), groupArray(column)) AS types, arraySort((x, c) -> c, groupArray(n), groupArray(column)) AS counts,
       min(t0) AS first_ts, max(t1) AS last_ts
     FROM (
       SELECT dataset, column, toString(any(column_type)) AS t, count() AS n, groupUniqArray(version) AS vs, min(timestamp_ms) AS t0, max(timestamp_ms) AS t1
@@ -119,7 +120,9 @@ export function columnQualitySql(s: RowSelection, columns?: readonly string[]): 
         if(t = 'numerical', uniqExactIf(num_value, is_missing = 0), uniqExactIf(cat_value, is_missing = 0)) AS distinct_values,
         countIf(is_missing = 0 AND column_type = 'numerical') AS n_num,
         minIf(num_value, is_missing = 0) AS min_v, maxIf(num_value, is_missing = 0) AS max_v,
-        sumKahanIf(num_value, is_missing = 0) AS sum_v, varSampIf(num_value, is_missing = 0) AS var_v,
+        sumKahanIf(num_value, is_missing = 0) AS sum_v,
+        -- Squares of values beyond 1e154 overflow (and ±inf has no variance): NaN, as numpy gives, on every version.
+        if(n_num > 1 AND maxIf(abs(num_value), is_missing = 0) < 1e154, varSampIf(num_value, is_missing = 0), nan) AS var_v,
         arraySort(groupArrayIf(num_value, is_missing = 0 AND column_type = 'numerical')) AS sorted
       FROM dataset_rows_v1
       WHERE ${selectionFilter(s)}${columnFilter(columns)}
@@ -210,7 +213,7 @@ export function driftProfileSql(ref: RowSelection, cur: RowSelection, columns?: 
         if(t = 'numerical', uniqExact(num_value), uniqExact(cat_value)) AS d_all,
         if(t = 'numerical', uniqExactIf(num_value, side = 1), uniqExactIf(cat_value, side = 1)) AS d_ref,
         if(t = 'numerical', uniqExactIf(num_value, side = 2), uniqExactIf(cat_value, side = 2)) AS d_cur,
-        min(num_value) AS min_v, max(num_value) AS max_v, stddevPopIf(num_value, side = 1) AS std_ref
+        min(num_value) AS min_v, max(num_value) AS max_v, if(t = 'numerical' AND n1 > 0 AND maxIf(abs(num_value), side = 1) < 1e154, stddevPopIf(num_value, side = 1), nan) AS std_ref
       FROM ${twoSides(ref, cur, columns)}
       GROUP BY column
     )
