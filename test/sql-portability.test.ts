@@ -42,6 +42,7 @@ import {
   columnQualitySql,
   DATASET_ROW_COLUMNS,
   DATASET_ROWS_TABLE,
+  distinctValuesSql,
   driftProfileSql,
   ecdfSql,
   encodeDatasetRowsUnits,
@@ -302,6 +303,7 @@ function buildQueries(): Query[] {
   add('driftProfile', driftProfileSql(REF_SEL, CUR_SEL));
   add('driftProfile columns', driftProfileSql(REF_SEL, CUR_SEL, ['x', "cat'"]));
   add('ecdf x', ecdfSql(REF_SEL, CUR_SEL, 'x'));
+  add('distinctValues', distinctValuesSql(REF_SEL, CUR_SEL, ['x', 'level']));
   add('ecdf level', ecdfSql(REF_SEL, CUR_SEL, 'level'));
   add('sideValueCounts', sideValueCountsSql(REF_SEL, CUR_SEL, ['level', "cat'"], 100));
   add('binnedCounts', binnedCountsSql(REF_SEL, CUR_SEL, [{ id: 'h:x', column: 'x', edges: [-500, -100.5, 0, 1 / 3, 1e308] }, { id: 'h:level', column: 'level', edges: [0, 1, 2, 3] }]), true);

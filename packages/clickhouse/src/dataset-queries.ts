@@ -192,12 +192,20 @@ export async function categoryChanges(ch: ClickHouse, ref: RowSelection, cur: Ro
 // ---------------------------------------------------------------------------------------------------------------
 // Drift
 
+/**
+ * Distinct numerical values are counted exactly up to this many (what Evidently's choices depend on: more than 5
+ * values, more than 20 reference values); beyond it the count reads DISTINCT_CAP + 1. Exact counts of millions of
+ * distinct doubles would cost more than the rest of a drift report.
+ */
+export const DISTINCT_CAP = 64;
+
 export interface DriftProfileRow {
   column: string;
   type: ColumnTypeName;
   /** Clean values per side (after dropping missing values and ±inf). */
   n1: number;
   n2: number;
+  /** Exact for categorical columns; for numerical ones exact up to DISTINCT_CAP, else DISTINCT_CAP + 1. */
   distinctAll: number;
   distinctRef: number;
   distinctCur: number;
@@ -210,9 +218,9 @@ export function driftProfileSql(ref: RowSelection, cur: RowSelection, columns?: 
   return sql`SELECT column, t, n1, n2, d_all, d_ref, d_cur, ${bits('min_v')} AS min_v, ${bits('max_v')} AS max_v, ${bits('std_ref')} AS std_ref
     FROM (
       SELECT column, toString(any(column_type)) AS t, countIf(side = 1) AS n1, countIf(side = 2) AS n2,
-        if(t = 'numerical', uniqExact(num_value), uniqExact(cat_value)) AS d_all,
-        if(t = 'numerical', uniqExactIf(num_value, side = 1), uniqExactIf(cat_value, side = 1)) AS d_ref,
-        if(t = 'numerical', uniqExactIf(num_value, side = 2), uniqExactIf(cat_value, side = 2)) AS d_cur,
+        if(t = 'numerical', uniqUpTo(${DISTINCT_CAP})(num_value), uniqExact(cat_value)) AS d_all,
+        if(t = 'numerical', uniqUpToIf(${DISTINCT_CAP})(num_value, side = 1), uniqExactIf(cat_value, side = 1)) AS d_ref,
+        if(t = 'numerical', uniqUpToIf(${DISTINCT_CAP})(num_value, side = 2), uniqExactIf(cat_value, side = 2)) AS d_cur,
         min(num_value) AS min_v, max(num_value) AS max_v, if(t = 'numerical' AND n1 > 0 AND maxIf(abs(num_value), side = 1) < 1e154, stddevPopIf(num_value, side = 1), nan) AS std_ref
       FROM ${twoSides(ref, cur, columns)}
       GROUP BY column
@@ -234,6 +242,17 @@ export async function driftProfile(ch: ClickHouse, ref: RowSelection, cur: RowSe
     max: floatFromBits(r.max_v!),
     refStdPop: floatFromBits(r.std_ref!),
   }));
+}
+
+export function distinctValuesSql(ref: RowSelection, cur: RowSelection, columns: readonly string[]): SqlFragment {
+  return sql`SELECT column, uniqExact(num_value) AS d FROM ${twoSides(ref, cur, columns)} GROUP BY column ORDER BY column`;
+}
+
+/** Exact distinct clean values of reference ∪ current per numerical column (Hellinger's bins need them). */
+export async function distinctValues(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly string[]): Promise<Map<string, number>> {
+  if (columns.length === 0) return new Map();
+  const rows = await queryRows<{ column: string; d: string }>(ch, distinctValuesSql(ref, cur, columns));
+  return new Map(rows.map((r) => [r.column, Number(r.d)]));
 }
 
 export interface EcdfRow {
