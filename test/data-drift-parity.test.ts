@@ -381,6 +381,29 @@ describe('drift and data quality agree with Evidently', () => {
     });
   }
 
+  // The boundaries themselves, spelled out (the per-column tests above already require Evidently's method).
+  it.each([
+    ['rows_1000_1001', 'n1000', 'ks'],
+    ['rows_1000_1001', 'n1001', 'wasserstein'],
+    ['rows_1000_1001', 'c1000', 'chisquare'],
+    ['rows_1000_1001', 'c1001', 'jensenshannon'],
+    ['distinct_small', 'v2', 'z'],
+    ['distinct_small', 'v3', 'chisquare'],
+    ['distinct_small', 'v5', 'chisquare'],
+    ['distinct_small', 'v6', 'ks'],
+    ['distinct_small', 'v6new', 'ks'],
+    ['distinct_large', 'v5', 'jensenshannon'],
+    ['distinct_large', 'v6', 'wasserstein'],
+    ['distinct_large', 'v6new', 'wasserstein'],
+    ['categorical', 'binary', 'z'],
+    ['categorical_large', 'city', 'jensenshannon'],
+    ['ks_asymp', 'x', 'ks'],
+    ['dirty_and_constant', 'const_same', 'z'],
+    ['constant_large', 'k', 'jensenshannon'],
+  ])('%s.%s uses %s by default', (name, column, method) => {
+    expect(ours[name]!.drift.columns.find((x: { column: string }) => x.column === column).method).toBe(method);
+  });
+
   it('lists new and vanished categories against the reference', () => {
     const col = ours.categorical!.quality.columns.find((x: { column: string }) => x.column === 'newcat');
     expect(col.new_categories).toEqual(['ünïcødé new']);

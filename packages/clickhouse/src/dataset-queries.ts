@@ -58,7 +58,8 @@ export interface DatasetSummary {
 
 export function listDatasetsSql(limit: number, after: string | undefined): SqlFragment {
   const afterFilter = after === undefined ? sql`` : sql`WHERE dataset > ${after}`;
-  return sql`SELECT dataset, max(n) AS rows, groupUniqArrayArray(vs) AS versions, groupArray(column) AS names, groupArray(t) AS types, groupArray(n) AS counts,
+  return sql`SELECT dataset, max(n) AS rows, arraySort(groupUniqArrayArray(vs)) AS versions, arraySort(groupArray(column)) AS names,
+      arraySort((x, c) -> c, groupArray(t), groupArray(column)) AS types, arraySort((x, c) -> c, groupArray(n), groupArray(column)) AS counts,
       min(t0) AS first_ts, max(t1) AS last_ts
     FROM (
       SELECT dataset, column, toString(any(column_type)) AS t, count() AS n, groupUniqArray(version) AS vs, min(timestamp_ms) AS t0, max(timestamp_ms) AS t1
@@ -119,7 +120,9 @@ export function columnQualitySql(s: RowSelection, columns?: readonly string[]): 
         if(t = 'numerical', uniqExactIf(num_value, is_missing = 0), uniqExactIf(cat_value, is_missing = 0)) AS distinct_values,
         countIf(is_missing = 0 AND column_type = 'numerical') AS n_num,
         minIf(num_value, is_missing = 0) AS min_v, maxIf(num_value, is_missing = 0) AS max_v,
-        sumKahanIf(num_value, is_missing = 0) AS sum_v, varSampIf(num_value, is_missing = 0) AS var_v,
+        sumKahanIf(num_value, is_missing = 0) AS sum_v,
+        -- Squares of values beyond 1e154 overflow (and ±inf has no variance): NaN, as numpy gives, on every version.
+        if(n_num > 1 AND maxIf(abs(num_value), is_missing = 0) < 1e154, varSampIf(num_value, is_missing = 0), nan) AS var_v,
         arraySort(groupArrayIf(num_value, is_missing = 0 AND column_type = 'numerical')) AS sorted
       FROM dataset_rows_v1
       WHERE ${selectionFilter(s)}${columnFilter(columns)}
@@ -189,12 +192,20 @@ export async function categoryChanges(ch: ClickHouse, ref: RowSelection, cur: Ro
 // ---------------------------------------------------------------------------------------------------------------
 // Drift
 
+/**
+ * Distinct numerical values are counted exactly up to this many (what Evidently's choices depend on: more than 5
+ * values, more than 20 reference values); beyond it the count reads DISTINCT_CAP + 1. Exact counts of millions of
+ * distinct doubles would cost more than the rest of a drift report.
+ */
+export const DISTINCT_CAP = 64;
+
 export interface DriftProfileRow {
   column: string;
   type: ColumnTypeName;
   /** Clean values per side (after dropping missing values and ±inf). */
   n1: number;
   n2: number;
+  /** Exact for categorical columns; for numerical ones exact up to DISTINCT_CAP, else DISTINCT_CAP + 1. */
   distinctAll: number;
   distinctRef: number;
   distinctCur: number;
@@ -207,10 +218,10 @@ export function driftProfileSql(ref: RowSelection, cur: RowSelection, columns?: 
   return sql`SELECT column, t, n1, n2, d_all, d_ref, d_cur, ${bits('min_v')} AS min_v, ${bits('max_v')} AS max_v, ${bits('std_ref')} AS std_ref
     FROM (
       SELECT column, toString(any(column_type)) AS t, countIf(side = 1) AS n1, countIf(side = 2) AS n2,
-        if(t = 'numerical', uniqExact(num_value), uniqExact(cat_value)) AS d_all,
-        if(t = 'numerical', uniqExactIf(num_value, side = 1), uniqExactIf(cat_value, side = 1)) AS d_ref,
-        if(t = 'numerical', uniqExactIf(num_value, side = 2), uniqExactIf(cat_value, side = 2)) AS d_cur,
-        min(num_value) AS min_v, max(num_value) AS max_v, stddevPopIf(num_value, side = 1) AS std_ref
+        if(t = 'numerical', uniqUpTo(${DISTINCT_CAP})(num_value), uniqExact(cat_value)) AS d_all,
+        if(t = 'numerical', uniqUpToIf(${DISTINCT_CAP})(num_value, side = 1), uniqExactIf(cat_value, side = 1)) AS d_ref,
+        if(t = 'numerical', uniqUpToIf(${DISTINCT_CAP})(num_value, side = 2), uniqExactIf(cat_value, side = 2)) AS d_cur,
+        min(num_value) AS min_v, max(num_value) AS max_v, if(t = 'numerical' AND n1 > 0 AND maxIf(abs(num_value), side = 1) < 1e154, stddevPopIf(num_value, side = 1), nan) AS std_ref
       FROM ${twoSides(ref, cur, columns)}
       GROUP BY column
     )
@@ -233,6 +244,17 @@ export async function driftProfile(ch: ClickHouse, ref: RowSelection, cur: RowSe
   }));
 }
 
+export function distinctValuesSql(ref: RowSelection, cur: RowSelection, columns: readonly string[]): SqlFragment {
+  return sql`SELECT column, uniqExact(num_value) AS d FROM ${twoSides(ref, cur, columns)} GROUP BY column ORDER BY column`;
+}
+
+/** Exact distinct clean values of reference ∪ current per numerical column (Hellinger's bins need them). */
+export async function distinctValues(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly string[]): Promise<Map<string, number>> {
+  if (columns.length === 0) return new Map();
+  const rows = await queryRows<{ column: string; d: string }>(ch, distinctValuesSql(ref, cur, columns));
+  return new Map(rows.map((r) => [r.column, Number(r.d)]));
+}
+
 export interface EcdfRow {
   column: string;
   n1: number;
@@ -244,31 +266,40 @@ export interface EcdfRow {
 }
 
 /**
- * The merged ECDF of both sides, per numerical column: values sorted with their side, cumulative reference count
- * a_i at each position i, so F1 − F2 = (a_i·n2 − (i − a_i)·n1) / (n1·n2). KS takes the largest gap at the end of
- * each run of equal values; Wasserstein sums the gaps times the distance to the next value.
+ * The merged ECDF of both sides for one numerical column: (value, side) pairs sorted, cumulative reference count a_i
+ * at each position i, so F1 − F2 = (a_i·n2 − (i − a_i)·n1) / (n1·n2). KS takes the largest gap at the end of each
+ * run of equal values; Wasserstein sums the gaps times the distance to the next value. One column per query: the
+ * sorted array of one column is what must fit in memory, and columns run side by side.
  */
-export function ecdfSql(ref: RowSelection, cur: RowSelection, columns: readonly string[]): SqlFragment {
+export function ecdfSql(ref: RowSelection, cur: RowSelection, column: string): SqlFragment {
   return sql`SELECT column, n1, n2,
       arrayReduce('max', arrayMap((a, i, d) -> if(d > 0, abs(a * n2 - (i - a) * n1), 0), heads, positions, gaps)) AS d_num,
       ${bits('arraySum(arrayMap((a, i, d) -> abs(a * n2 - (i - a) * n1) * d, heads, positions, gaps))')} AS w_num
     FROM (
-      SELECT column, n1, n2, arrayPopBack(arrayCumSum(sides)) AS heads, arrayPopBack(arrayEnumerate(sides)) AS positions, arrayPopFront(arrayDifference(vs)) AS gaps
+      SELECT column, n1, n2, arrayPopBack(arrayCumSum(arrayMap(t -> t.2, pairs))) AS heads, arrayPopBack(arrayEnumerate(pairs)) AS positions,
+        arrayPopFront(arrayDifference(arrayMap(t -> t.1, pairs))) AS gaps
       FROM (
-        SELECT column, toInt64(countIf(side = 1)) AS n1, toInt64(countIf(side = 2)) AS n2,
-          arraySort((s, v) -> v, groupArray(toInt64(side = 1)), groupArray(num_value)) AS sides, arraySort(groupArray(num_value)) AS vs
-        FROM ${twoSides(ref, cur, columns)}
+        SELECT column, toInt64(countIf(side = 1)) AS n1, toInt64(countIf(side = 2)) AS n2, arraySort(groupArray((num_value, toInt64(side = 1)))) AS pairs
+        FROM ${twoSides(ref, cur, [column])}
         WHERE column_type = 'numerical'
         GROUP BY column
       )
-    )
-    ORDER BY column`;
+    )`;
 }
 
-export async function ecdfStatistics(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly string[]): Promise<EcdfRow[]> {
-  if (columns.length === 0) return [];
-  const rows = await queryRows<{ column: string; n1: string; n2: string; d_num: string; w_num: string }>(ch, ecdfSql(ref, cur, columns));
-  return rows.map((r) => ({ column: r.column, n1: Number(r.n1), n2: Number(r.n2), dNumerator: Number(r.d_num), wNumerator: floatFromBits(r.w_num) }));
+/** KS and Wasserstein numerators per column; `concurrency` column queries run at once. */
+export async function ecdfStatistics(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly string[], concurrency = 4): Promise<EcdfRow[]> {
+  const out: EcdfRow[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < columns.length) {
+      const column = columns[next++]!;
+      const rows = await queryRows<{ column: string; n1: string; n2: string; d_num: string; w_num: string }>(ch, ecdfSql(ref, cur, column));
+      for (const r of rows) out.push({ column: r.column, n1: Number(r.n1), n2: Number(r.n2), dNumerator: Number(r.d_num), wNumerator: floatFromBits(r.w_num) });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, columns.length) }, worker));
+  return out;
 }
 
 export interface SideValueCount {

@@ -3,6 +3,8 @@
 // @runstream/clickhouse return counts and sums; @runstream/drift turns them into scores.
 import {
   binnedCounts,
+  DISTINCT_CAP,
+  distinctValues,
   driftProfile,
   ecdfStatistics,
   sideValueCounts,
@@ -119,19 +121,23 @@ export async function driftReport(ch: ClickHouse, req: DriftRequest): Promise<Dr
   }
   const scorable = profiles.filter((p) => p.n1 > 0 && p.n2 > 0);
   const plans = new Map(scorable.map((p) => [p.column, planColumn(p, req.methods?.[p.column])]));
+  // The profile counts numerical distinct values only up to a cap: Hellinger's bins need the exact count, and so does
+  // the size check of a per-value comparison (a chi-square requested on a continuous column).
+  const needExact = [...plans.values()].filter((p) => p.profile.type === 'numerical' && (p.method === 'hellinger' || (p.needsValues && p.profile.distinctAll > DISTINCT_CAP)));
+  const exactDistinct = await distinctValues(ch, req.reference, req.current, needExact.map((p) => p.profile.column));
   for (const plan of plans.values()) {
-    if (plan.needsValues && plan.profile.distinctAll > MAX_VALUES_PER_COLUMN) {
-      throw new ApiError(400, 'INVALID_ARGUMENT', `column ${JSON.stringify(plan.profile.column)} has ${plan.profile.distinctAll} distinct values; at most ${MAX_VALUES_PER_COLUMN} are compared per column`);
+    const distinct = exactDistinct.get(plan.profile.column) ?? plan.profile.distinctAll;
+    if (plan.needsValues && distinct > MAX_VALUES_PER_COLUMN) {
+      throw new ApiError(400, 'INVALID_ARGUMENT', `column ${JSON.stringify(plan.profile.column)} has ${distinct} distinct values; at most ${MAX_VALUES_PER_COLUMN} are compared per column`);
     }
   }
-
   const ecdfColumns = [...plans.values()].filter((p) => p.method === 'ks' || p.method === 'wasserstein').map((p) => p.profile.column);
   const valueColumns = [...plans.values()].filter((p) => p.needsValues).map((p) => p.profile.column);
   const bins: BinRequest[] = [];
   for (const p of scorable) {
     if (p.type !== 'numerical') continue;
     bins.push({ id: histogramId(p.column), column: p.column, edges: sturgesEdges(p.min, p.max, p.n1 + p.n2) });
-    if (plans.get(p.column)!.method === 'hellinger') bins.push({ id: hellingerId(p.column), column: p.column, edges: sturgesEdges(p.min, p.max, p.distinctAll) });
+    if (plans.get(p.column)!.method === 'hellinger') bins.push({ id: hellingerId(p.column), column: p.column, edges: sturgesEdges(p.min, p.max, exactDistinct.get(p.column)!) });
   }
   const [ecdf, values, binned] = await Promise.all([
     ecdfStatistics(ch, req.reference, req.current, ecdfColumns),

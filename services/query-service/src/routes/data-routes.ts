@@ -370,7 +370,8 @@ export function registerDataRoutes(app: FastifyInstance, deps: { ch: ClickHouse;
                 properties: {
                   timestamp_ms: timeMs,
                   segment: { type: 'string', maxLength: 200 },
-                  values: { type: 'object', maxProperties: 1000, additionalProperties: { anyOf: [{ type: 'number' }, { type: 'string', maxLength: 1000 }, { type: 'null' }] } },
+                  // One type list, not anyOf: the validator coerces types, and would turn null into 0 under anyOf.
+                  values: { type: 'object', maxProperties: 1000, additionalProperties: { type: ['number', 'string', 'null'], maxLength: 1000 } },
                 },
               },
             },
