@@ -128,7 +128,9 @@ export async function renderComparePage(root: HTMLElement): Promise<void> {
         smoothOut.textContent = v ? v.toFixed(2) : 'off';
       },
       onchange: (e: Event) => {
-        commit({ ...state, smoothing: Number((e.target as HTMLInputElement).value) }, false);
+        const v = Number((e.target as HTMLInputElement).value);
+        smoothOut.textContent = v ? v.toFixed(2) : 'off';
+        commit({ ...state, smoothing: v }, false);
         void refreshSeries();
       },
     });
