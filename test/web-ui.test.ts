@@ -374,7 +374,7 @@ describe('web UI', () => {
     const page = await context.newPage();
     const driftRes = page.waitForResponse((r) => r.url().endsWith('/api/v1/drift'));
     const overTimeRes = page.waitForResponse((r) => r.url().endsWith('/api/v1/drift/over-time'));
-    await page.goto(`${svc.base}/ui/data?dataset=${DATASET}&ref_version=reference&cur_version=current&cur_from=${T0}&cur_to=${T0 + 5 * HOUR}&window=${HOUR}`);
+    await page.goto(`${svc.base}/ui/data?dataset=${DATASET}&ref_version=reference&cur_version=current&cur_from=${T0}&cur_to=${T0 + 5 * HOUR}&window=${HOUR}&label=cat`);
     await settled(page);
     const drift = await (await driftRes).json();
     const overTime = await (await overTimeRes).json();
@@ -410,6 +410,7 @@ describe('web UI', () => {
     expect(await q('x', 'min')).toBe('0.5');
     expect(await q('x', 'max')).toBe('1.499');
     expect(await q('cat', 'new')).toBe('d');
+    expect(await page.textContent('#class-balance')).toBe('Class balance of cat: a (33.0%), b (33.0%), c (33.0%), d (1.0%)');
 
     // Drift over time: five one-hour windows, each plotted at the API's score.
     expect(overTime.windows).toHaveLength(5);

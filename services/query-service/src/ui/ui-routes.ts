@@ -3,7 +3,7 @@
 // comes from the token-protected API, called by the page with the token the user entered.
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 import type { FastifyInstance } from 'fastify';
 
 const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
@@ -14,15 +14,21 @@ interface Bundle { js: string; css: string; html: string }
 let bundle: Promise<Bundle> | undefined;
 
 async function buildBundle(): Promise<Bundle> {
-  const out = await build({
-    entryPoints: [`${WEB_DIR}main.ts`],
-    bundle: true,
-    format: 'esm',
-    target: 'es2022',
-    minify: true,
-    write: false,
-    logLevel: 'silent',
-  });
+  let out;
+  try {
+    out = await build({
+      entryPoints: [`${WEB_DIR}main.ts`],
+      bundle: true,
+      format: 'esm',
+      target: 'es2022',
+      minify: true,
+      write: false,
+      logLevel: 'silent',
+    });
+  } finally {
+    // esbuild keeps a helper process for further builds; there are none.
+    await stop();
+  }
   const [js] = out.outputFiles;
   const [css, html] = await Promise.all([readFile(`${WEB_DIR}app.css`, 'utf8'), readFile(`${WEB_DIR}index.html`, 'utf8')]);
   return { js: js!.text, css, html };

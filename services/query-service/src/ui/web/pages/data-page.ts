@@ -229,7 +229,7 @@ function renderOverTime(section: HTMLElement, t: DriftOverTimeResponse): void {
 
 function renderQuality(section: HTMLElement, q: QualityResponse): void {
   const num = (v: JsonDouble | null | undefined) => (v === null || v === undefined ? '' : formatValue(toNumber(v)));
-  const top = (xs: ValueShare[]) => xs.slice(0, 3).map((x) => `${typeof x.value === 'number' ? formatValue(x.value) : String(x.value)} (${(x.share * 100).toFixed(1)}%)`).join(', ');
+  const top = (xs: ValueShare[], n = 3) => xs.slice(0, n).map((x) => `${typeof x.value === 'number' ? formatValue(x.value) : String(x.value)} (${(x.share * 100).toFixed(1)}%)`).join(', ');
   section.replaceChildren(
     h('h2', {}, `Quality of the current selection (${q.rows.toLocaleString('en')} rows)`),
     h(
@@ -268,7 +268,7 @@ function renderQuality(section: HTMLElement, q: QualityResponse): void {
       ),
     ),
     q.class_balance
-      ? h('p', { id: 'class-balance' }, `Class balance of ${q.class_balance.column}: `, top(q.class_balance.classes.slice(0, 10)))
+      ? h('p', { id: 'class-balance' }, `Class balance of ${q.class_balance.column}: `, top(q.class_balance.classes, 20))
       : '',
   );
 }
