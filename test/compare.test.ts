@@ -219,6 +219,28 @@ describe('series', () => {
     expect(nan.body.series[0].mean).toEqual(Array(10).fill('NaN'));
   });
 
+  it('pages through every raw point of many series', async () => {
+    const body = { runs: [runs[1]!.id, runs[2]!.id], keys: ['loss', 'accuracy'], raw: true, max_results: 7_000, from: 100, to: 9_099 };
+    const seen: Record<string, number[]> = {};
+    let token: string | undefined;
+    let pages = 0;
+    do {
+      const res = await api('POST', '/api/v1/series', { ...body, ...(token ? { page_token: token } : {}) });
+      expect(res.status, res.text).toBe(200);
+      for (const s of res.body.series) (seen[`${s.run}/${s.key}`] ??= []).push(...s.x_first);
+      token = res.body.next_page_token;
+      pages++;
+    } while (token);
+    // loss: steps 100..9099 of both runs (18,000 points in 3 pages); accuracy was logged at step 1 only, in range.
+    expect(pages).toBe(3);
+    for (const r of [1, 2]) {
+      expect(seen[`${runs[r]!.id}/loss`]).toEqual(Array.from({ length: 9_000 }, (_, i) => 100 + i));
+      expect(seen[`${runs[r]!.id}/accuracy`]).toBeUndefined();
+    }
+    expect((await api('POST', '/api/v1/series', { ...body, page_token: 'bm9wZQ' })).status).toBe(400);
+    expect((await api('POST', '/api/v1/series', { runs: [runs[1]!.id], keys: ['loss'], page_token: 'x' })).status).toBe(400);
+  });
+
   it('smooths on the server with a debiased EMA of the bucket means', async () => {
     const res = await api('POST', '/api/v1/series', { runs: [runs[1]!.id], keys: ['loss'], buckets: 200, smoothing: { method: 'ema', weight: 0.8 } });
     const s = res.body.series[0];
