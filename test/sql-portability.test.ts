@@ -299,7 +299,7 @@ function buildQueries(): Query[] {
   for (const axis of ['step', 'time', 'relative'] as SeriesXAxis[]) {
     for (const [label, plan, cut] of [
       ['raw aggregate', { width: 3, granularity: 1 }, false],
-      ['rollup', axis === 'step' ? { width: 128, granularity: 64 } : { width: 8000, granularity: 4000 }, false],
+      ['rollup', axis === 'step' ? { width: 128, granularity: 64 } : { width: 128_000, granularity: 64_000 }, false],
       ['rollup cut', axis === 'step' ? { width: 64, granularity: 64 } : { width: 4000, granularity: 4000 }, true],
     ] as const) {
       const ctx: SeriesQueryContext = {

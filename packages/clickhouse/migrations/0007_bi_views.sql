@@ -57,7 +57,7 @@ SELECT entity_kind, entity_id, key, step, value, timestamp_ms, toDateTime(intDiv
 FROM metric_points_v1;
 
 -- Downsampled series: the rollups, one row per bucket. Choose axis ('step' or 'time') and granularity (steps:
--- 64, 512, 4096, 32768; ms: 4000, 32000, 256000, 2048000); x_start is the bucket's first x.
+-- 64, 1024, 16384; ms: 4000, 64000, 1024000); x_start is the bucket's first x.
 CREATE VIEW IF NOT EXISTS bi_metric_rollups AS
 SELECT entity_kind, entity_id, key, axis, granularity, bucket, bucket * granularity AS x_start, points, nan_points,
        if(nan_points = points, nan, min_v) AS min_value, if(nan_points = points, nan, max_v) AS max_value,

@@ -8,8 +8,10 @@ describe('planBuckets', () => {
   });
 
   it('rounds the width up to a multiple of the coarsest level not wider than it', () => {
-    // 1M steps into 1000 buckets: width 1000 -> level 512, width 1024, 977 buckets.
-    expect(planBuckets('step', 0, 999_999, 1000)).toEqual({ width: 1024, granularity: 512 });
+    // 5M steps into 1000 buckets: width 5,000 -> level 1024, width 5,120, 977 buckets.
+    expect(planBuckets('step', 0, 4_999_999, 1000)).toEqual({ width: 5120, granularity: 1024 });
+    // 10M steps: width 10,000 -> the 16,384 level is less than twice as wide: 611 buckets.
+    expect(planBuckets('step', 0, 9_999_999, 1000)).toEqual({ width: 16_384, granularity: 16_384 });
     expect(planBuckets('step', 0, 99_999, 1000)).toEqual({ width: 128, granularity: 64 });
   });
 
@@ -17,6 +19,8 @@ describe('planBuckets', () => {
     // One hour of wall time: width 3602 ms -> the 4 s level (901 buckets) instead of every raw point.
     expect(planBuckets('time', 1_700_000_000_000, 1_700_000_000_000 + 3_600_000, 1000)).toEqual({ width: 4000, granularity: 4000 });
     expect(planBuckets('step', 0, 39_999, 1000)).toEqual({ width: 64, granularity: 64 });
+    // 1M steps: width 1000 -> the 1024 level, 977 buckets from 977 rollup rows.
+    expect(planBuckets('step', 0, 999_999, 1000)).toEqual({ width: 1024, granularity: 1024 });
   });
 
   it('never returns more buckets than asked, also for unaligned and negative ranges', () => {

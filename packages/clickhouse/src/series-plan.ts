@@ -5,8 +5,8 @@ export type SeriesAxis = 'step' | 'time';
 
 /** Granularities of metric_rollup_v1 per axis, ascending; 1 stands for the raw points. */
 export const ROLLUP_GRANULARITIES: Record<SeriesAxis, readonly number[]> = {
-  step: [64, 512, 4096, 32768],
-  time: [4000, 32000, 256000, 2048000],
+  step: [64, 1024, 16384],
+  time: [4000, 64000, 1024000],
 };
 
 export interface BucketPlan {
@@ -20,7 +20,8 @@ export interface BucketPlan {
  * The narrowest width that fits [lo, hi] (inclusive) into at most `buckets` aligned buckets, rounded up to a
  * multiple of the coarsest rollup granularity not wider than it — or widened to the next level when that is at
  * most twice as wide (then at least about half the buckets asked for come back, from far fewer rows). Reading
- * level g costs about span/g rows per series, under 8 * buckets because consecutive levels are 8 apart.
+ * level g costs about span/g rows per series: under 8 * buckets, because consecutive levels are 16 apart and a
+ * width of 8 g or more takes the next level.
  */
 export function planBuckets(axis: SeriesAxis, lo: number, hi: number, buckets: number): BucketPlan {
   if (!(buckets >= 1) || !Number.isInteger(buckets)) throw new RangeError(`buckets must be a positive integer, got ${buckets}`);

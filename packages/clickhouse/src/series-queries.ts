@@ -74,36 +74,41 @@ function emptySeries(entityId: string, key: string, resolution: SeriesData['reso
   return { entityId, key, points: 0, resolution, xFirst: [], xLast: [], count: [], min: [], max: [], mean: [], last: [] };
 }
 
-export async function readSeries(ch: ClickHouse, req: SeriesRequest): Promise<SeriesResult> {
+/** The x range of a request over the series that exist, and each entity's origin on the relative axis. */
+async function resolveRange(ch: ClickHouse, req: SeriesRequest) {
   const found = await extents(ch, req);
   const timeAxis = req.axis !== 'step';
   // relative: each entity's x starts at its first point among the keys read.
-  const origin = new Map<string, number>();
+  const origins = new Map<string, number>();
   if (req.axis === 'relative') {
     for (const entityId of req.entityIds) {
       const firsts = req.keys.map((k) => found.get(id(entityId, k))?.firstTs).filter((t): t is number => t !== undefined);
-      if (firsts.length > 0) origin.set(entityId, Math.min(...firsts));
+      if (firsts.length > 0) origins.set(entityId, Math.min(...firsts));
     }
   }
-  const offset = (entityId: string): number => origin.get(entityId) ?? 0;
-
   let lo = Infinity;
   let hi = -Infinity;
   for (const entityId of req.entityIds) {
     for (const key of req.keys) {
       const e = found.get(id(entityId, key));
       if (!e) continue;
-      lo = Math.min(lo, (timeAxis ? e.firstTs : e.firstStep) - offset(entityId));
-      hi = Math.max(hi, (timeAxis ? e.lastTs : e.lastStep) - offset(entityId));
+      const offset = origins.get(entityId) ?? 0;
+      lo = Math.min(lo, (timeAxis ? e.firstTs : e.firstStep) - offset);
+      hi = Math.max(hi, (timeAxis ? e.lastTs : e.lastStep) - offset);
     }
   }
   if (req.from !== undefined) lo = Math.max(lo, req.from);
   if (req.to !== undefined) hi = Math.min(hi, req.to);
-  const plan = lo <= hi ? planBuckets(timeAxis ? 'time' : 'step', lo, hi, req.buckets) : { width: 1, granularity: 1 };
   const all = req.entityIds.flatMap((entityId) => req.keys.map((key) => ({ entityId, key })));
+  return { found, origins, lo, hi, all, timeAxis };
+}
+
+export async function readSeries(ch: ClickHouse, req: SeriesRequest): Promise<SeriesResult> {
+  const { found, origins, lo, hi, all, timeAxis } = await resolveRange(ch, req);
+  const plan = lo <= hi ? planBuckets(timeAxis ? 'time' : 'step', lo, hi, req.buckets) : { width: 1, granularity: 1 };
   if (lo > hi) return { plan, series: all.map((s) => emptySeries(s.entityId, s.key, 'raw')) };
 
-  const ctx: SeriesQueryContext = { req, plan, lo, hi, origins: origin };
+  const ctx: SeriesQueryContext = { req, plan, lo, hi, origins };
   // Series with no more points than buckets are sent whole; the others are bucketed, and sent whole after all when
   // the range holds no more points than buckets.
   const short = all.filter((s) => (found.get(id(s.entityId, s.key))?.points ?? 0) <= req.buckets && found.has(id(s.entityId, s.key)));
@@ -115,6 +120,58 @@ export async function readSeries(ch: ClickHouse, req: SeriesRequest): Promise<Se
     plan,
     series: all.map((s) => raw.get(id(s.entityId, s.key)) ?? bucketed.get(id(s.entityId, s.key)) ?? emptySeries(s.entityId, s.key, 'raw')),
   };
+}
+
+/** Keyset position in a raw read of many series: unique per stored point. */
+export interface RawSeriesCursor {
+  e: number;
+  k: number;
+  step: number;
+  timestampMs: number;
+  partition: number;
+  offset: number;
+  index: number;
+}
+
+/**
+ * Every point of the requested series inside the range, series after series, at most `limit` per page. Only series
+ * with points on the page are returned; `next` continues after the last point.
+ */
+export async function readRawSeriesPage(
+  ch: ClickHouse,
+  req: SeriesRequest,
+  page: { after?: RawSeriesCursor; limit: number },
+): Promise<{ series: SeriesData[]; next: RawSeriesCursor | undefined }> {
+  const { origins, lo, hi, all } = await resolveRange(ch, req);
+  if (lo > hi) return { series: [], next: undefined };
+  const ctx: SeriesQueryContext = { req, plan: { width: 1, granularity: 1 }, lo, hi, origins };
+  const { ids, keys } = seriesIndexes(all);
+  const rows = await queryNumericRows(ch, seriesPointsSql(ctx, all, page));
+  const out = new Map<string, SeriesData>();
+  for (const row of rows.slice(0, page.limit)) addRawPoint(ctx, out, ids[Number(row[0]) - 1]!, keys[Number(row[1]) - 1]!, row);
+  const last = rows[page.limit - 1];
+  return {
+    series: [...out.values()],
+    next:
+      rows.length > page.limit && last
+        ? { e: Number(last[0]), k: Number(last[1]), step: Number(last[4]), timestampMs: Number(last[5]), partition: Number(last[6]), offset: Number(last[7]), index: Number(last[8]) }
+        : undefined,
+  };
+}
+
+function addRawPoint(ctx: SeriesQueryContext, out: Map<string, SeriesData>, entityId: string, key: string, row: string[]): void {
+  let s = out.get(id(entityId, key));
+  if (!s) out.set(id(entityId, key), (s = emptySeries(entityId, key, 'raw')));
+  const xValue = Number(row[2]) - offsetOf(ctx, entityId);
+  const v = parseFloatField(row[3]!);
+  s.points++;
+  s.xFirst.push(xValue);
+  s.xLast.push(xValue);
+  s.count.push(1);
+  s.min.push(v);
+  s.max.push(v);
+  s.mean.push(v);
+  s.last.push(v);
 }
 
 /** What the SQL of one series read depends on. */
@@ -243,15 +300,24 @@ async function readBuckets(ch: ClickHouse, ctx: SeriesQueryContext, refs: readon
   return out;
 }
 
-/** Every point of the series `refs` inside the range, in order. */
-export function seriesPointsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[]): SqlFragment {
+/**
+ * Every point of the series `refs` inside the range, in order (e, k, x, value, then the keyset columns); with a
+ * page, the points after its cursor, one more than the limit (which tells whether another page exists).
+ */
+export function seriesPointsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[], page?: { after?: RawSeriesCursor; limit: number }): SqlFragment {
   const { ids, keys } = seriesIndexes(refs);
   const x = xColumnOf(ctx);
   const range = (from: number, to: number): SqlFragment => sql`${x} BETWEEN ${Math.ceil(from)} AND ${Math.floor(to)}`;
-  return sql`SELECT indexOf(${sqlArray(ids)}, entity_id) AS e, indexOf(${sqlArray(keys)}, key) AS k, ${x} AS x, value
+  const a = page?.after;
+  const after = a
+    ? sql` AND (indexOf(${sqlArray(ids)}, entity_id), indexOf(${sqlArray(keys)}, key), step, timestamp_ms, src_partition, src_offset, point_index) > (${a.e}, ${a.k}, ${a.step}, ${a.timestampMs}, ${a.partition}, ${a.offset}, ${a.index})`
+    : sql``;
+  const limit = page ? sql` LIMIT ${page.limit + 1}` : sql``;
+  return sql`SELECT indexOf(${sqlArray(ids)}, entity_id) AS e, indexOf(${sqlArray(keys)}, key) AS k, ${x} AS x, value,
+               step, timestamp_ms, src_partition, src_offset, point_index
         FROM metric_points_v1
-        WHERE ${seriesFilter(ctx, refs, range)}
-        ORDER BY e, k, step, timestamp_ms, src_partition, src_offset, point_index`;
+        WHERE ${seriesFilter(ctx, refs, range)}${after}
+        ORDER BY e, k, step, timestamp_ms, src_partition, src_offset, point_index${limit}`;
 }
 
 async function readRawPoints(ch: ClickHouse, ctx: SeriesQueryContext, refs: readonly SeriesRef[]): Promise<Map<string, SeriesData>> {
@@ -260,21 +326,7 @@ async function readRawPoints(ch: ClickHouse, ctx: SeriesQueryContext, refs: read
   const { ids, keys } = seriesIndexes(refs);
   const rows = await queryNumericRows(ch, seriesPointsSql(ctx, refs));
   for (const s of refs) out.set(id(s.entityId, s.key), emptySeries(s.entityId, s.key, 'raw'));
-  for (const row of rows) {
-    const entityId = ids[Number(row[0]) - 1]!;
-    const s = out.get(id(entityId, keys[Number(row[1]) - 1]!));
-    if (!s) continue;
-    const xValue = Number(row[2]) - offsetOf(ctx, entityId);
-    const v = parseFloatField(row[3]!);
-    s.points++;
-    s.xFirst.push(xValue);
-    s.xLast.push(xValue);
-    s.count.push(1);
-    s.min.push(v);
-    s.max.push(v);
-    s.mean.push(v);
-    s.last.push(v);
-  }
+  for (const row of rows) addRawPoint(ctx, out, ids[Number(row[0]) - 1]!, keys[Number(row[1]) - 1]!, row);
   return out;
 }
 

@@ -3,7 +3,19 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { keyProblem } from '@runstream/codec';
-import { listMetricKeys, readSeries, streamSeriesPoints, toJsonDouble, type ClickHouse, type EntityKindName, type SeriesData, type SeriesXAxis } from '@runstream/clickhouse';
+import {
+  listMetricKeys,
+  readRawSeriesPage,
+  readSeries,
+  streamSeriesPoints,
+  toJsonDouble,
+  type ClickHouse,
+  type EntityKindName,
+  type RawSeriesCursor,
+  type SeriesData,
+  type SeriesXAxis,
+} from '@runstream/clickhouse';
+import { decodePageToken, encodePageToken } from '../page-token.ts';
 import { ApiError, errorResponseSchema } from '../api-errors.ts';
 import { ema, timeWeightedEma } from '../series/smoothing.ts';
 
@@ -12,6 +24,8 @@ export const MAX_SERIES_KEYS = 20;
 export const MAX_BUCKETS = 10_000;
 /** Upper bound on buckets returned by one request (entities x keys x buckets): about 100 MB of JSON. */
 export const MAX_RESPONSE_BUCKETS = 2_000_000;
+/** Points per page of a raw read. */
+export const MAX_RAW_PAGE = 100_000;
 
 type Smoothing = { method: 'ema'; weight: number } | { method: 'time_ema'; half_life: number };
 
@@ -24,6 +38,9 @@ interface SeriesBody {
   from?: number;
   to?: number;
   smoothing?: Smoothing;
+  raw: boolean;
+  max_results: number;
+  page_token?: string;
 }
 
 const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
@@ -52,6 +69,9 @@ const seriesBody = {
     buckets: { type: 'integer', minimum: 1, maximum: MAX_BUCKETS, default: 1000 },
     from: { type: 'number', description: 'inclusive start of the x range (zoom)' },
     to: { type: 'number', description: 'inclusive end of the x range (zoom)' },
+    raw: { type: 'boolean', default: false, description: 'every point instead of buckets, paged (max_results, page_token)' },
+    max_results: { type: 'integer', minimum: 1, maximum: MAX_RAW_PAGE, default: 10_000, description: 'raw only: points per page' },
+    page_token: { type: 'string', maxLength: 1000, description: 'raw only: next_page_token of the previous page' },
     smoothing: {
       oneOf: [
         { type: 'object', required: ['method', 'weight'], additionalProperties: false, properties: { method: { type: 'string', enum: ['ema'] }, weight: { type: 'number', minimum: 0, exclusiveMaximum: 1 } } },
@@ -72,6 +92,7 @@ const seriesResponse = {
     x: { type: 'string' },
     buckets: { type: 'integer' },
     bucket_width: { type: 'number', description: 'x units per bucket; buckets are aligned to multiples of it' },
+    next_page_token: { type: 'string', description: 'raw reads: there are more points' },
     series: {
       type: 'array',
       items: {
@@ -107,6 +128,12 @@ function smooth(s: SeriesData, smoothing: Smoothing): number[] {
   return smoothing.method === 'ema' ? ema(s.mean, smoothing.weight) : timeWeightedEma(s.xLast, s.mean, smoothing.half_life);
 }
 
+function isRawCursor(v: unknown): v is RawSeriesCursor {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Record<string, unknown>;
+  return ['e', 'k', 'step', 'timestampMs', 'partition', 'offset', 'index'].every((f) => Number.isSafeInteger(c[f]));
+}
+
 function entitiesOf(body: SeriesBody): { kind: EntityKindName; ids: string[] } {
   if (body.runs && body.model_versions) throw new ApiError(400, 'INVALID_ARGUMENT', 'body must name runs or model_versions, not both');
   if (body.runs) return { kind: 'RUN', ids: body.runs };
@@ -138,10 +165,11 @@ export function registerSeriesRoutes(app: FastifyInstance, deps: { ch: ClickHous
         if (problem) throw new ApiError(400, 'INVALID_ARGUMENT', problem);
       }
       if (body.from !== undefined && body.to !== undefined && body.from > body.to) throw new ApiError(400, 'INVALID_ARGUMENT', 'from must not be greater than to');
-      if (ids.length * body.keys.length * body.buckets > MAX_RESPONSE_BUCKETS) {
+      if (!body.raw && ids.length * body.keys.length * body.buckets > MAX_RESPONSE_BUCKETS) {
         throw new ApiError(400, 'INVALID_ARGUMENT', `series x buckets must not exceed ${MAX_RESPONSE_BUCKETS}; ask for fewer buckets, keys or runs`);
       }
-      const result = await readSeries(ch, {
+      if (!body.raw && body.page_token !== undefined) throw new ApiError(400, 'INVALID_ARGUMENT', 'page_token is for raw reads');
+      const request = {
         kind,
         entityIds: ids,
         keys: body.keys,
@@ -149,12 +177,22 @@ export function registerSeriesRoutes(app: FastifyInstance, deps: { ch: ClickHous
         buckets: body.buckets,
         ...(body.from === undefined ? {} : { from: body.from }),
         ...(body.to === undefined ? {} : { to: body.to }),
-      });
+      };
+      let series: SeriesData[];
+      let head: Record<string, unknown>;
+      if (body.raw) {
+        const after = body.page_token === undefined ? undefined : decodePageToken(body.page_token, isRawCursor);
+        const page = await readRawSeriesPage(ch, request, { limit: body.max_results, ...(after ? { after } : {}) });
+        series = page.series;
+        head = { x: body.x, ...(page.next ? { next_page_token: encodePageToken(page.next) } : {}) };
+      } else {
+        const result = await readSeries(ch, request);
+        series = result.series;
+        head = { x: body.x, buckets: body.buckets, bucket_width: result.plan.width };
+      }
       const out = {
-        x: body.x,
-        buckets: body.buckets,
-        bucket_width: result.plan.width,
-        series: result.series.map((s) => {
+        ...head,
+        series: series.map((s) => {
           const slash = s.entityId.lastIndexOf('/');
           return {
             ...(kind === 'RUN' ? { run: s.entityId } : { model_version: { name: s.entityId.slice(0, slash), version: s.entityId.slice(slash + 1) } }),
