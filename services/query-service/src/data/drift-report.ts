@@ -120,7 +120,7 @@ export async function driftReport(ch: ClickHouse, req: DriftRequest): Promise<Dr
     if (!profiles.some((p) => p.column === name)) throw new ApiError(400, 'INVALID_ARGUMENT', `methods names the column ${JSON.stringify(name)}, which has no rows in either selection`);
   }
   const scorable = profiles.filter((p) => p.n1 > 0 && p.n2 > 0);
-  const plans = new Map(scorable.map((p) => [p.column, planColumn(p, req.methods?.[p.column])]));
+  const plans = new Map(scorable.map((p) => [p.column, planColumn(p, req.methods && Object.hasOwn(req.methods, p.column) ? req.methods[p.column] : undefined)]));
   // The profile counts numerical distinct values only up to a cap: Hellinger's bins need the exact count, and so does
   // the size check of a per-value comparison (a chi-square requested on a continuous column).
   const needExact = [...plans.values()].filter((p) => p.profile.type === 'numerical' && (p.method === 'hellinger' || (p.needsValues && p.profile.distinctAll > DISTINCT_CAP)));

@@ -391,7 +391,7 @@ export function registerDataRoutes(app: FastifyInstance, deps: { ch: ClickHouse;
   );
 }
 
-const SPECIAL_NUMBERS: Record<string, number> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+const SPECIAL_NUMBERS = new Map<string, number>([['NaN', NaN], ['Infinity', Infinity], ['-Infinity', -Infinity]]);
 
 function toBatch(dataset: string, b: { version?: string; columns?: Record<string, 'numerical' | 'categorical'>; rows: { timestamp_ms?: number; segment?: string; values: Record<string, DatasetValue> }[] }): DatasetRowsBatch {
   const types = new Map<string, 'numerical' | 'categorical' | undefined>(Object.entries(b.columns ?? {}));
@@ -415,7 +415,7 @@ function toBatch(dataset: string, b: { version?: string; columns?: Record<string
       values: columns.map((c) => {
         const v = r.values[c.name];
         if (v === undefined || v === null) return null;
-        if (c.type === 'NUMERICAL' && typeof v === 'string' && v in SPECIAL_NUMBERS) return SPECIAL_NUMBERS[v]!;
+        if (c.type === 'NUMERICAL' && typeof v === 'string' && SPECIAL_NUMBERS.has(v)) return SPECIAL_NUMBERS.get(v)!;
         return v;
       }),
     })),
