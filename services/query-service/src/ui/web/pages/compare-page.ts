@@ -11,8 +11,9 @@ import { bucketsFor, byKey, chartSeries, plotWidthIn } from '../series-data.ts';
 import { compareQuery, parseCompareState, type CompareState } from '../url-state.ts';
 
 const DEFAULT_KEYS = 4;
-/** The series API charts up to 100 runs per request. */
+/** What one series request may ask for. */
 const MAX_CHARTED_RUNS = 100;
+const MAX_CHARTED_KEYS = 20;
 
 export async function renderComparePage(root: HTMLElement): Promise<void> {
   let state = parseCompareState(new URLSearchParams(location.search));
@@ -96,6 +97,7 @@ export async function renderComparePage(root: HTMLElement): Promise<void> {
             const on = (e.target as HTMLInputElement).checked;
             const keys = on ? compare.metric_keys.filter((x) => x === k || state.keys.includes(x)) : state.keys.filter((x) => x !== k);
             commit({ ...state, keys }, false);
+            renderTables(summary, params, compare, state, updateTables);
             void refreshSeries();
           },
         }),
@@ -185,9 +187,10 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
   }
   const width = plotWidthIn(container.clientWidth);
   const charted = state.runs.slice(0, MAX_CHARTED_RUNS);
+  const keys = state.keys.slice(0, MAX_CHARTED_KEYS);
   const req: SeriesRequest = {
     runs: charted,
-    keys: state.keys,
+    keys,
     x: state.x,
     buckets: bucketsFor(width, charted.length),
     ...(state.from !== undefined && state.to !== undefined ? { from: state.from, to: state.to } : {}),
@@ -196,7 +199,7 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
   const sent = performance.now();
   const res = await api<SeriesResponse>('POST', '/api/v1/series', req, signal);
   const received = performance.now();
-  const grouped = byKey(res.series, state.keys, charted);
+  const grouped = byKey(res.series, keys, charted);
   const colorOf = new Map(charted.map((r, i) => [r, seriesColor(i)]));
   const list: SeriesChart[] = [];
   const nodes: HTMLElement[] = [];
@@ -215,7 +218,9 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
     chart.element.dataset.points = String(points);
   }
   container.replaceChildren(...nodes);
-  if (state.runs.length > charted.length) container.prepend(h('p', { class: 'banner' }, `Charts show the first ${charted.length} of ${state.runs.length} selected runs; the tables show all.`));
+  if (state.runs.length > charted.length || state.keys.length > keys.length) {
+    container.prepend(h('p', { class: 'banner' }, `Charts show the first ${charted.length} of ${state.runs.length} runs and ${keys.length} of ${state.keys.length} metrics; the tables show all.`));
+  }
   // Every width read before any drawing: one layout instead of one per chart.
   const widths = list.map((c) => c.element.clientWidth);
   let i = 0;
