@@ -384,7 +384,7 @@ describe('web UI', () => {
     expect(await page.textContent('#drift-verdict')).toContain(`${drift.number_of_drifted_columns} of ${drift.number_of_columns} columns drifted`);
     for (const c of drift.columns) {
       expect(await page.locator(`#drift-table tr[data-column="${c.column}"] td.flag`).textContent()).toBe(c.drifted ? 'drift' : '');
-      expect(await page.locator(`#drift-table tr[data-column="${c.column}"] td`).nth(2).textContent()).toBe(c.method);
+      expect(await page.locator(`#drift-table tr[data-column="${c.column}"] select.method option:checked`).textContent()).toBe(`${c.method} (default)`);
     }
 
     // Histograms: per bin, the generated values that fall in it (numpy's bins: half-open, the last one closed).
@@ -422,6 +422,19 @@ describe('web UI', () => {
     expect(xScores.x).toEqual(overTime.windows.map((w: { from_ms: number; to_ms: number }) => (w.from_ms + w.to_ms) / 2));
     expect(xScores.line).toEqual(overTime.windows.map((w: { report: { columns: { column: string; score: number }[] } }) => w.report.columns.find((c) => c.column === 'x')!.score));
     await shot(page, 'data');
+
+    // Another method for one column: asked for, shown, kept in the link.
+    const before = await renders(page);
+    const psiReq = page.waitForRequest((r) => r.url().endsWith('/api/v1/drift'));
+    const psiRes = page.waitForResponse((r) => r.url().endsWith('/api/v1/drift'));
+    await page.selectOption('#drift-table tr[data-column="x"] select.method', 'psi');
+    expect((await psiReq).postDataJSON().methods).toEqual({ x: { method: 'psi' } });
+    const psi = (await (await psiRes).json()).columns.find((c: { column: string }) => c.column === 'x');
+    await settled(page, before);
+    expect(psi.method).toBe('psi');
+    expect(await page.locator('#drift-table tr[data-column="x"] td.num').first().textContent()).toBe(String(Number(psi.score.toPrecision(6))));
+    expect(await page.inputValue('#drift-table tr[data-column="x"] select.method')).toBe('psi');
+    expect(new URL(page.url()).searchParams.get('method.x')).toBe('psi');
     await page.close();
   });
 });

@@ -37,11 +37,11 @@ describe('runs and models state in the URL', () => {
 
 describe('data state in the URL', () => {
   it('round-trips versions, windows, the over-time window and the label column', () => {
-    const s: DataState = { dataset: 'serving inputs', reference: { version: 'train-v2' }, current: { version: 'prod', from: 1000, to: 5000 }, windowMs: 3_600_000, label: 'churned' };
+    const s: DataState = { dataset: 'serving inputs', reference: { version: 'train-v2' }, current: { version: 'prod', from: 1000, to: 5000 }, windowMs: 3_600_000, label: 'churned', methods: { age: 'psi', 'plan type': 'jensenshannon' } };
     expect(parseDataState(new URLSearchParams(dataQuery(s)))).toEqual(s);
   });
 
   it('drops a half-open or reversed window', () => {
-    expect(parseDataState(new URLSearchParams('dataset=d&ref_from=5&cur_from=9&cur_to=3'))).toEqual({ dataset: 'd', reference: {}, current: {}, windowMs: 0 });
+    expect(parseDataState(new URLSearchParams('dataset=d&ref_from=5&cur_from=9&cur_to=3'))).toEqual({ dataset: 'd', reference: {}, current: {}, windowMs: 0, methods: {} });
   });
 });

@@ -122,6 +122,8 @@ export interface DataState {
   /** Drift over time: window length in ms (0 = ten windows over the current range). */
   windowMs: number;
   label?: string;
+  /** Per column drift method chosen instead of the default one. */
+  methods: Record<string, string>;
 }
 
 function side(q: URLSearchParams, prefix: string): SideState {
@@ -140,6 +142,7 @@ export function parseDataState(q: URLSearchParams): DataState {
     current: side(q, 'cur'),
     windowMs: Math.max(0, Math.floor(num(q, 'window') ?? 0)),
     ...(label ? { label } : {}),
+    methods: Object.fromEntries([...q.entries()].filter(([k, v]) => k.startsWith('method.') && k.length > 7 && v !== '').map(([k, v]) => [k.slice(7), v])),
   };
 }
 
@@ -154,5 +157,6 @@ export function dataQuery(s: DataState): string {
     ['cur_to', s.current.to],
     ['window', s.windowMs || undefined],
     ['label', s.label],
+    ...Object.entries(s.methods).map(([column, method]): [string, string] => [`method.${column}`, method]),
   ]);
 }

@@ -11,6 +11,11 @@ import { SeriesChart } from '../series-chart.ts';
 import { dataQuery, parseDataState, type DataState, type SideState } from '../url-state.ts';
 
 const WINDOWS = 10;
+/** Drift methods per column type (Evidently's: KS and Wasserstein need numbers, chi-square and z-test categories). */
+const METHODS = {
+  numerical: ['ks', 'wasserstein', 'jensenshannon', 'psi', 'kl_div', 'hellinger'],
+  categorical: ['chisquare', 'z', 'jensenshannon', 'psi', 'kl_div', 'hellinger'],
+};
 
 export async function renderDataPage(root: HTMLElement): Promise<void> {
   let state = parseDataState(new URLSearchParams(location.search));
@@ -62,8 +67,15 @@ export async function renderDataPage(root: HTMLElement): Promise<void> {
       const changedDataset = datasetSelect.value !== state.dataset;
       const labelValue = label.value;
       const next: DataState = changedDataset
-        ? { dataset: datasetSelect.value, reference: {}, current: {}, windowMs: 0 }
-        : { dataset: state.dataset, reference: ref.read(), current: cur.read(), windowMs: Math.round(Number(windowMin.value || 0) * 60_000), ...(labelValue ? { label: labelValue } : {}) };
+        ? { dataset: datasetSelect.value, reference: {}, current: {}, windowMs: 0, methods: {} }
+        : {
+            dataset: state.dataset,
+            reference: ref.read(),
+            current: cur.read(),
+            windowMs: Math.round(Number(windowMin.value || 0) * 60_000),
+            ...(labelValue ? { label: labelValue } : {}),
+            methods: state.methods,
+          };
       commit(next);
       if (changedDataset) renderControls();
       void refresh();
@@ -85,16 +97,23 @@ export async function renderDataPage(root: HTMLElement): Promise<void> {
       const current = selection(state.dataset, state.current);
       const range = currentRange(state, info());
       const windowMs = state.windowMs || Math.max(1, Math.ceil((range.to - range.from) / WINDOWS));
+      const methods = Object.keys(state.methods).length ? { methods: Object.fromEntries(Object.entries(state.methods).map(([c, m]) => [c, { method: m }])) } : {};
       const [q, d, t] = await Promise.all([
         api<QualityResponse>('POST', `/api/v1/datasets/${enc(state.dataset)}/quality`, {
           ...stripDataset(current),
           reference,
           ...(state.label ? { label_column: state.label } : {}),
         }),
-        api<DriftResponse>('POST', '/api/v1/drift', { reference, current }),
-        api<DriftOverTimeResponse>('POST', '/api/v1/drift/over-time', { reference, current: { ...current, from_ms: range.from, to_ms: range.to }, window_ms: windowMs }),
+        api<DriftResponse>('POST', '/api/v1/drift', { reference, current, ...methods }),
+        api<DriftOverTimeResponse>('POST', '/api/v1/drift/over-time', { reference, current: { ...current, from_ms: range.from, to_ms: range.to }, window_ms: windowMs, ...methods }),
       ]);
-      renderDrift(drift, d);
+      renderDrift(drift, d, state.methods, (column, method) => {
+        const methods = { ...state.methods };
+        if (method) methods[column] = method;
+        else delete methods[column];
+        commit({ ...state, methods });
+        void refresh();
+      });
       renderOverTime(overTime, t);
       renderQuality(quality, q);
       setStatus('ready');
@@ -137,7 +156,7 @@ function score(c: ColumnDrift): number {
   return c.score === null ? NaN : toNumber(c.score);
 }
 
-function renderDrift(section: HTMLElement, d: DriftResponse): void {
+function renderDrift(section: HTMLElement, d: DriftResponse, chosen: Record<string, string>, choose: (column: string, method: string) => void): void {
   const histograms: HistogramChart[] = [];
   const cards = d.columns.map((c) => {
     const ref = c.reference_histogram;
@@ -182,7 +201,16 @@ function renderDrift(section: HTMLElement, d: DriftResponse): void {
               { 'data-column': c.column, class: c.drifted ? 'degraded' : undefined },
               h('td', {}, c.column),
               h('td', {}, c.type),
-              h('td', {}, c.method ?? '—'),
+              h(
+                'td',
+                {},
+                h(
+                  'select',
+                  { class: 'method', 'aria-label': `drift method for ${c.column}`, onchange: (e: Event) => choose(c.column, (e.target as HTMLSelectElement).value) },
+                  h('option', { value: '', selected: !chosen[c.column] }, chosen[c.column] ? 'default' : `${c.method ?? '—'} (default)`),
+                  ...METHODS[c.type].map((m) => h('option', { value: m, selected: chosen[c.column] === m }, m)),
+                ),
+              ),
               h('td', { class: 'num' }, formatValue(score(c))),
               h('td', { class: 'num' }, formatValue(c.threshold)),
               h('td', { class: 'flag' }, c.drifted ? 'drift' : ''),
