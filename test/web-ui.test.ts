@@ -366,6 +366,7 @@ describe('web UI', () => {
     const rows = page.locator('#versions-table tr.degraded');
     const degraded = await Promise.all(Array.from({ length: await rows.count() }, (_, i) => rows.nth(i).getAttribute('data-version')));
     expect(degraded).toEqual(['3']);
+    expect(new URL((await page.getAttribute('#compare-version-runs', 'href'))!, svc.base).searchParams.getAll('run')).toEqual(runIds.slice(1, 1 + ACCURACY.length));
     await shot(page, 'models');
     await page.close();
   });

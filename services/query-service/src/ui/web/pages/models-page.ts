@@ -118,8 +118,14 @@ export async function renderModelsPage(root: HTMLElement): Promise<void> {
       },
     ]);
     trackCharts([chart]);
+    const runs = [...new Set(trend.versions.map((x) => x.run_id).filter(Boolean))];
     table.replaceChildren(
-      h('h2', {}, 'Versions'),
+      h(
+        'h2',
+        {},
+        'Versions ',
+        runs.length > 0 ? h('a', { class: 'button', id: 'compare-version-runs', href: `/ui/compare?${runs.map((r) => `run=${enc(r)}`).join('&')}` }, `Compare the ${runs.length} runs behind them`) : '',
+      ),
       h(
         'div',
         { class: 'table-wrap' },
