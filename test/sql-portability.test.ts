@@ -328,6 +328,14 @@ function buildQueries(): Query[] {
   add('run search page', search.page);
   add('run search total', search.total);
 
+  // The progress views of migration 0009 replace the earlier ones (their order is checked in test/progress-order.test.ts).
+  add(
+    'progress views',
+    sql`SELECT name, has(dependencies_table, 'metrics_progress_mv_v1') AS metrics, has(dependencies_table, 'tracking_progress_mv_v2') AS tracking,
+               has(dependencies_table, 'ingest_progress_mv_v1') OR has(dependencies_table, 'tracking_progress_mv_v1') AS old
+        FROM system.tables WHERE database = currentDatabase() AND name IN ('metric_points_v1', 'tracking_events_v1') ORDER BY name`,
+  );
+
   // One insert of one Native block is one part (the batch atomicity the ingest worker relies on).
   add('parts of one insert', sql`SELECT count() AS parts, sum(rows) AS rows FROM system.parts WHERE database = currentDatabase() AND table = ${METRIC_POINTS_TABLE} AND active`);
   add('ingest progress topic', readIngestProgressSql(TOPIC), true);

@@ -21,6 +21,7 @@ GRANT INSERT ON runstream.run_tags_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.run_inputs_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.registered_models_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.model_versions_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.logged_models_v1 TO runstream_ingest;
 
 -- Query service: read everything in the database, write nothing; it may tune per-query limits.
 CREATE USER IF NOT EXISTS runstream_query IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS readonly = 2 CONST;
