@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, sql } from '@runstream/clickhouse';
 import { DatasetProducer } from '@runstream/sdk';
 import { busFor, isolatedEnv, startPipelineService, topicsFor, waitFor, type PipelineService } from './support/pipeline-fixture.ts';
-import { ensurePythonVenv } from './support/python-deps.ts';
+import { ensurePythonEnv, type PythonEnv } from './support/python-deps.ts';
 
 const EVIDENTLY = ['evidently==0.7.23', 'pandas==2.3.3'];
 const SCRIPT = fileURLToPath(new URL('./data-parity/evidently_reference.py', import.meta.url));
@@ -231,9 +231,9 @@ interface EvidentlyCase {
   quality: Record<string, Record<string, unknown>>;
 }
 
-function runEvidently(python: string, cases: Case[]): Promise<{ evidently: string; cases: Record<string, EvidentlyCase> }> {
+function runEvidently(python: PythonEnv, cases: Case[]): Promise<{ evidently: string; cases: Record<string, EvidentlyCase> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(python, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(python.python, [SCRIPT], { stdio: ['pipe', 'pipe', 'pipe'], env: python.env });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (d: Buffer) => out.push(d));
@@ -271,7 +271,7 @@ describe('drift and data quality agree with Evidently', () => {
   const stats = { scores: 0, maxRel: 0, maxRelKs: 0, quality: 0, maxRelQuality: 0 };
 
   beforeAll(async () => {
-    const python = ensurePythonVenv('evidently', EVIDENTLY);
+    const python = ensurePythonEnv('evidently', EVIDENTLY);
     svc = await startPipelineService(env);
     const producer = new DatasetProducer({ producer: await busFor(env).producer({ idempotent: true }), topic: topicsFor(env).datasets, producerId: 'parity-test' });
     const now = Date.now();

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { clickhouseEnv, createLogger, loadEnv, toClickHouseSettings } from '@runstream/config';
 import { command, connectClickHouse, queryRows, sql } from '@runstream/clickhouse';
 import { driftReport } from '../../services/query-service/src/data/drift-report.ts';
-import { ensurePythonVenv } from '../../test/support/python-deps.ts';
+import { ensurePythonEnv } from '../../test/support/python-deps.ts';
 import { applyMigrations, startLocalStack } from '../local-stack.ts';
 
 const ROWS = Number(process.env.BENCH_DRIFT_ROWS ?? 1_000_000);
@@ -63,12 +63,12 @@ console.log(`Runstream: ${COLUMNS}-column drift report, ${ROWS} + ${ROWS} values
   `${report!.driftedColumns} of ${report!.columns.length} columns drifted, methods ${[...new Set(report!.columns.map((c) => c.method))].join(', ')}`);
 
 // Evidently on the same shape of data, from the largest size down until one completes.
-const python = await ensurePythonVenv('evidently', ['evidently==0.7.23', 'pandas==2.3.3']);
+const python = await ensurePythonEnv('evidently', ['evidently==0.7.23', 'pandas==2.3.3']);
 const script = fileURLToPath(new URL('./evidently_drift_timing.py', import.meta.url));
 let evidently = 'did not complete at any size';
 for (const size of EVIDENTLY_SIZES) {
   const result = await new Promise<string | undefined>((resolve) => {
-    const child = spawn(python, [script, String(size), String(COLUMNS)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(python.python, [script, String(size), String(COLUMNS)], { stdio: ['ignore', 'pipe', 'pipe'], env: python.env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
