@@ -296,11 +296,19 @@ describe('web UI', () => {
     await page.close();
   });
 
-  it('compare page: relative time axis, smoothing, log scale, summary and params that differ', async () => {
+  it('compare page: wall-time and relative axes, smoothing, log scale, summary and params that differ', async () => {
     const runs = runIds.slice(0, 3);
     const page = await open(`/ui/compare?${runs.map((r) => `run=${r}`).join('&')}&key=loss`);
 
     let before = await renders(page);
+    await page.selectOption('#x-axis', 'time');
+    await settled(page, before);
+    const [wall] = await charts(page);
+    expect(wall!.xKind).toBe('time');
+    expect(wall!.series[0]!.xFirst[0]).toBe(T0);
+    expect(wall!.series[0]!.xLast.at(-1)).toBe(T0 + (SPIKE_STEPS - 1) * 1000);
+
+    before = await renders(page);
     const relReq = page.waitForRequest((r) => r.url().endsWith('/api/v1/series'));
     await page.selectOption('#x-axis', 'relative');
     expect((await relReq).postDataJSON().x).toBe('relative');
