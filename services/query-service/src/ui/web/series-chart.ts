@@ -80,6 +80,15 @@ export class SeriesChart {
   private size = { width: 0, height: 0 };
   private readonly move = (e: MouseEvent) => this.onMove(e);
   private readonly up = (e: MouseEvent) => this.onUp(e);
+  private resizeTimer: number | undefined;
+  private readonly resize = () => {
+    clearTimeout(this.resizeTimer);
+    this.resizeTimer = window.setTimeout(() => {
+      const { width: _w, ...rest } = this.opts;
+      this.opts = rest;
+      this.draw();
+    }, 150);
+  };
 
   constructor(opts: ChartOptions) {
     this.opts = opts;
@@ -94,6 +103,7 @@ export class SeriesChart {
     this.canvas.addEventListener('mousedown', (e) => this.onDown(e));
     window.addEventListener('mousemove', this.move);
     window.addEventListener('mouseup', this.up);
+    window.addEventListener('resize', this.resize);
     this.canvas.addEventListener('dblclick', () => this.opts.onReset?.());
   }
 
@@ -112,6 +122,8 @@ export class SeriesChart {
   destroy(): void {
     window.removeEventListener('mousemove', this.move);
     window.removeEventListener('mouseup', this.up);
+    window.removeEventListener('resize', this.resize);
+    clearTimeout(this.resizeTimer);
   }
 
   plotted(): Plotted {
