@@ -18,6 +18,8 @@ export interface ChartSeries {
   line: ArrayLike<number>;
   /** Buckets drawn as highlighted markers (e.g. degraded model versions). */
   flagged?: ArrayLike<boolean>;
+  /** Text beside each marker (e.g. the version number). */
+  pointLabels?: readonly string[];
 }
 
 export interface ChartOptions {
@@ -173,7 +175,8 @@ export class SeriesChart {
     if (!(y0 <= y1)) [y0, y1] = this.opts.log ? [1, 10] : [0, 1];
     if (y0 === y1) [y0, y1] = this.opts.log ? [y0 / 2, y1 * 2] : [y0 - 1, y1 + 1];
     if (!this.opts.log) {
-      const pad = (y1 - y0) * 0.04;
+      // Room above the highest marker for its label.
+      const pad = (y1 - y0) * (this.opts.markers ? 0.12 : 0.04);
       [y0, y1] = [y0 - pad, y1 + pad];
     }
     this.xDom = [x0, x1];
@@ -305,9 +308,16 @@ export class SeriesChart {
           if (!ok(v)) continue;
           const flagged = s.flagged?.[i] === true;
           ctx.fillStyle = flagged ? '#d0312d' : s.color;
+          const x = px((s.xFirst[i]! + s.xLast[i]!) / 2);
           ctx.beginPath();
-          ctx.arc(px((s.xFirst[i]! + s.xLast[i]!) / 2), py(v), flagged ? 5 : 3.5, 0, Math.PI * 2);
+          ctx.arc(x, py(v), flagged ? 5 : 3.5, 0, Math.PI * 2);
           ctx.fill();
+          const label = s.pointLabels?.[i];
+          if (label) {
+            ctx.textAlign = 'center';
+            ctx.textBaseline = 'bottom';
+            ctx.fillText(label, x, py(v) - 7);
+          }
         }
       }
     }
@@ -322,9 +332,9 @@ export class SeriesChart {
       ctx.stroke();
       ctx.setLineDash([]);
       ctx.fillStyle = '#5b6472';
-      ctx.textAlign = 'left';
+      ctx.textAlign = 'right';
       ctx.textBaseline = 'bottom';
-      ctx.fillText(reference.label, PAD.left + 4, y - 2);
+      ctx.fillText(reference.label, PAD.left + plotW - 4, y - 2);
     }
     ctx.restore();
     this.renderLegend();

@@ -115,6 +115,7 @@ export async function renderModelsPage(root: HTMLElement): Promise<void> {
         max: v.map((x) => toNumber(x.max)),
         line: v.map((x) => toNumber(x.value)),
         flagged: v.map((x) => x.degraded),
+        pointLabels: v.map((x) => `v${x.version}`),
       },
     ]);
     trackCharts([chart]);
