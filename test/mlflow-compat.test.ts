@@ -16,7 +16,7 @@ let pipeline: PipelineService;
 let base: string;
 let summary: any;
 
-async function call(method: 'GET' | 'POST', path: string, body?: unknown, token: string | null = WRITE) {
+async function call(method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown, token: string | null = WRITE) {
   const res = await fetch(`${base}/api/2.0/mlflow/${path}`, {
     method,
     headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -49,6 +49,8 @@ describe('MLflow compatibility', () => {
     expect(summary.run_a.history_points).toBe(10);
     expect(summary.search).toEqual(['sweep-0.01', 'sweep-0.001']);
     expect(summary.autolog.metrics).toContain('training_accuracy_score');
+    // MLflow 3 logged models: autolog with log_models on, log_model, load_model, tags, search.
+    expect(summary.logged_models).toEqual({ count: 2, explicit_loaded: [0] });
   }, 600_000);
 
   it('serves the native API with traceability: model version → run → params, inputs and metrics', async () => {
@@ -135,7 +137,12 @@ describe('MLflow compatibility', () => {
     expect((await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/x/missing.txt`, { headers: auth })).status).toBe(404);
     expect((await fetch(`${base}/api/2.0/mlflow-artifacts/artifacts/${encodeURIComponent('../../etc/passwd')}`, { headers: auth })).status).toBe(400);
     expect((await fetch(`${base}/api/2.0/mlflow/artifacts/list?run_id=${runId}`, { headers: auth })).status).toBe(501);
-    const unknown = await call('POST', 'logged-models', { experiment_id: exp.body.experiment_id });
-    expect(unknown).toEqual({ status: 404, body: { error_code: 'ENDPOINT_NOT_FOUND', message: expect.stringMatching(/logged-models/) } });
+    const unknown = await call('POST', 'experiments/no-such-endpoint', { experiment_id: exp.body.experiment_id });
+    expect(unknown).toEqual({ status: 404, body: { error_code: 'ENDPOINT_NOT_FOUND', message: expect.stringMatching(/no-such-endpoint/) } });
+    expect((await call('POST', 'logged-models', { experiment_id: 'nope' })).body.error_code).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect((await call('GET', 'logged-models/m-nope')).status).toBe(404);
+    const pending = await call('POST', 'logged-models', { experiment_id: exp.body.experiment_id, name: 'm' });
+    expect((await call('PATCH', `logged-models/${pending.body.model.info.model_id}`, { status: 'DONE' })).status).toBe(400);
+    expect((await call('POST', 'logged-models/search', { experiment_ids: [exp.body.experiment_id], filter: "name LIKE 'x' OR 1=1" })).status).toBe(400);
   });
 });

@@ -25,7 +25,13 @@ import {
   METRIC_POINT_COLUMNS,
   METRIC_POINTS_TABLE,
   metricHistorySql,
+  metricSummariesSql,
+  planBuckets,
   quoteFloat,
+  seriesBucketsSql,
+  seriesPointsSql,
+  type SeriesQueryContext,
+  type SeriesXAxis,
   queryRows,
   readIngestProgressSql,
   sql,
@@ -56,6 +62,7 @@ import {
   type RowSelection,
 } from '@runstream/clickhouse';
 import { ensurePythonPackages, PYTHON } from './support/python-deps.ts';
+import { runQuerySql } from '../services/query-service/src/search/run-query.ts';
 
 const CHDB_PACKAGE = 'chdb-core==26.9.0';
 const RUNNER = fileURLToPath(new URL('./support/chdb-runner.py', import.meta.url));
@@ -285,6 +292,51 @@ function buildQueries(): Query[] {
       add(`history range + cursor ${label}`, metricHistorySql({ ...base, limit: 1000, startStep: -1, endStep: 2 ** 40 + 5, after: cursorOf(pts[2]!) }));
     }
   }
+
+  // Series reads (POST /api/v1/series): every path of the planner — raw points, buckets aggregated from raw
+  // points, buckets merged from the rollups with and without a cut range (the union with raw edges), by step, time
+  // and relative time — over every entity and key, so the rollups written by the migration's views are compared too.
+  const refs = ENTITIES.filter((e) => e.kind === 'RUN').flatMap((e) => KEYS.map((key) => ({ entityId: e.id, key })));
+  const origins = new Map(ENTITIES.map((e) => [e.id, 1_000]));
+  for (const axis of ['step', 'time', 'relative'] as SeriesXAxis[]) {
+    for (const [label, plan, cut] of [
+      ['raw aggregate', { width: 3, granularity: 1 }, false],
+      ['rollup', axis === 'step' ? { width: 128, granularity: 64 } : { width: 128_000, granularity: 64_000 }, false],
+      ['rollup cut', axis === 'step' ? { width: 64, granularity: 64 } : { width: 4000, granularity: 4000 }, true],
+    ] as const) {
+      const ctx: SeriesQueryContext = {
+        req: { kind: 'RUN', entityIds: refs.map((r) => r.entityId), keys: KEYS, axis, buckets: 1000, ...(cut ? { from: -5, to: 2 ** 40 } : {}) },
+        plan,
+        lo: -(2 ** 41),
+        hi: 2 ** 41,
+        origins,
+      };
+      add(`series buckets ${axis} ${label}`, seriesBucketsSql(ctx, refs));
+    }
+    add(`series points ${axis}`, seriesPointsSql({ req: { kind: 'RUN', entityIds: [RUN_A], keys: KEYS, axis, buckets: 10 }, plan: planBuckets('step', 0, 9, 10), lo: -10, hi: 2 ** 41, origins }, refs));
+  }
+  add('metric summaries of many entities', metricSummariesSql('RUN', [RUN_A, RUN_B], KEYS));
+  // Run search with the DSL's every kind of term (the tracking tables are empty here: the SQL must still run).
+  const search = runQuerySql({
+    stages: ['active'],
+    filter: "params.lr = 'x\\' OR 1=1' AND (min(metrics.loss) < 0.5 OR max(metrics.`a b`) >= 1) OR tags.t ILIKE '%A%' AND attributes.end_time > 5",
+    orderBy: ['min(metrics.loss) DESC', 'params.lr', 'attributes.start_time ASC'],
+    limit: 10,
+    offset: 0,
+  });
+  for (const view of ['bi_runs', 'bi_run_params', 'bi_run_params_wide', 'bi_run_tags', 'bi_model_versions', 'bi_metric_summaries', 'bi_metric_points', 'bi_metric_rollups']) {
+    add(`BI view ${view}`, sql`SELECT * FROM ${ident(view)}`, true);
+  }
+  add('run search page', search.page);
+  add('run search total', search.total);
+
+  // The progress views of migration 0009 replace the earlier ones (their order is checked in test/progress-order.test.ts).
+  add(
+    'progress views',
+    sql`SELECT name, has(dependencies_table, 'metrics_progress_mv_v1') AS metrics, has(dependencies_table, 'tracking_progress_mv_v2') AS tracking,
+               has(dependencies_table, 'ingest_progress_mv_v1') OR has(dependencies_table, 'tracking_progress_mv_v1') AS old
+        FROM system.tables WHERE database = currentDatabase() AND name IN ('metric_points_v1', 'tracking_events_v1') ORDER BY name`,
+  );
 
   // One insert of one Native block is one part (the batch atomicity the ingest worker relies on).
   add('parts of one insert', sql`SELECT count() AS parts, sum(rows) AS rows FROM system.parts WHERE database = currentDatabase() AND table = ${METRIC_POINTS_TABLE} AND active`);

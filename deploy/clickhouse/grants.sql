@@ -12,6 +12,7 @@ GRANT SELECT ON runstream.tracking_events_v1 TO runstream_ingest;
 -- Materialized views insert into their target tables as the inserting user.
 GRANT INSERT ON runstream.ingest_progress_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.metric_summary_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.metric_rollup_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.experiments_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.experiment_tags_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.runs_v1 TO runstream_ingest;
@@ -20,11 +21,28 @@ GRANT INSERT ON runstream.run_tags_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.run_inputs_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.registered_models_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.model_versions_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.logged_models_v1 TO runstream_ingest;
 
 -- Query service: read everything in the database, write nothing; it may tune per-query limits.
 CREATE USER IF NOT EXISTS runstream_query IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS readonly = 2 CONST;
 GRANT SELECT ON runstream.* TO runstream_query;
 
--- BI tools: read only, no setting changes.
+-- BI tools: read only, no setting changes, and only the documented views (migration 0007). The views run with
+-- their definer's rights, so the BI user needs no grant on the tables behind them.
 CREATE USER IF NOT EXISTS runstream_bi IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS readonly = 1 CONST;
-GRANT SELECT ON runstream.* TO runstream_bi;
+ALTER TABLE runstream.bi_runs MODIFY SQL SECURITY DEFINER;
+ALTER TABLE runstream.bi_run_params MODIFY SQL SECURITY DEFINER;
+ALTER TABLE runstream.bi_run_params_wide MODIFY SQL SECURITY DEFINER;
+ALTER TABLE runstream.bi_run_tags MODIFY SQL SECURITY DEFINER;
+ALTER TABLE runstream.bi_model_versions MODIFY SQL SECURITY DEFINER;
+ALTER TABLE runstream.bi_metric_summaries MODIFY SQL SECURITY DEFINER;
+ALTER TABLE runstream.bi_metric_points MODIFY SQL SECURITY DEFINER;
+ALTER TABLE runstream.bi_metric_rollups MODIFY SQL SECURITY DEFINER;
+GRANT SELECT ON runstream.bi_runs TO runstream_bi;
+GRANT SELECT ON runstream.bi_run_params TO runstream_bi;
+GRANT SELECT ON runstream.bi_run_params_wide TO runstream_bi;
+GRANT SELECT ON runstream.bi_run_tags TO runstream_bi;
+GRANT SELECT ON runstream.bi_model_versions TO runstream_bi;
+GRANT SELECT ON runstream.bi_metric_summaries TO runstream_bi;
+GRANT SELECT ON runstream.bi_metric_points TO runstream_bi;
+GRANT SELECT ON runstream.bi_metric_rollups TO runstream_bi;

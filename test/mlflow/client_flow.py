@@ -129,4 +129,27 @@ with open(local, "rb") as f:
     assert f.read(8) == b"\x89PNG\r\n\x1a\n"
 summary["autolog"] = {"params": len(auto.data.params), "metrics": sorted(auto.data.metrics), "artifacts": artifacts}
 
+# --- MLflow 3 logged models: autolog with its defaults, an explicit log_model, loading both back -----------------
+mlflow.sklearn.autolog(log_datasets=False)
+with mlflow.start_run() as mr:
+    LogisticRegression(max_iter=300, C=0.25).fit(X, y)
+auto_model = mlflow.last_logged_model()
+assert auto_model is not None and auto_model.source_run_id == mr.info.run_id, auto_model
+assert auto_model.status.to_int() == 2, auto_model.status  # READY: finalized after the upload
+mlflow.sklearn.autolog(disable=True)
+reloaded = mlflow.sklearn.load_model(f"models:/{auto_model.model_id}")
+assert reloaded.C == 0.25 and reloaded.predict(X[:5]).tolist() == LogisticRegression(max_iter=300, C=0.25).fit(X, y).predict(X[:5]).tolist()
+with mlflow.start_run() as er:
+    info = mlflow.sklearn.log_model(LogisticRegression(max_iter=200).fit(X, y), name="explicit", params={"kind": "baseline"})
+client.set_logged_model_tags(info.model_id, {"team": "vision"})
+explicit = client.get_logged_model(info.model_id)
+assert explicit.params == {"kind": "baseline"}, explicit.params
+assert explicit.tags.get("team") == "vision", explicit.tags
+client.delete_logged_model_tag(info.model_id, "team")
+assert "team" not in client.get_logged_model(info.model_id).tags
+found_models = mlflow.search_logged_models(experiment_ids=[mr.info.experiment_id], filter_string="name = 'explicit'", output_format="list")
+assert [m.model_id for m in found_models] == [info.model_id], found_models
+everything = mlflow.search_logged_models(experiment_ids=[mr.info.experiment_id], output_format="list")
+summary["logged_models"] = {"count": len(everything), "explicit_loaded": mlflow.sklearn.load_model(info.model_uri).predict(X[:1]).tolist()}
+
 print(json.dumps(summary))

@@ -11,3 +11,5 @@ export * from './tracking-events-table.ts';
 export * from './tracking-queries.ts';
 export * from './dataset-rows-table.ts';
 export * from './dataset-queries.ts';
+export * from './series-plan.ts';
+export * from './series-queries.ts';

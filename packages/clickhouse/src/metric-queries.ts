@@ -54,33 +54,52 @@ export interface MetricKeySummary {
   lastTimestampMs: number;
 }
 
-export function listMetricKeysSql(kind: EntityKindName, entityId: string): SqlFragment {
-  return sql`SELECT key, countMerge(points) AS points, countIfMerge(nan_points) AS nan_points,
+/** Summaries of the keys of many entities (all keys, or only `keys`), ordered by entity and key. */
+export function metricSummariesSql(kind: EntityKindName, entityIds: readonly string[], keys?: readonly string[]): SqlFragment {
+  const keyFilter = keys === undefined ? sql`` : sql` AND key IN ${keys}`;
+  return sql`SELECT entity_id, key, countMerge(points) AS points, countIfMerge(nan_points) AS nan_points,
                hex(reinterpretAsString(minIfMerge(min_value))) AS min_bits, hex(reinterpretAsString(maxIfMerge(max_value))) AS max_bits,
                minMerge(first_step) AS first_step, maxMerge(last_step) AS last_step,
                hex(reinterpretAsString(argMaxMerge(last_value))) AS last_bits, maxMerge(last_timestamp_ms) AS last_ts
         FROM metric_summary_v1
-        WHERE entity_kind = ${ENTITY_KIND_NAME[kind]} AND entity_id = ${entityId}
-        GROUP BY key
-        ORDER BY key`;
+        WHERE entity_kind = ${ENTITY_KIND_NAME[kind]} AND entity_id IN ${entityIds}${keyFilter}
+        GROUP BY entity_id, key
+        ORDER BY entity_id, key`;
+}
+
+export function listMetricKeysSql(kind: EntityKindName, entityId: string): SqlFragment {
+  return metricSummariesSql(kind, [entityId]);
+}
+
+function toKeySummary(r: Record<string, string>): MetricKeySummary {
+  // min/max skip NaN; a key with nothing but NaN has NaN as both.
+  const allNaN = Number(r.nan_points) === Number(r.points);
+  return {
+    key: r.key!,
+    points: Number(r.points),
+    minValue: allNaN ? NaN : floatFromBits(r.min_bits!),
+    maxValue: allNaN ? NaN : floatFromBits(r.max_bits!),
+    firstStep: Number(r.first_step),
+    lastStep: Number(r.last_step),
+    lastValue: floatFromBits(r.last_bits!),
+    lastTimestampMs: Number(r.last_ts),
+  };
 }
 
 export async function listMetricKeys(ch: ClickHouse, kind: EntityKindName, entityId: string): Promise<MetricKeySummary[]> {
-  const rows = await queryRows<Record<string, string>>(ch, listMetricKeysSql(kind, entityId));
-  return rows.map((r) => {
-    // min/max skip NaN; a key with nothing but NaN has NaN as both.
-    const allNaN = Number(r.nan_points) === Number(r.points);
-    return {
-      key: r.key!,
-      points: Number(r.points),
-      minValue: allNaN ? NaN : floatFromBits(r.min_bits!),
-      maxValue: allNaN ? NaN : floatFromBits(r.max_bits!),
-      firstStep: Number(r.first_step),
-      lastStep: Number(r.last_step),
-      lastValue: floatFromBits(r.last_bits!),
-      lastTimestampMs: Number(r.last_ts),
-    };
-  });
+  return (await queryRows<Record<string, string>>(ch, listMetricKeysSql(kind, entityId))).map(toKeySummary);
+}
+
+/** Key summaries of many entities at once, by entity id. */
+export async function metricSummaries(ch: ClickHouse, kind: EntityKindName, entityIds: readonly string[], keys?: readonly string[]): Promise<Map<string, MetricKeySummary[]>> {
+  const out = new Map<string, MetricKeySummary[]>();
+  if (entityIds.length === 0 || keys?.length === 0) return out;
+  for (const r of await queryRows<Record<string, string>>(ch, metricSummariesSql(kind, entityIds, keys))) {
+    const list = out.get(r.entity_id!) ?? [];
+    list.push(toKeySummary(r));
+    out.set(r.entity_id!, list);
+  }
+  return out;
 }
 
 export interface HistoryPoint {

@@ -104,3 +104,9 @@ export function ident(name: string): SqlFragment {
 export function joinSql(parts: SqlFragment[], separator: string): SqlFragment {
   return new SqlFragment(parts.map((p) => p.text).join(separator));
 }
+
+/** An array literal `[a, b, …]` of escaped values (a list in the `sql` tag is a tuple, for IN). */
+export function sqlArray(values: readonly (string | number | bigint)[]): SqlFragment {
+  if (values.length === 0) throw new SqlLiteralError('empty array');
+  return new SqlFragment(`[${values.map((v) => literal(v)).join(', ')}]`);
+}

@@ -15,7 +15,7 @@ export interface TrackingEventUnit {
 type Row = TrackingEventUnit & { ingestedAt: number };
 
 const EVENT_TYPE_TYPE =
-  "Enum8('EXPERIMENT_UPSERTED' = 1, 'EXPERIMENT_TAG_SET' = 2, 'RUN_UPSERTED' = 3, 'PARAM_LOGGED' = 4, 'RUN_TAG_SET' = 5, 'RUN_TAG_DELETED' = 6, 'RUN_INPUT_LOGGED' = 7, 'REGISTERED_MODEL_UPSERTED' = 8, 'MODEL_VERSION_UPSERTED' = 9)";
+  "Enum8('EXPERIMENT_UPSERTED' = 1, 'EXPERIMENT_TAG_SET' = 2, 'RUN_UPSERTED' = 3, 'PARAM_LOGGED' = 4, 'RUN_TAG_SET' = 5, 'RUN_TAG_DELETED' = 6, 'RUN_INPUT_LOGGED' = 7, 'REGISTERED_MODEL_UPSERTED' = 8, 'MODEL_VERSION_UPSERTED' = 9, 'LOGGED_MODEL_UPSERTED' = 10)";
 const EVENT_TYPE_CODE: Record<TrackingEvent['eventType'], number> = {
   EXPERIMENT_UPSERTED: 1,
   EXPERIMENT_TAG_SET: 2,
@@ -26,6 +26,7 @@ const EVENT_TYPE_CODE: Record<TrackingEvent['eventType'], number> = {
   RUN_INPUT_LOGGED: 7,
   REGISTERED_MODEL_UPSERTED: 8,
   MODEL_VERSION_UPSERTED: 9,
+  LOGGED_MODEL_UPSERTED: 10,
 };
 
 const str = (name: string, get: (r: Row) => string): NativeColumn<Row> => ({ name, type: 'String', get });
@@ -34,17 +35,17 @@ const COLUMNS: NativeColumn<Row>[] = [
   { name: 'event_type', type: EVENT_TYPE_TYPE, get: (r) => EVENT_TYPE_CODE[r.event.eventType] },
   { name: 'event_time_ms', type: 'Int64', get: (r) => r.event.timestampMs },
   str('actor', (r) => r.event.actor),
-  str('experiment_id', (r) => r.event.experimentId),
-  str('run_id', (r) => r.event.runId || r.event.modelVersion?.runId || ''),
+  str('experiment_id', (r) => r.event.experimentId || r.event.loggedModel?.experimentId || ''),
+  str('run_id', (r) => r.event.runId || r.event.modelVersion?.runId || r.event.loggedModel?.sourceRunId || ''),
   str('key', (r) => r.event.key),
   str('value', (r) => r.event.value),
-  str('name', (r) => r.event.experiment?.name ?? r.event.run?.runName ?? ''),
-  str('artifact_location', (r) => r.event.experiment?.artifactLocation ?? r.event.run?.artifactUri ?? ''),
-  str('lifecycle_stage', (r) => r.event.experiment?.lifecycleStage ?? r.event.run?.lifecycleStage ?? ''),
-  { name: 'creation_time_ms', type: 'Int64', get: (r) => (r.event.experiment ?? r.event.registeredModel ?? r.event.modelVersion)?.creationTimeMs ?? 0 },
-  { name: 'last_update_ms', type: 'Int64', get: (r) => (r.event.experiment ?? r.event.registeredModel ?? r.event.modelVersion)?.lastUpdateTimeMs ?? 0 },
+  str('name', (r) => r.event.experiment?.name ?? r.event.run?.runName ?? r.event.loggedModel?.name ?? ''),
+  str('artifact_location', (r) => r.event.experiment?.artifactLocation ?? r.event.run?.artifactUri ?? r.event.loggedModel?.artifactUri ?? ''),
+  str('lifecycle_stage', (r) => r.event.experiment?.lifecycleStage ?? r.event.run?.lifecycleStage ?? r.event.loggedModel?.lifecycleStage ?? ''),
+  { name: 'creation_time_ms', type: 'Int64', get: (r) => (r.event.experiment ?? r.event.registeredModel ?? r.event.modelVersion ?? r.event.loggedModel)?.creationTimeMs ?? 0 },
+  { name: 'last_update_ms', type: 'Int64', get: (r) => (r.event.experiment ?? r.event.registeredModel ?? r.event.modelVersion ?? r.event.loggedModel)?.lastUpdateTimeMs ?? 0 },
   str('user_id', (r) => r.event.run?.userId ?? ''),
-  str('status', (r) => r.event.run?.status ?? r.event.modelVersion?.status ?? ''),
+  str('status', (r) => r.event.run?.status ?? r.event.modelVersion?.status ?? r.event.loggedModel?.status ?? ''),
   { name: 'start_time_ms', type: 'Int64', get: (r) => r.event.run?.startTimeMs ?? 0 },
   { name: 'end_time_ms', type: 'Nullable(Int64)', get: (r) => r.event.run?.endTimeMs ?? null },
   str('dataset_name', (r) => r.event.dataset?.name ?? ''),
@@ -63,7 +64,11 @@ const COLUMNS: NativeColumn<Row>[] = [
   str('description', (r) => r.event.registeredModel?.description ?? r.event.modelVersion?.description ?? ''),
   str('model_source', (r) => r.event.modelVersion?.source ?? ''),
   str('model_stage', (r) => r.event.modelVersion?.stage ?? ''),
-  str('tags_json', (r) => r.event.registeredModel?.tagsJson ?? r.event.modelVersion?.tagsJson ?? ''),
+  str('tags_json', (r) => r.event.registeredModel?.tagsJson ?? r.event.modelVersion?.tagsJson ?? r.event.loggedModel?.tagsJson ?? ''),
+  str('model_id', (r) => r.event.loggedModel?.modelId ?? ''),
+  str('model_type', (r) => r.event.loggedModel?.modelType ?? ''),
+  str('status_message', (r) => r.event.loggedModel?.statusMessage ?? ''),
+  str('params_json', (r) => r.event.loggedModel?.paramsJson ?? ''),
 ];
 
 /** One atomic insert (one Native block) of tracking events. */

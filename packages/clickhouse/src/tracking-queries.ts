@@ -3,8 +3,8 @@
 // gives the newest state without waiting for merges.
 import { queryRows, type ClickHouse } from './clickhouse-client.ts';
 import { floatFromBits } from './float-bits.ts';
-import type { ModelVersionState, RegisteredModelState } from '@runstream/codec';
-import { sql, type SqlFragment } from './sql-literal.ts';
+import type { LoggedModelState, ModelVersionState, RegisteredModelState } from '@runstream/codec';
+import { joinSql, sql, type SqlFragment } from './sql-literal.ts';
 
 export interface ExperimentRow {
   experimentId: string;
@@ -114,23 +114,23 @@ export async function runsByIds(ch: ClickHouse, ids: string[]): Promise<RunRow[]
 }
 
 export async function runParams(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
-  return keyValues(ch, sql`SELECT run_id, key, argMin(value, version) AS value FROM run_params_v1 WHERE run_id IN ${ids} GROUP BY run_id, key ORDER BY key`, ids);
+  if (ids.length === 0) return new Map();
+  return keyValues(ch, sql`SELECT run_id, key, argMin(value, version) AS value FROM run_params_v1 WHERE run_id IN ${ids} GROUP BY run_id, key ORDER BY key`);
 }
 
 export async function runTags(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
+  if (ids.length === 0) return new Map();
   return keyValues(
     ch,
     sql`SELECT run_id, key, value FROM (
           SELECT run_id, key, argMax(value, version) AS value, argMax(deleted, version) AS deleted
           FROM run_tags_v1 WHERE run_id IN ${ids} GROUP BY run_id, key
         ) WHERE deleted = 0 ORDER BY key`,
-    ids,
   );
 }
 
-async function keyValues(ch: ClickHouse, query: SqlFragment, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
+async function keyValues(ch: ClickHouse, query: SqlFragment): Promise<Map<string, { key: string; value: string }[]>> {
   const out = new Map<string, { key: string; value: string }[]>();
-  if (ids.length === 0) return out;
   for (const r of await queryRows<{ run_id: string; key: string; value: string }>(ch, query)) {
     const list = out.get(r.run_id) ?? [];
     list.push({ key: r.key, value: r.value });
@@ -221,5 +221,43 @@ export async function modelVersions(ch: ClickHouse, opts: { names?: string[]; ve
     creationTimeMs: Number(r.creation_time_ms),
     lastUpdateTimeMs: Number(r.last_update_ms),
     tagsJson: r.tags_json!,
+  }));
+}
+
+export type LoggedModelRow = LoggedModelState;
+
+/** Logged models (MLflow 3), newest first: by id, by experiment, or by the run that logged them. */
+export async function loggedModels(
+  ch: ClickHouse,
+  opts: { ids?: string[]; experimentIds?: string[]; sourceRunIds?: string[]; where?: SqlFragment; orderBy?: SqlFragment; includeDeleted?: boolean; limit: number; offset?: number },
+): Promise<LoggedModelRow[]> {
+  const conditions: SqlFragment[] = [opts.includeDeleted ? sql`1` : sql`lifecycle_stage != 'deleted'`];
+  if (opts.ids) conditions.push(opts.ids.length ? sql`model_id IN ${opts.ids}` : sql`0`);
+  if (opts.experimentIds) conditions.push(opts.experimentIds.length ? sql`experiment_id IN ${opts.experimentIds}` : sql`0`);
+  if (opts.sourceRunIds) conditions.push(opts.sourceRunIds.length ? sql`source_run_id IN ${opts.sourceRunIds}` : sql`0`);
+  if (opts.where) conditions.push(opts.where);
+  const rows = await queryRows<Record<string, string>>(
+    ch,
+    sql`SELECT model_id, experiment_id, name, model_type, source_run_id, status, status_message, artifact_uri, lifecycle_stage,
+               creation_time_ms, last_update_ms, tags_json, params_json
+        FROM logged_models_v1 FINAL
+        WHERE ${joinSql(conditions, ' AND ')}
+        ORDER BY ${opts.orderBy ?? sql`creation_time_ms DESC`}, model_id
+        LIMIT ${opts.offset ?? 0}, ${opts.limit}`,
+  );
+  return rows.map((r) => ({
+    modelId: r.model_id!,
+    experimentId: r.experiment_id!,
+    name: r.name!,
+    modelType: r.model_type!,
+    sourceRunId: r.source_run_id!,
+    status: r.status!,
+    statusMessage: r.status_message!,
+    artifactUri: r.artifact_uri!,
+    lifecycleStage: r.lifecycle_stage!,
+    creationTimeMs: Number(r.creation_time_ms),
+    lastUpdateTimeMs: Number(r.last_update_ms),
+    tagsJson: r.tags_json!,
+    paramsJson: r.params_json!,
   }));
 }

@@ -11,7 +11,8 @@ export type TrackingEventType =
   | 'RUN_TAG_DELETED'
   | 'RUN_INPUT_LOGGED'
   | 'REGISTERED_MODEL_UPSERTED'
-  | 'MODEL_VERSION_UPSERTED';
+  | 'MODEL_VERSION_UPSERTED'
+  | 'LOGGED_MODEL_UPSERTED';
 
 export interface ExperimentState {
   name: string;
@@ -62,6 +63,23 @@ export interface ModelVersionState {
   tagsJson: string;
 }
 
+/** MLflow 3's logged model: a model a run logged, with its own params, tags, status and artifact location. */
+export interface LoggedModelState {
+  modelId: string;
+  experimentId: string;
+  name: string;
+  modelType: string;
+  sourceRunId: string;
+  status: string;
+  statusMessage: string;
+  artifactUri: string;
+  lifecycleStage: string;
+  creationTimeMs: number;
+  lastUpdateTimeMs: number;
+  tagsJson: string;
+  paramsJson: string;
+}
+
 export interface TrackingEvent {
   eventId: string;
   eventType: TrackingEventType;
@@ -76,11 +94,13 @@ export interface TrackingEvent {
   dataset: DatasetInput | null;
   registeredModel: RegisteredModelState | null;
   modelVersion: ModelVersionState | null;
+  loggedModel: LoggedModelState | null;
 }
 
 export const trackingEventSchemas = new SchemaRegistry([
   { version: 1, file: 'tracking-event.v1.avsc' },
   { version: 2, file: 'tracking-event.v2.avsc' },
+  { version: 3, file: 'tracking-event.v3.avsc' },
 ]);
 
 export function encodeTrackingEvent(event: TrackingEvent, version?: number): Buffer {
@@ -95,6 +115,7 @@ export function decodeTrackingEvent(bytes: Buffer): Decoded<TrackingEvent> {
 export function trackingEventProblem(e: TrackingEvent): string | undefined {
   if (!e.eventId) return 'eventId is empty';
   if (e.eventType === 'REGISTERED_MODEL_UPSERTED') return e.registeredModel?.name ? undefined : 'REGISTERED_MODEL_UPSERTED needs the model state';
+  if (e.eventType === 'LOGGED_MODEL_UPSERTED') return e.loggedModel?.modelId && e.loggedModel.experimentId ? undefined : 'LOGGED_MODEL_UPSERTED needs the model state';
   if (e.eventType === 'MODEL_VERSION_UPSERTED') return e.modelVersion?.name && e.modelVersion.version ? undefined : 'MODEL_VERSION_UPSERTED needs the version state';
   const needsRun = e.eventType !== 'EXPERIMENT_UPSERTED' && e.eventType !== 'EXPERIMENT_TAG_SET';
   if (!e.experimentId && !needsRun) return `${e.eventType} needs an experimentId`;

@@ -13,7 +13,7 @@ export class NotYetVisibleError extends Error {
   }
 }
 
-type Optional = 'experimentId' | 'runId' | 'key' | 'value' | 'experiment' | 'run' | 'dataset' | 'registeredModel' | 'modelVersion';
+type Optional = 'experimentId' | 'runId' | 'key' | 'value' | 'experiment' | 'run' | 'dataset' | 'registeredModel' | 'modelVersion' | 'loggedModel';
 export type NewEvent = Omit<TrackingEvent, 'eventId' | 'timestampMs' | 'actor' | Optional> & Partial<Pick<TrackingEvent, Optional>>;
 
 export class TrackingWriter {
@@ -48,6 +48,7 @@ export class TrackingWriter {
         dataset: null,
         registeredModel: null,
         modelVersion: null,
+        loggedModel: null,
         ...e,
       }),
     }));

@@ -27,7 +27,7 @@ const validMetric = encodeMetricBatch({
 });
 const validEvent = encodeTrackingEvent({
   eventId: 'e1', eventType: 'RUN_TAG_SET', timestampMs: NOW, actor: '', experimentId: '', runId: 'r1', key: 'k', value: 'v',
-  experiment: null, run: null, dataset: null, registeredModel: null, modelVersion: null,
+  experiment: null, run: null, dataset: null, registeredModel: null, modelVersion: null, loggedModel: null,
 });
 
 function mutate(base: Buffer, r: () => number): Buffer {

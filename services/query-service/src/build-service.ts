@@ -12,6 +12,8 @@ import { installErrorHandler } from './api-errors.ts';
 import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
 import { registerMetricRoutes } from './routes/metric-routes.ts';
 import { registerTrackingRoutes } from './routes/tracking-routes.ts';
+import { registerSeriesRoutes } from './routes/series-routes.ts';
+import { registerCompareRoutes } from './routes/compare-routes.ts';
 import { registerDataRoutes } from './routes/data-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ConcurrencyGate } from './concurrency-gate.ts';
@@ -84,6 +86,8 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   });
   registerHealthRoutes(app, deps.health);
   registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
+  registerSeriesRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
+  registerCompareRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
   registerTrackingRoutes(app, {
     ch: deps.ch,
     preHandler: requireScope(deps.tokens, 'read'),

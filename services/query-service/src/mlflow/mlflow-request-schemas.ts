@@ -48,6 +48,20 @@ export const MLFLOW_FIELDS: Record<string, Record<string, object>> = {
   'model-versions/create': { name: str, source: str, run_id: str, description: str, tags: keyValues },
   'model-versions/get': { name: str, version: str },
   'model-versions/search': { filter: str },
+  'logged-models': { experiment_id: str, name: str, model_type: str, source_run_id: str, params: keyValues, tags: keyValues },
+  'logged-models/:model_id': { model_id: str, status: { type: 'string', enum: ['LOGGED_MODEL_STATUS_UNSPECIFIED', 'LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'] } },
+  'logged-models/search': {
+    experiment_ids: strings,
+    filter: str,
+    max_results: int64,
+    page_token: str,
+    order_by: { type: 'array', items: { type: 'object', properties: { field_name: str, ascending: { type: 'boolean' } } } },
+    datasets: { type: 'array', items: { type: 'object', properties: { dataset_name: str, dataset_digest: str } } },
+  },
+  'logged-models/:model_id/tags': { model_id: str, tags: keyValues },
+  'logged-models/:model_id/tags/:tag_key': { model_id: str, tag_key: str },
+  'logged-models/:model_id/params': { model_id: str, params: keyValues },
+  'runs/outputs': { run_id: str, models: { type: 'array', items: { type: 'object', properties: { model_id: str, step: int64 } } } },
 };
 
 /** JSON schema of an endpoint's body or query string. */

@@ -31,6 +31,7 @@ import { searchRuns } from './run-search.ts';
 import { registerArtifactRoutes } from './artifact-routes.ts';
 import { requestSchema } from './mlflow-request-schemas.ts';
 import { registerRegistryRoutes, type RouteFn } from './registry-routes.ts';
+import { registerLoggedModelRoutes } from './logged-model-routes.ts';
 import { LIMITS, double, entryKey, entryValue, int64, metricKey, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
 
 export interface MlflowDeps {
@@ -93,10 +94,15 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
           summary,
           tags: ['mlflow'],
           hide: prefix !== '/api/2.0/mlflow',
-          ...(method === 'GET' ? { querystring: requestSchema(path) } : { body: requestSchema(path) }),
+          ...(method === 'GET' || method === 'DELETE' ? { querystring: requestSchema(path) } : { body: requestSchema(path) }),
           response: errors,
         },
-        handler: async (req) => handler(req, (method === 'GET' ? req.query : req.body) as Body),
+        // Path parameters (logged-models/:model_id) join the input; MLflow's client sends DELETE fields as a JSON body.
+        handler: async (req) => {
+          const body = typeof req.body === 'object' && req.body !== null ? (req.body as Body) : {};
+          const input = method === 'GET' ? (req.query as Body) : method === 'DELETE' ? { ...(req.query as Body), ...body } : body;
+          return handler(req, { ...input, ...(req.params as Body) });
+        },
       });
     }
   };
@@ -359,6 +365,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   });
 
   registerRegistryRoutes(route, { ch, writer, actorOf: deps.actorOf });
+  registerLoggedModelRoutes(route, { ch, writer, actorOf: deps.actorOf });
 
   // ---- artifacts: the proxy API (mlflow-artifacts:/) on a local directory; MLflow's older list endpoint is not served
 

@@ -8,7 +8,7 @@ import { MlflowError, invalid, notFound } from './mlflow-errors.ts';
 import { int64, requiredString } from './mlflow-values.ts';
 
 type Body = Record<string, unknown>;
-export type RouteFn = (method: 'GET' | 'POST' | 'PATCH', path: string, scope: 'read' | 'write', summary: string, handler: (req: FastifyRequest, input: Body) => Promise<object>) => void;
+export type RouteFn = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, scope: 'read' | 'write', summary: string, handler: (req: FastifyRequest, input: Body) => Promise<object>) => void;
 
 function tagsOf(json: string): { key: string; value: string }[] {
   try {

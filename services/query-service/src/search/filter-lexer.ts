@@ -17,6 +17,7 @@ export class FilterSyntaxError extends Error {
 }
 
 export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=';
+export type MetricAggregate = 'min' | 'max';
 export type Keyword = 'AND' | 'OR' | 'NOT' | 'IN' | 'LIKE' | 'ILIKE' | 'ASC' | 'DESC';
 const KEYWORDS = new Set<string>(['AND', 'OR', 'NOT', 'IN', 'LIKE', 'ILIKE', 'ASC', 'DESC']);
 
@@ -31,6 +32,8 @@ export type Token = Span &
     | { kind: 'number'; value: number }
     | { kind: 'comparator'; op: Comparator }
     | { kind: 'keyword'; word: Keyword }
+    /** min( or max( — the extreme of a metric instead of its latest value. */
+    | { kind: 'aggregate'; fn: MetricAggregate }
     | { kind: '(' | ')' | ',' | 'end' }
   );
 
@@ -138,7 +141,10 @@ export function tokenReader(text: string, source = 'filter'): () => Token {
       const word = match(WORD, text, pos)!;
       const afterWord = pos + word.length;
       const entity = entityNamed(word);
-      if (text[afterWord] === '.') {
+      const lower = word.toLowerCase();
+      if ((lower === 'min' || lower === 'max') && text[afterWord] === '(') {
+        token = { kind: 'aggregate', fn: lower, pos, end: afterWord };
+      } else if (text[afterWord] === '.') {
         if (!entity) fail(`unknown entity ${quoteForMessage(word)}; expected ${ENTITY_NAMES}`, pos);
         const { key, end } = readKey(word, afterWord + 1);
         if (entity === 'attribute' && !isAttributeName(key)) {
@@ -158,4 +164,21 @@ export function tokenReader(text: string, source = 'filter'): () => Token {
     pos = token.end;
     return token;
   };
+}
+
+/** A field: `entity.key`, or `min(metrics.key)` / `max(metrics.key)`; reads the tokens after `first`. */
+export function readField(
+  first: Token,
+  read: () => Token,
+  unexpected: (expected: string, token: Token) => FilterSyntaxError,
+): { entity: Entity; key: string; aggregate?: MetricAggregate } | undefined {
+  if (first.kind === 'identifier') return { entity: first.entity, key: first.key };
+  if (first.kind !== 'aggregate') return undefined;
+  const open = read();
+  if (open.kind !== '(') throw unexpected(`'(' after ${first.fn}`, open);
+  const field = read();
+  if (field.kind !== 'identifier' || field.entity !== 'metric') throw unexpected(`a metric such as metrics.loss inside ${first.fn}( )`, field);
+  const close = read();
+  if (close.kind !== ')') throw unexpected(`')' to close ${first.fn}(`, close);
+  return { entity: 'metric', key: field.key, aggregate: first.fn };
 }

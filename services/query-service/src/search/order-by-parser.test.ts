@@ -64,3 +64,14 @@ describe('parseOrderBy', () => {
     rejects(terms, /order_by has 11 terms; at most 10 are allowed/);
   });
 });
+
+describe('order by min() / max()', () => {
+  it('orders by a metric’s extreme', () => {
+    expect(parseOrderBy(['min(metrics.loss) ASC', 'metrics.loss DESC'])).toEqual([
+      { entity: 'metric', key: 'loss', descending: false, aggregate: 'min' },
+      { entity: 'metric', key: 'loss', descending: true },
+    ]);
+    expect(() => parseOrderBy(['max(metrics.a)', 'max(metrics.a) DESC'])).toThrow(/same field/);
+    expect(() => parseOrderBy(['max(tags.a)'])).toThrow(/a metric such as metrics.loss/);
+  });
+});

@@ -1,6 +1,6 @@
 // MLflow's order_by: each item is `<entity>.<key> [ASC|DESC]` (ASC by default), with the same field names as the
 // filter (see filter-lexer.ts).
-import { FilterSyntaxError, quoteForMessage, tokenReader } from './filter-lexer.ts';
+import { FilterSyntaxError, quoteForMessage, readField, tokenReader, type MetricAggregate, type Token } from './filter-lexer.ts';
 import type { Entity } from './run-fields.ts';
 
 export const MAX_ORDER_TERMS = 10;
@@ -9,6 +9,8 @@ export interface OrderTerm {
   entity: Entity;
   key: string;
   descending: boolean;
+  /** Metrics only: order by the smallest or largest value instead of the latest. */
+  aggregate?: MetricAggregate;
 }
 
 export function parseOrderBy(items: readonly string[]): OrderTerm[] {
@@ -19,11 +21,11 @@ export function parseOrderBy(items: readonly string[]): OrderTerm[] {
   return items.map((item, index) => {
     const source = `order_by[${index}]`;
     const read = tokenReader(item, source);
-    const field = read();
-    if (field.kind !== 'identifier') {
-      const got = field.kind === 'end' ? 'nothing' : quoteForMessage(item.slice(field.pos, field.end));
-      throw new FilterSyntaxError(`expected a field such as metrics.acc or attributes.start_time, got ${got}`, field.pos, source);
-    }
+    const first = read();
+    const unexpected = (expected: string, token: Token): FilterSyntaxError =>
+      new FilterSyntaxError(`expected ${expected}, got ${token.kind === 'end' ? 'nothing' : quoteForMessage(item.slice(token.pos, token.end))}`, token.pos, source);
+    const field = readField(first, read, unexpected);
+    if (!field) throw unexpected('a field such as metrics.acc or attributes.start_time', first);
     let rest = read();
     let descending = false;
     if (rest.kind === 'keyword' && (rest.word === 'ASC' || rest.word === 'DESC')) {
@@ -34,9 +36,9 @@ export function parseOrderBy(items: readonly string[]): OrderTerm[] {
       throw new FilterSyntaxError(`expected ASC, DESC or nothing after the field, got ${quoteForMessage(item.slice(rest.pos))}`, rest.pos, source);
     }
     // MLflow rejects a field ordered twice: the second term could never matter.
-    const id = `${field.entity}.${field.key}`;
-    if (seen.has(id)) throw new FilterSyntaxError(`${quoteForMessage(item)} orders by the same field as an earlier term`, field.pos, source);
+    const id = `${field.aggregate ?? ''}${field.entity}.${field.key}`;
+    if (seen.has(id)) throw new FilterSyntaxError(`${quoteForMessage(item)} orders by the same field as an earlier term`, first.pos, source);
     seen.add(id);
-    return { entity: field.entity, key: field.key, descending };
+    return { entity: field.entity, key: field.key, descending, ...(field.aggregate ? { aggregate: field.aggregate } : {}) };
   });
 }

@@ -383,3 +383,23 @@ describe('FilterSyntaxError', () => {
     expect(syntaxError('metrics.a = 1 \0').message).toContain('"\\u0000"');
   });
 });
+
+describe('min() and max() of metrics', () => {
+  it('compare a metric’s extremes instead of its latest value', () => {
+    expect(parseRunFilter('min(metrics.loss) < 0.2')).toEqual({ kind: 'cmp', entity: 'metric', key: 'loss', op: '<', value: 0.2, aggregate: 'min' });
+    expect(parseRunFilter('MAX(metrics.`val acc`) >= 0.9')).toMatchObject({ key: 'val acc', aggregate: 'max' });
+    expect(parseRunFilter('metrics.loss < 0.2')).not.toHaveProperty('aggregate');
+  });
+
+  it('nest inside AND, OR and parentheses like any comparison', () => {
+    const expr = parseRunFilter("params.a = 'x' AND (min(metrics.loss) < 1 OR max(metrics.acc) > 0.5)");
+    expect(expr).toMatchObject({ kind: 'and', items: [{ entity: 'param' }, { kind: 'or', items: [{ aggregate: 'min' }, { aggregate: 'max' }] }] });
+  });
+
+  it('accept metrics only, and a closed call', () => {
+    expect(syntaxError("min(params.lr) = '1'").message).toContain('a metric such as metrics.loss inside min( )');
+    expect(syntaxError('max(metrics.loss > 1').message).toContain("')' to close max(");
+    expect(syntaxError('min (metrics.loss) > 1').message).toContain('unexpected word "min"');
+    expect(syntaxError('avg(metrics.loss) > 1').message).toContain('unexpected word "avg"');
+  });
+});

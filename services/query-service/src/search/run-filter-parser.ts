@@ -1,11 +1,13 @@
-// MLflow's run-search filter (`metrics.acc > 0.9 AND params.model = 'cnn'`), extended with OR and parentheses:
+// MLflow's run-search filter (`metrics.acc > 0.9 AND params.model = 'cnn'`), extended with OR, parentheses and
+// min(metrics.x) / max(metrics.x) for a metric's extremes (metrics.x alone is its latest value):
 //   expr       := andExpr ('OR' andExpr)*
 //   andExpr    := primary ('AND' primary)*
 //   primary    := '(' expr ')' | comparison
-//   comparison := <entity>.<key> operator value
+//   comparison := field operator value
+//   field      := <entity>.<key> | min(metrics.<key>) | max(metrics.<key>)
 // Keywords are case-insensitive. Type rules are MLflow's: metrics and the time attributes compare as numbers,
 // params, tags and the other attributes as strings. Nothing here knows about SQL (see run-filter-sql.ts).
-import { FilterSyntaxError, quoteForMessage, tokenReader, type Token } from './filter-lexer.ts';
+import { FilterSyntaxError, quoteForMessage, readField, tokenReader, type MetricAggregate, type Token } from './filter-lexer.ts';
 import { RUN_STATUSES, valueType, type Entity, type ValueType } from './run-fields.ts';
 
 export { FilterSyntaxError } from './filter-lexer.ts';
@@ -24,6 +26,8 @@ export interface Comparison {
   op: ComparisonOp;
   /** A number for numeric fields, a list for IN / NOT IN, a string otherwise. */
   value: number | string | string[];
+  /** Metrics only: compare the smallest or largest value instead of the latest. */
+  aggregate?: MetricAggregate;
 }
 
 export type FilterExpr = { kind: 'and' | 'or'; items: FilterExpr[] } | Comparison;
@@ -128,9 +132,10 @@ export function parseRunFilter(text: string | undefined): FilterExpr | undefined
   };
 
   const parseComparison = (): Comparison => {
-    const field = next();
-    if (field.kind !== 'identifier') throw unexpected('a comparison such as metrics.acc > 0.9', field);
-    if (++comparisons > MAX_COMPARISONS) throw new FilterSyntaxError(`more than ${MAX_COMPARISONS} comparisons`, field.pos);
+    const first = next();
+    const field = readField(first, next, unexpected);
+    if (!field) throw unexpected('a comparison such as metrics.acc > 0.9', first);
+    if (++comparisons > MAX_COMPARISONS) throw new FilterSyntaxError(`more than ${MAX_COMPARISONS} comparisons`, first.pos);
     const { entity, key } = field;
     const type = valueType(entity, key);
     const { op, token } = parseOperator();
@@ -141,7 +146,7 @@ export function parseRunFilter(text: string | undefined): FilterExpr | undefined
     const valueStart = peek();
     const value = op === 'IN' || op === 'NOT IN' ? parseList(token) : type === 'number' ? parseNumber(token) : parseString(token);
     checkValue(entity, key, op, value, valueStart.pos);
-    return { kind: 'cmp', entity, key, op, value };
+    return { kind: 'cmp', entity, key, op, value, ...(field.aggregate ? { aggregate: field.aggregate } : {}) };
   };
 
   const expr = peek().kind === 'end' ? undefined : parseOr(0);

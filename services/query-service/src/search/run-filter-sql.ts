@@ -4,6 +4,7 @@
 // column; attribute columns and operators only from the fixed maps below. The SQL runs on ClickHouse 18.16 and
 // current versions: no correlated subqueries, no ilike(), and at most one JOIN per SELECT (18.16 rejects more).
 import { ENTITY_KIND_NAME, ident, joinSql, sql, type SqlFragment, type SqlValue } from '@runstream/clickhouse';
+import type { MetricAggregate } from './filter-lexer.ts';
 import type { OrderTerm } from './order-by-parser.ts';
 import type { Comparison, ComparisonOp, FilterExpr } from './run-filter-parser.ts';
 import { isAttributeName, type AttributeName } from './run-fields.ts';
@@ -32,6 +33,12 @@ const COMPARATORS: Record<Exclude<ComparisonOp, 'LIKE' | 'ILIKE'>, SqlFragment> 
 
 /** The latest value of a metric (highest step, then timestamp), as stored in metric_summary_v1. */
 const LATEST_METRIC = sql`argMaxMerge(last_value)`;
+/** A metric's latest value, or its smallest / largest (NaN skipped; NaN when every value is NaN). */
+function metricValue(aggregate: MetricAggregate | undefined): SqlFragment {
+  if (aggregate === undefined) return LATEST_METRIC;
+  const extreme = aggregate === 'min' ? sql`minIfMerge(min_value)` : sql`maxIfMerge(max_value)`;
+  return sql`if(countIfMerge(nan_points) = countMerge(points), nan, ${extreme})`;
+}
 /** A tag's state at its highest version; a deletion is a newer version with deleted = 1. */
 const LATEST_TAG = sql`argMax(value, version)`;
 const TAG_PRESENT = sql`argMax(deleted, version) = 0`;
@@ -50,11 +57,12 @@ function compare(subject: SqlFragment, op: ComparisonOp, value: SqlValue): SqlFr
   return sql`${subject} ${COMPARATORS[op]} ${value}`;
 }
 
-function compileComparison({ entity, key, op, value }: Comparison): SqlFragment {
+function compileComparison({ entity, key, op, value, aggregate }: Comparison): SqlFragment {
   switch (entity) {
     case 'metric': {
-      // ClickHouse's NaN != x is true; a NaN latest value must match no comparison.
-      const having = op === '!=' ? sql`NOT isNaN(${LATEST_METRIC}) AND ${compare(LATEST_METRIC, op, value)}` : compare(LATEST_METRIC, op, value);
+      // ClickHouse's NaN != x is true; a NaN value must match no comparison.
+      const metric = metricValue(aggregate);
+      const having = op === '!=' ? sql`NOT isNaN(${metric}) AND ${compare(metric, op, value)}` : compare(metric, op, value);
       return sql`r.run_id IN (SELECT entity_id FROM metric_summary_v1 WHERE entity_kind = ${RUN} AND key = ${key} GROUP BY entity_id HAVING ${having})`;
     }
     // Only runs that have the key can match, also for != and NOT IN (MLflow's semantics).
@@ -93,10 +101,10 @@ export interface OrderByColumns {
  * One row per run and sort term with the term's value: `num` for metrics, `str` for params and tags. Every branch
  * has the same column types, as UNION ALL on 18.16 needs.
  */
-function sortSource({ entity, key }: OrderTerm, term: number): SqlFragment {
+function sortSource({ entity, key, aggregate }: OrderTerm, term: number): SqlFragment {
   switch (entity) {
     case 'metric':
-      return sql`SELECT entity_id AS run_id, toUInt8(${term}) AS term, ${LATEST_METRIC} AS num, '' AS str FROM metric_summary_v1 WHERE entity_kind = ${RUN} AND key = ${key} GROUP BY entity_id`;
+      return sql`SELECT entity_id AS run_id, toUInt8(${term}) AS term, ${metricValue(aggregate)} AS num, '' AS str FROM metric_summary_v1 WHERE entity_kind = ${RUN} AND key = ${key} GROUP BY entity_id`;
     case 'param':
       return sql`SELECT run_id, toUInt8(${term}) AS term, toFloat64(0) AS num, value AS str FROM run_params_v1 WHERE key = ${key}`;
     case 'tag':
