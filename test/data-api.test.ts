@@ -116,6 +116,8 @@ describe('data metrics API', () => {
     expect(await bad('/api/v1/drift/over-time', { reference: { dataset }, current: { dataset, from_ms: 0, to_ms: 1e9 }, window_ms: 1 })).toMatch(/windows/);
     expect(await bad(`${path}/rows`, { columns: { x: 'numerical' }, rows: [{ values: { x: 'abc' } }] })).toMatch(/numerical column needs a number/);
     expect(await bad(`${path}/rows`, { rows: [{ values: {} }] })).toMatch(/no columns/);
+    expect(await bad(`${path}/rows`, { rows: [{ values: { x: 1 } }, { values: { x: { nested: true } } }] })).toMatch(/number, a string or null/);
+    expect(await bad(`${path}/rows`, { rows: [{ values: { x: 'a'.repeat(1001) } }] })).toMatch(/longer than 1000/);
     expect((await call('POST', '/api/v1/drift', { reference: { dataset: 'no-such-dataset' }, current: { dataset: 'no-such-dataset' } })).status).toBe(404);
   });
 });

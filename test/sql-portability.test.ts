@@ -49,6 +49,8 @@ import {
   DATASET_ROW_COLUMNS,
   DATASET_ROWS_TABLE,
   distinctValuesSql,
+  wassersteinBucketsSql,
+  bucketValuesSql,
   driftProfileSql,
   ecdfSql,
   encodeDatasetRowsUnits,
@@ -356,6 +358,10 @@ function buildQueries(): Query[] {
   add('driftProfile columns', driftProfileSql(REF_SEL, CUR_SEL, ['x', "cat'"]));
   add('ecdf x', ecdfSql(REF_SEL, CUR_SEL, 'x'));
   add('distinctValues', distinctValuesSql(REF_SEL, CUR_SEL, ['x', 'level']));
+  const grids = [{ column: 'x', min: -500, max: 500, buckets: 64 }];
+  add('wassersteinBuckets x', wassersteinBucketsSql(REF_SEL, CUR_SEL, grids));
+  add('wassersteinBuckets constant', wassersteinBucketsSql(REF_SEL, CUR_SEL, [{ column: 'level', min: 1, max: 1, buckets: 8 }]));
+  add('bucketValues x', bucketValuesSql(REF_SEL, CUR_SEL, grids, [{ column: 'x', bucket: 31, lo: -20, hi: 0 }, { column: 'x', bucket: 32, lo: 0, hi: 20 }]), true);
   add('ecdf level', ecdfSql(REF_SEL, CUR_SEL, 'level'));
   add('sideValueCounts', sideValueCountsSql(REF_SEL, CUR_SEL, ['level', "cat'"], 100));
   add('binnedCounts', binnedCountsSql(REF_SEL, CUR_SEL, [{ id: 'h:x', column: 'x', edges: [-500, -100.5, 0, 1 / 3, 1e308] }, { id: 'h:level', column: 'level', edges: [0, 1, 2, 3] }]), true);

@@ -13,7 +13,7 @@ import { applyMigrations, startLocalStack } from '../local-stack.ts';
 const ROWS = Number(process.env.BENCH_DRIFT_ROWS ?? 1_000_000);
 const COLUMNS = Number(process.env.BENCH_DRIFT_COLUMNS ?? 20);
 const RUNS = Number(process.env.BENCH_DRIFT_RUNS ?? 5);
-const EVIDENTLY_SIZES = (process.env.BENCH_EVIDENTLY_SIZES ?? '1000000,300000,100000').split(',').map(Number);
+const EVIDENTLY_SIZES = (process.env.BENCH_EVIDENTLY_SIZES ?? '1000000,300000,100000').split(',').map(Number).filter((n) => n > 0);
 const EVIDENTLY_TIMEOUT_MS = Number(process.env.BENCH_EVIDENTLY_TIMEOUT_MS ?? 600_000);
 
 const log = createLogger({ name: 'bench', level: 'warn' });

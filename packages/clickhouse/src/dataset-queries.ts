@@ -5,7 +5,7 @@
 // they may overlap.
 import { queryRows, type ClickHouse } from './clickhouse-client.ts';
 import { floatFromBits } from './float-bits.ts';
-import { joinSql, sql, SqlFragment } from './sql-literal.ts';
+import { joinSql, quoteFloat, quoteString, sql, SqlFragment } from './sql-literal.ts';
 
 /** Rows of one dataset: optionally one version, a time window [fromMs, toMs) and one segment. */
 export interface RowSelection {
@@ -35,8 +35,8 @@ function columnFilter(columns: readonly string[] | undefined): SqlFragment {
 const CLEAN = new SqlFragment("is_missing = 0 AND (column_type = 'categorical' OR isFinite(num_value))");
 
 /** Both sides' clean values, tagged side 1 (reference) and 2 (current). */
-function twoSides(ref: RowSelection, cur: RowSelection, columns: readonly string[] | undefined): SqlFragment {
-  const cols = columnFilter(columns);
+function twoSides(ref: RowSelection, cur: RowSelection, columns: readonly string[] | undefined, extra?: SqlFragment): SqlFragment {
+  const cols = extra ? sql`${columnFilter(columns)} AND ${extra}` : columnFilter(columns);
   return sql`(SELECT 1 AS side, column, column_type, num_value, cat_value FROM dataset_rows_v1 WHERE ${selectionFilter(ref)}${cols} AND ${CLEAN}
     UNION ALL
     SELECT 2 AS side, column, column_type, num_value, cat_value FROM dataset_rows_v1 WHERE ${selectionFilter(cur)}${cols} AND ${CLEAN})`;
@@ -208,19 +208,17 @@ export interface DriftProfileRow {
   /** Exact for categorical columns; for numerical ones exact up to DISTINCT_CAP, else DISTINCT_CAP + 1. */
   distinctAll: number;
   distinctRef: number;
-  distinctCur: number;
   min: number;
   max: number;
   refStdPop: number;
 }
 
 export function driftProfileSql(ref: RowSelection, cur: RowSelection, columns?: readonly string[]): SqlFragment {
-  return sql`SELECT column, t, n1, n2, d_all, d_ref, d_cur, ${bits('min_v')} AS min_v, ${bits('max_v')} AS max_v, ${bits('std_ref')} AS std_ref
+  return sql`SELECT column, t, n1, n2, d_all, d_ref, ${bits('min_v')} AS min_v, ${bits('max_v')} AS max_v, ${bits('std_ref')} AS std_ref
     FROM (
       SELECT column, toString(any(column_type)) AS t, countIf(side = 1) AS n1, countIf(side = 2) AS n2,
         if(t = 'numerical', uniqUpTo(${DISTINCT_CAP})(num_value), uniqExact(cat_value)) AS d_all,
         if(t = 'numerical', uniqUpToIf(${DISTINCT_CAP})(num_value, side = 1), uniqExactIf(cat_value, side = 1)) AS d_ref,
-        if(t = 'numerical', uniqUpToIf(${DISTINCT_CAP})(num_value, side = 2), uniqExactIf(cat_value, side = 2)) AS d_cur,
         min(num_value) AS min_v, max(num_value) AS max_v, if(t = 'numerical' AND n1 > 0 AND maxIf(abs(num_value), side = 1) < 1e154, stddevPopIf(num_value, side = 1), nan) AS std_ref
       FROM ${twoSides(ref, cur, columns)}
       GROUP BY column
@@ -237,7 +235,6 @@ export async function driftProfile(ch: ClickHouse, ref: RowSelection, cur: RowSe
     n2: Number(r.n2),
     distinctAll: Number(r.d_all),
     distinctRef: Number(r.d_ref),
-    distinctCur: Number(r.d_cur),
     min: floatFromBits(r.min_v!),
     max: floatFromBits(r.max_v!),
     refStdPop: floatFromBits(r.std_ref!),
@@ -299,6 +296,107 @@ export async function ecdfStatistics(ch: ClickHouse, ref: RowSelection, cur: Row
     }
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, columns.length) }, worker));
+  return out;
+}
+
+/** A numerical column's clean values cut into equal-width buckets between its min and max (both sides together). */
+export interface BucketGrid {
+  column: string;
+  min: number;
+  max: number;
+  buckets: number;
+}
+
+const floats = (xs: readonly number[]) => new SqlFragment(`[${xs.map(quoteFloat).join(', ')}]`);
+const strings = (xs: readonly string[]) => new SqlFragment(`[${xs.map(quoteString).join(', ')}]`);
+
+/** Bucket number of num_value in its column's grid (computed the same way in every query). */
+function bucketOf(grids: readonly BucketGrid[]): SqlFragment {
+  const cols = strings(grids.map((g) => g.column));
+  const scale = (g: BucketGrid) => (g.max > g.min ? g.buckets / (g.max - g.min) : 0);
+  return sql`least(toUInt32(greatest(floor((num_value - transform(column, ${cols}, ${floats(grids.map((g) => g.min))}, nan)) * transform(column, ${cols}, ${floats(grids.map(scale))}, toFloat64(0))), 0)), toUInt32(transform(column, ${cols}, ${floats(grids.map((g) => g.buckets - 1))}, toFloat64(0))))`;
+}
+
+/** Left edge of a bucket: min + bucket / scale (min when the column is constant). */
+function bucketEdge(grids: readonly BucketGrid[]): SqlFragment {
+  const cols = strings(grids.map((g) => g.column));
+  const width = (g: BucketGrid) => (g.max > g.min ? (g.max - g.min) / g.buckets : 0);
+  return sql`transform(column, ${cols}, ${floats(grids.map((g) => g.min))}, nan) + b * transform(column, ${cols}, ${floats(grids.map(width))}, toFloat64(0))`;
+}
+
+/**
+ * W1 numerator per column from bucket aggregates, integrated in ClickHouse over the (small) per-column arrays of
+ * buckets: D before each bucket is a cumulative sum; gaps between buckets and buckets where D keeps its sign are
+ * integrated exactly (packages/drift/src/wasserstein-buckets.ts explains the formula); the other buckets are
+ * returned with D at their start, to be read value by value.
+ */
+export function wassersteinBucketsSql(ref: RowSelection, cur: RowSelection, grids: readonly BucketGrid[]): SqlFragment {
+  const sorted = (name: string) => new SqlFragment(`arraySort((x, k) -> k, groupArray(${name}), groupArray(b)) AS ${name}s`);
+  return sql`SELECT column, n1, n2, ${bits('resolved')} AS resolved_bits, amb_b, amb_d, arrayMap(x -> hex(reinterpretAsString(x)), amb_lo) AS amb_lo_bits, arrayMap(x -> hex(reinterpretAsString(x)), amb_hi) AS amb_hi_bits
+    FROM (
+      SELECT column, n1, n2,
+        arrayMap((da, x, y) -> da - (x * n2 - y * n1), arrayCumSum(arrayMap((x, y) -> x * n2 - y * n1, c1s, c2s)), c1s, c2s) AS d0,
+        arrayMap((d, x, y, l, h) -> h > l AND NOT (d - y * n1 >= 0 OR d + x * n2 <= 0), d0, c1s, c2s, los, his) AS amb,
+        arraySum(arrayMap((d, x, y, s1, s2, f, l, h, a) -> if(a OR h <= l, 0, abs(d * (h - l) + n2 * (x * (h - f) - s1) - n1 * (y * (h - f) - s2))), d0, c1s, c2s, s1s, s2s, edges, los, his, amb))
+          + arraySum(arrayMap((d, l, h) -> abs(d) * (l - h), arrayPopFront(d0), arrayPopFront(los), arrayPopBack(his))) AS resolved,
+        arrayFilter((k, a) -> a, bs, amb) AS amb_b, arrayFilter((d, a) -> a, d0, amb) AS amb_d,
+        arrayFilter((l, a) -> a, los, amb) AS amb_lo, arrayFilter((h, a) -> a, his, amb) AS amb_hi
+      FROM (
+        SELECT column, toInt64(sum(c1)) AS n1, toInt64(sum(c2)) AS n2, arraySort(groupArray(b)) AS bs,
+          ${sorted('c1')}, ${sorted('c2')}, ${sorted('s1')}, ${sorted('s2')}, ${sorted('edge')}, ${sorted('lo')}, ${sorted('hi')}
+        FROM (
+          SELECT column, b, toInt64(countIf(side = 1)) AS c1, toInt64(countIf(side = 2)) AS c2, sumIf(num_value - e, side = 1) AS s1, sumIf(num_value - e, side = 2) AS s2,
+            any(e) AS edge, min(num_value) AS lo, max(num_value) AS hi
+          FROM (SELECT side, column, num_value, ${bucketOf(grids)} AS b, ${bucketEdge(grids)} AS e FROM ${twoSides(ref, cur, grids.map((g) => g.column))} WHERE column_type = 'numerical')
+          GROUP BY column, b
+        )
+        GROUP BY column
+      )
+    )
+    ORDER BY column`;
+}
+
+export interface WassersteinBuckets {
+  column: string;
+  n1: number;
+  n2: number;
+  /** ∫|D| over gaps and sign-stable buckets, D = a·n2 − b·n1 (so W1 · n1 · n2). */
+  resolved: number;
+  /** Buckets where D may change sign: number, D before it, value range. */
+  ambiguous: { bucket: number; dStart: number; lo: number; hi: number }[];
+}
+
+export async function wassersteinBuckets(ch: ClickHouse, ref: RowSelection, cur: RowSelection, grids: readonly BucketGrid[]): Promise<WassersteinBuckets[]> {
+  if (grids.length === 0) return [];
+  const rows = await queryRows<{ column: string; n1: string; n2: string; resolved_bits: string; amb_b: number[]; amb_d: string[]; amb_lo_bits: string[]; amb_hi_bits: string[] }>(ch, wassersteinBucketsSql(ref, cur, grids));
+  return rows.map((r) => ({
+    column: r.column,
+    n1: Number(r.n1),
+    n2: Number(r.n2),
+    resolved: floatFromBits(r.resolved_bits),
+    ambiguous: r.amb_b.map((bucket, i) => ({ bucket: Number(bucket), dStart: Number(r.amb_d[i]), lo: floatFromBits(r.amb_lo_bits[i]!), hi: floatFromBits(r.amb_hi_bits[i]!) })),
+  }));
+}
+
+export function bucketValuesSql(ref: RowSelection, cur: RowSelection, grids: readonly BucketGrid[], wanted: readonly { column: string; bucket: number; lo: number; hi: number }[]): SqlFragment {
+  // The value ranges let the primary key (…, column, version, type, value) skip everything else; the bucket list is exact.
+  const ranges = joinSql([...new Set(wanted.map((w) => sql`(column = ${w.column} AND num_value >= ${w.lo} AND num_value <= ${w.hi})`.text))].map((t) => new SqlFragment(t)), ' OR ');
+  const keys = joinSql(wanted.map((w) => sql`(${w.column}, ${w.bucket})`), ', ');
+  return sql`SELECT column, b, arrayMap(t -> hex(reinterpretAsString(t.1)), pairs) AS vals, arrayMap(t -> t.2, pairs) AS sides
+    FROM (
+      SELECT column, b, arraySort(groupArray((num_value, side))) AS pairs
+      FROM (SELECT side, column, num_value, ${bucketOf(grids)} AS b FROM ${twoSides(ref, cur, grids.map((g) => g.column), sql`column_type = 'numerical' AND (${ranges})`)})
+      WHERE (column, b) IN (${keys})
+      GROUP BY column, b
+    )`;
+}
+
+/** The sorted (value, side) pairs of the given buckets. */
+export async function bucketValues(ch: ClickHouse, ref: RowSelection, cur: RowSelection, grids: readonly BucketGrid[], wanted: readonly { column: string; bucket: number; lo: number; hi: number }[]): Promise<Map<string, { values: number[]; sides: number[] }>> {
+  const out = new Map<string, { values: number[]; sides: number[] }>();
+  if (wanted.length === 0) return out;
+  const rows = await queryRows<{ column: string; b: number; vals: string[]; sides: number[] }>(ch, bucketValuesSql(ref, cur, grids, wanted));
+  for (const r of rows) out.set(`${r.column}\u0000${r.b}`, { values: r.vals.map(floatFromBits), sides: r.sides.map(Number) });
   return out;
 }
 

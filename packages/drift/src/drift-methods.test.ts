@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chiSquare, defaultMethod, hellingerCategorical, hellingerNumerical, isDrifted, jensenShannon, klDiv, ks, psi, sturgesEdges, wassersteinNormed, zTest, type BinnedCounts } from './index.ts';
+import { integrateSorted, chiSquare, defaultMethod, hellingerCategorical, hellingerNumerical, isDrifted, jensenShannon, klDiv, ks, psi, sturgesEdges, wassersteinNormed, zTest, type BinnedCounts } from './index.ts';
 // Scores printed by Evidently 0.7.23's stat tests (evidently.legacy.calculations.stattests) for these samples.
 import reference from './evidently-method-values.json' with { type: 'json' };
 
@@ -101,5 +101,17 @@ describe("Evidently's defaults", () => {
   it("reproduces numpy's Sturges edges, constant data included", () => {
     expect(sturgesEdges(0, 8, 16)).toEqual([0, 1.6, 3.2, 4.800000000000001, 6.4, 8]);
     expect(sturgesEdges(3, 3, 10)).toEqual([2.5, 3.5]);
+  });
+});
+
+describe('integrateSorted', () => {
+  it('integrates |F1 − F2| across sorted values, from a given starting gap', () => {
+    // reference [1, 3], current [2]: ∫|F1 − F2| = 0.5 + 0.5 = 1, scaled by n1·n2 = 2.
+    expect(integrateSorted([1, 2, 3], [1, 2, 1], 0, 2, 1)).toBe(2);
+    const r = reference.num_ref;
+    const c = reference.num_cur;
+    const pairs = [...r.map((v) => [v, 1]), ...c.map((v) => [v, 2])].sort((a, b) => a[0]! - b[0]!);
+    const w = integrateSorted(pairs.map((p) => p[0]!), pairs.map((p) => p[1]!), 0, r.length, c.length) / (r.length * c.length);
+    expect(rel(wassersteinNormed(w, popStd(r)), reference.scores['num:wasserstein'])).toBeLessThan(1e-12);
   });
 });

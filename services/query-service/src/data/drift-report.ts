@@ -33,6 +33,7 @@ import {
   type DriftMethod,
 } from '@runstream/drift';
 import { ApiError } from '../api-errors.ts';
+import { wassersteinNumerators } from './wasserstein-exact.ts';
 
 export interface MethodChoice {
   method?: DriftMethod;
@@ -131,7 +132,8 @@ export async function driftReport(ch: ClickHouse, req: DriftRequest): Promise<Dr
       throw new ApiError(400, 'INVALID_ARGUMENT', `column ${JSON.stringify(plan.profile.column)} has ${distinct} distinct values; at most ${MAX_VALUES_PER_COLUMN} are compared per column`);
     }
   }
-  const ecdfColumns = [...plans.values()].filter((p) => p.method === 'ks' || p.method === 'wasserstein').map((p) => p.profile.column);
+  const ecdfColumns = [...plans.values()].filter((p) => p.method === 'ks').map((p) => p.profile.column);
+  const wassersteinColumns = [...plans.values()].filter((p) => p.method === 'wasserstein').map((p) => p.profile);
   const valueColumns = [...plans.values()].filter((p) => p.needsValues).map((p) => p.profile.column);
   const bins: BinRequest[] = [];
   for (const p of scorable) {
@@ -139,11 +141,13 @@ export async function driftReport(ch: ClickHouse, req: DriftRequest): Promise<Dr
     bins.push({ id: histogramId(p.column), column: p.column, edges: sturgesEdges(p.min, p.max, p.n1 + p.n2) });
     if (plans.get(p.column)!.method === 'hellinger') bins.push({ id: hellingerId(p.column), column: p.column, edges: sturgesEdges(p.min, p.max, exactDistinct.get(p.column)!) });
   }
-  const [ecdf, values, binned] = await Promise.all([
+  const [ecdfKs, wasserstein, values, binned] = await Promise.all([
     ecdfStatistics(ch, req.reference, req.current, ecdfColumns),
+    wassersteinNumerators(ch, req.reference, req.current, wassersteinColumns),
     sideValueCounts(ch, req.reference, req.current, valueColumns, MAX_VALUES_PER_COLUMN),
     binnedCounts(ch, req.reference, req.current, bins),
   ]);
+  const ecdf = [...ecdfKs, ...wasserstein];
   const valuesByColumn = new Map<string, SideValueCount[]>();
   for (const v of values) {
     let list = valuesByColumn.get(v.column);
@@ -205,7 +209,8 @@ function scoreOf(
       return chiSquare(perValue);
     case 'z': {
       const first = valueCounts[0]!;
-      const single = p.distinctRef === 1 && p.distinctCur === 1 && p.distinctAll === 1;
+      // One value in reference ∪ current: both sides hold that same single value.
+      const single = p.distinctAll === 1;
       return zTest(p.n1, p.n2, first.reference, first.current, single);
     }
     case 'psi':

@@ -370,8 +370,8 @@ export function registerDataRoutes(app: FastifyInstance, deps: { ch: ClickHouse;
                 properties: {
                   timestamp_ms: timeMs,
                   segment: { type: 'string', maxLength: 200 },
-                  // One type list, not anyOf: the validator coerces types, and would turn null into 0 under anyOf.
-                  values: { type: 'object', maxProperties: 1000, additionalProperties: { type: ['number', 'string', 'null'], maxLength: 1000 } },
+                  // Checked in the handler: the validator coerces types (null would become 0 under anyOf) and warns on type lists.
+                  values: { type: 'object', maxProperties: 1000, additionalProperties: { description: 'a number, a string (at most 1000 characters) or null' } },
                 },
               },
             },
@@ -397,7 +397,7 @@ function toBatch(dataset: string, b: { version?: string; columns?: Record<string
   const types = new Map<string, 'numerical' | 'categorical' | undefined>(Object.entries(b.columns ?? {}));
   for (const r of b.rows) {
     for (const [name, v] of Object.entries(r.values)) {
-      if (types.get(name) === undefined) types.set(name, v === null ? undefined : typeof v === 'number' ? 'numerical' : 'categorical');
+      if (types.get(name) === undefined) types.set(name, v === null || (typeof v !== 'number' && typeof v !== 'string') ? undefined : typeof v === 'number' ? 'numerical' : 'categorical');
     }
   }
   const columns: DatasetColumnSpec[] = [...types.entries()].map(([name, t]) => ({ name, type: t === 'numerical' ? 'NUMERICAL' : 'CATEGORICAL' }));
@@ -413,8 +413,9 @@ function toBatch(dataset: string, b: { version?: string; columns?: Record<string
       timestampMs: r.timestamp_ms ?? now,
       segment: r.segment ?? null,
       values: columns.map((c) => {
-        const v = r.values[c.name];
+        const v: unknown = r.values[c.name];
         if (v === undefined || v === null) return null;
+        if (typeof v !== 'number' && typeof v !== 'string') throw new ApiError(400, 'INVALID_ARGUMENT', `column ${JSON.stringify(c.name.slice(0, 80))}: a value is a number, a string or null`);
         if (c.type === 'NUMERICAL' && typeof v === 'string' && SPECIAL_NUMBERS.has(v)) return SPECIAL_NUMBERS.get(v)!;
         return v;
       }),
