@@ -31,7 +31,7 @@ const log = createLogger({ name: 'chaos', level: process.env.CHAOS_LOG_LEVEL ?? 
 const t0 = Date.now();
 const say = (msg: string) => console.error(`[chaos +${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${msg}`);
 
-const stack = await PrivateStack.create('run', { kafka: 29092, kafkaController: 29093, clickhouseHttp: 28123, clickhouseTcp: 29000 }, log);
+const stack = await PrivateStack.create('run', { kafka: 26092, kafkaController: 26093, clickhouseHttp: 26123, clickhouseTcp: 26000 }, log);
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {

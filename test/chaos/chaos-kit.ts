@@ -14,14 +14,31 @@ import { CHAOS_LOG_DIR, type PrivateStack } from './private-stack.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export interface LatencyReport {
-  requests: number;
-  concurrency: number;
-  byStatus: Record<string, number>;
-  errors: number;
+/** Latencies of one kind of request (ms). */
+export interface LatencyStats {
+  count: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+}
+
+export interface LatencyReport {
+  /** Expensive requests the burst client wanted answered (each retried after a 503 as its Retry-After says). */
+  requests: number;
+  concurrency: number;
+  /** Every response of the burst, retries included, by status. */
+  byStatus: Record<string, number>;
+  /** Requests still refused after all retries. */
+  gaveUp: number;
+  errors: number;
+  /** Time of the answered (200) expensive requests, from the attempt that was served. */
+  served: LatencyStats;
+  /** How fast a 503 came back. */
+  shed: LatencyStats;
+  /** Cheap requests during the burst: /health, and a 10-point read by another token. */
+  health: LatencyStats & { failed: number };
+  smallRead: LatencyStats & { failed: number };
+  burstMs: number;
   throughputPerSec: number;
   baseRssMb: number;
   peakRssMb: number;

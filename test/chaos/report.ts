@@ -48,22 +48,37 @@ export function details(r: ScenarioResult): string {
   for (const f of r.failures) out.push(`FAILED: ${f}`);
   if (r.latency) {
     const l = r.latency;
+    const ms = (v: number) => `${n(v)} ms`;
+    const lat = (name: string, x: { count: number; p50Ms: number; p99Ms: number; maxMs: number }, extra: string) =>
+      [name, n(x.count), ms(x.p50Ms), ms(x.p99Ms), ms(x.maxMs), extra];
     out.push(
       table(
-        ['requests', 'in flight', 'statuses', 'no answer', 'p50', 'p99', 'max', 'req/s', 'RSS rest → peak', 'wrong bodies'],
+        ['burst requests', 'in flight', 'responses by status', '503s', 'gave up', 'no answer', 'served req/s', 'RSS rest → peak', 'wrong bodies'],
         [[
           n(l.requests),
           n(l.concurrency),
           Object.entries(l.byStatus).map(([s, c]) => `${s}×${c}`).join(' '),
+          n(l.byStatus['503'] ?? 0),
+          n(l.gaveUp),
           n(l.errors),
-          `${l.p50Ms} ms`,
-          `${l.p99Ms} ms`,
-          `${l.maxMs} ms`,
           n(l.throughputPerSec),
           `${l.baseRssMb} → ${l.peakRssMb} MB`,
           n(l.wrongBodies),
         ]],
-        [true, true, false, true, true, true, true, true, true, true],
+        [true, true, false, true, true, true, true, true, true],
+      ),
+    );
+    out.push('');
+    out.push(
+      table(
+        ['during the burst', 'count', 'p50', 'p99', 'max', 'note'],
+        [
+          lat('expensive, served (200)', l.served, '25,000-point history'),
+          lat('expensive, shed (503)', l.shed, 'Retry-After honoured, then retried'),
+          lat('cheap: /health', l.health, `${l.health.failed} not 200`),
+          lat('cheap: 10-point read, other token', l.smallRead, `${l.smallRead.failed} not 200`),
+        ],
+        [false, true, true, true, true, false],
       ),
     );
   }

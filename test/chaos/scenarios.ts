@@ -303,11 +303,28 @@ export const BURST = {
   runs: 4,
   steps: 25_000,
   rssLimitMb: 1024,
+  /** Attempts per expensive request (the first + retries after 503 + Retry-After). */
+  attempts: 20,
+  /** Cheap requests during the burst must stay fast: p99 bound for /health and a small read by another token. */
+  cheapP99LimitMs: 1_000,
 };
+
+const BURST_TOKEN = 'chaos-burst-token-0123456789';
+const PROBE_TOKEN = 'chaos-probe-token-0123456789';
+
+function stats(values: number[]): { count: number; p50Ms: number; p99Ms: number; maxMs: number } {
+  const sorted = [...values].sort((x, y) => x - y);
+  return {
+    count: sorted.length,
+    p50Ms: Math.round(percentile(sorted, 50)),
+    p99Ms: Math.round(percentile(sorted, 99)),
+    maxMs: Math.round(sorted[sorted.length - 1] ?? 0),
+  };
+}
 
 export const queryBurst: Scenario = {
   name: 'query-burst',
-  title: `Query service: ${BURST.requests} metric-history requests (max_results=25000), ${BURST.concurrency} in flight`,
+  title: `Query service: ${BURST.requests} metric-history requests (max_results=25000) by one token, ${BURST.concurrency} in flight; cheap requests by another token meanwhile`,
   async run(ctx) {
     const t0 = Date.now();
     const { env, prefix } = scenarioEnv(ctx.stack, 'query-burst');
@@ -330,10 +347,20 @@ export const queryBurst: Scenario = {
     }
     ctx.say(`query-burst: ${result.stored.toLocaleString('en')} points seeded at +${((Date.now() - t0) / 1000).toFixed(1)} s; starting the query service`);
 
-    // The real query service process (services/query-service/src/main.ts), so its memory is measured alone.
+    // The real query service process (services/query-service/src/main.ts) with its default admission control, so its
+    // memory is measured alone. Rate limits are out of the way: this is about concurrency, not request rates.
     const port = await freePort();
     const svc = spawn(process.execPath, [join(REPO_ROOT, 'services/query-service/src/main.ts')], {
-      env: { ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn', RUNSTREAM_ARTIFACT_DIR: join(ctx.stack.dataDir, 'artifacts') },
+      env: {
+        ...env,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        RUNSTREAM_ARTIFACT_DIR: join(ctx.stack.dataDir, 'artifacts'),
+        RUNSTREAM_API_TOKENS: `burst:${BURST_TOKEN}:read,probe:${PROBE_TOKEN}:read`,
+        RATE_LIMIT_PER_SEC: '100000',
+        RATE_LIMIT_BURST: '100000',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let svcOut = '';
@@ -341,72 +368,128 @@ export const queryBurst: Scenario = {
     svc.stderr.on('data', (d) => (svcOut += d));
     const svcExited = new Promise<number | null>((r) => svc.on('exit', (c) => r(c)));
     const base = `http://127.0.0.1:${port}`;
+    const burstAuth = { authorization: `Bearer ${BURST_TOKEN}` };
+    const probeAuth = { authorization: `Bearer ${PROBE_TOKEN}` };
     try {
       await waitFor('query service healthy', async () => (await fetch(`${base}/health`).catch(() => undefined))?.status === 200, 60_000, 200);
-      // Warm up (JIT, connection pool), then measure the resting RSS.
-      for (let i = 0; i < 5; i++) await (await fetch(`${base}/api/v1/runs/${prefix}0/metric-history?key=loss&max_results=25000`)).arrayBuffer();
+      // Warm up (JIT, connection pool, the service-time estimate), then measure the resting RSS.
+      for (let i = 0; i < 5; i++) await (await fetch(`${base}/api/v1/runs/${prefix}0/metric-history?key=loss&max_results=25000`, { headers: burstAuth })).arrayBuffer();
+      for (let i = 0; i < 5; i++) await (await fetch(`${base}/api/v1/runs/${prefix}1/metric-history?key=loss&max_results=10`, { headers: probeAuth })).arrayBuffer();
       await sleep(500);
       const baseRss = rssMb(svc.pid!);
       let peakRss = baseRss;
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(svc.pid!))), 50);
-      const latencies: number[] = [];
+      const served: number[] = [];
+      const shed: number[] = [];
       const byStatus: Record<string, number> = {};
       let errors = 0;
+      let gaveUp = 0;
       let wrongBodies = 0;
       let next = 0;
+      let burstDone = false;
       const burstStart = Date.now();
-      const worker = async () => {
+      const expensive = async () => {
         while (next < BURST.requests) {
           const i = next++;
           const startStep = Math.floor(Math.random() * 5_000);
           const url = `${base}/api/v1/runs/${prefix}${i % BURST.runs}/metric-history?key=loss&max_results=25000&start_step=${startStep}`;
-          const t = performance.now();
-          try {
-            const res = await fetch(url, { signal: AbortSignal.timeout(120_000) });
-            const body = await res.text();
-            latencies.push(performance.now() - t);
-            byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
-            // Every 5th answer checked in full: the page must hold exactly the points from start_step on.
-            if (res.status === 200 && i % 5 === 0) {
-              const points = (JSON.parse(body) as { points: { step: number }[] }).points;
-              if (points.length !== BURST.steps - startStep || points[0]?.step !== startStep) wrongBodies++;
+          for (let attempt = 1; ; attempt++) {
+            const t = performance.now();
+            try {
+              const res = await fetch(url, { headers: burstAuth, signal: AbortSignal.timeout(120_000) });
+              const body = await res.text();
+              const ms = performance.now() - t;
+              byStatus[res.status] = (byStatus[res.status] ?? 0) + 1;
+              if (res.status === 503) {
+                shed.push(ms);
+                if (attempt >= BURST.attempts) {
+                  gaveUp++;
+                  break;
+                }
+                // A well-behaved client: wait what Retry-After says, with jitter so retries do not arrive in lockstep.
+                const after = Number(res.headers.get('retry-after') ?? 1);
+                await sleep(after * 1000 * (0.5 + Math.random()));
+                continue;
+              }
+              if (res.status === 200) {
+                served.push(ms);
+                // Every 5th answer checked in full: the page must hold exactly the points from start_step on.
+                if (i % 5 === 0) {
+                  const points = (JSON.parse(body) as { points: { step: number }[] }).points;
+                  if (points.length !== BURST.steps - startStep || points[0]?.step !== startStep) wrongBodies++;
+                }
+              }
+            } catch {
+              errors++;
             }
-          } catch {
-            latencies.push(performance.now() - t);
-            errors++;
+            break;
           }
         }
       };
-      await Promise.all(Array.from({ length: BURST.concurrency }, worker));
+      // Cheap requests while the burst runs, one at a time each: liveness, and a small read by another client.
+      const probe = async (url: string, headers: Record<string, string>, into: number[]): Promise<number> => {
+        let failed = 0;
+        while (!burstDone) {
+          const t = performance.now();
+          try {
+            const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+            await res.arrayBuffer();
+            if (res.status !== 200) failed++;
+          } catch {
+            failed++;
+          }
+          into.push(performance.now() - t);
+          await sleep(50);
+        }
+        return failed;
+      };
+      const healthMs: number[] = [];
+      const smallMs: number[] = [];
+      const probes = Promise.all([
+        probe(`${base}/health`, {}, healthMs),
+        probe(`${base}/api/v1/runs/${prefix}1/metric-history?key=loss&max_results=10`, probeAuth, smallMs),
+      ]);
+      await Promise.all(Array.from({ length: BURST.concurrency }, expensive));
+      burstDone = true;
+      const [healthFailed, smallFailed] = await probes;
       const burstMs = Date.now() - burstStart;
       clearInterval(sampler);
       peakRss = Math.max(peakRss, rssMb(svc.pid!, 'VmHWM'));
-      const sorted = [...latencies].sort((x, y) => x - y);
       const latency: LatencyReport = {
         requests: BURST.requests,
         concurrency: BURST.concurrency,
         byStatus,
+        gaveUp,
         errors,
-        p50Ms: Math.round(percentile(sorted, 50)),
-        p99Ms: Math.round(percentile(sorted, 99)),
-        maxMs: Math.round(sorted[sorted.length - 1] ?? 0),
-        throughputPerSec: Math.round((BURST.requests / burstMs) * 1000),
+        served: stats(served),
+        shed: stats(shed),
+        health: { ...stats(healthMs), failed: healthFailed },
+        smallRead: { ...stats(smallMs), failed: smallFailed },
+        burstMs,
+        throughputPerSec: Math.round((served.length / burstMs) * 1000),
         baseRssMb: Math.round(baseRss),
         peakRssMb: Math.round(peakRss),
         wrongBodies,
       };
       result.latency = latency;
       const bad5xx = Object.entries(byStatus).filter(([s]) => Number(s) >= 500 && s !== '503');
-      const unexpected = Object.entries(byStatus).filter(([s]) => !['200', '429', '503'].includes(s) && Number(s) < 500);
+      const unexpected = Object.entries(byStatus).filter(([s]) => !['200', '503'].includes(s) && Number(s) < 500);
       if (bad5xx.length) result.failures.push(`5xx other than 503: ${bad5xx.map(([s, n]) => `${n}×${s}`).join(', ')}`);
       if (unexpected.length) result.failures.push(`unexpected statuses: ${unexpected.map(([s, n]) => `${n}×${s}`).join(', ')}`);
       if (errors) result.failures.push(`${errors} requests got no answer (connection error or 120 s timeout)`);
+      if (gaveUp) result.failures.push(`${gaveUp} requests still refused after ${BURST.attempts} attempts`);
       if (wrongBodies) result.failures.push(`${wrongBodies} answers with the wrong points`);
+      if (healthFailed || smallFailed) result.failures.push(`cheap requests failed during the burst: /health ${healthFailed}, small read ${smallFailed}`);
+      for (const [name, st] of [['/health', latency.health], ['small read', latency.smallRead]] as const) {
+        if (st.p99Ms > BURST.cheapP99LimitMs) result.failures.push(`${name} p99 ${st.p99Ms} ms during the burst (> ${BURST.cheapP99LimitMs} ms)`);
+      }
       if (peakRss > BURST.rssLimitMb) result.failures.push(`query service RSS peaked at ${Math.round(peakRss)} MB (> ${BURST.rssLimitMb} MB)`);
       if (svc.exitCode !== null) result.failures.push(`query service exited during the burst (code ${svc.exitCode})`);
+      const shedMetrics = ((await (await fetch(`${base}/metrics`)).text()).match(/^runstream_api_shed_total\{reason="[a-z_]+"\} \d+/gm) ?? []).map((l) => l.replace(/^runstream_api_shed_total\{reason="([a-z_]+)"\} (\d+)/, '$1 $2'));
+      if (shedMetrics.length) result.notes.push(`503s by reason (service metrics): ${shedMetrics.join(', ')}`);
       const errLines = svcOut.split('\n').filter((l) => /"level":(50|60)/.test(l));
       if (errLines.length) result.notes.push(`query service logged ${errLines.length} errors, first: ${errLines[0]!.slice(0, 300)}`);
-      result.notes.push(`burst of ${BURST.requests} requests took ${(burstMs / 1000).toFixed(1)} s`);
+      result.notes.push(`burst of ${BURST.requests} requests took ${(burstMs / 1000).toFixed(1)} s (${served.length} answered 200)`);
       const reasons = new Map<string, number>();
       for (const l of svcOut.split('\n')) {
         const m = /"err":"([^"]{0,120})/.exec(l);

@@ -1,51 +1,158 @@
-// Bounded concurrency for data requests: at most `maxActive` run at once, up to `maxQueued` wait (FIFO) at most
-// `queueTimeoutMs`; the rest get 503 + Retry-After at once. A burst of expensive queries then queues instead of
-// piling onto ClickHouse and the event loop, and cheap requests behind it are still answered in order.
+// Admission control for data requests. Pure (clock injected), unit-tested.
+//
+// - At most `maxActive` requests run at once; one caller (an API token, or a client address when the API is open)
+//   holds at most `callerShare` of them, so the remaining slots stay free for everyone else: a client bursting
+//   expensive queries cannot starve another client's small read.
+// - Requests that find no slot wait in a queue per caller; a freed slot goes to the callers in turn (round-robin),
+//   not to whoever queued most.
+// - Each queued request gets an expected wait from its position and the measured service time (EWMA of how long a
+//   slot is held). When that exceeds `waitBudgetMs` it is turned away at once with a Retry-After of about that wait,
+//   instead of piling latency onto everyone: early shedding rather than a queue whose latency only grows. A request
+//   that still waits longer than `queueTimeoutMs` (the estimate was optimistic) is turned away then.
+
+export interface GateOptions {
+  maxActive: number;
+  /** Fraction (0, 1] of maxActive one caller may hold at once; at least one slot. */
+  callerShare: number;
+  /** Requests waiting across all callers. */
+  maxQueued: number;
+  /** Expected wait beyond which a request is refused at once. */
+  waitBudgetMs: number;
+  /** Hard bound on the time a request waits in the queue. */
+  queueTimeoutMs: number;
+  /** Service-time estimate before anything was measured. */
+  initialServiceMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Defaults: 16 slots, one caller at most 12 of them, a request refused when it would wait more than 1 s, and
+ * never queued longer than 3 s (ClickHouse still stops each query after QUERY_TIMEOUT_MS).
+ */
+export const DEFAULT_GATE: GateOptions = { maxActive: 16, callerShare: 0.75, maxQueued: 256, waitBudgetMs: 1_000, queueTimeoutMs: 3_000 };
+
+export type ShedReason = 'expected_wait' | 'queue_full' | 'queue_timeout';
+
+export type Admission = { ok: true; release: () => void } | { ok: false; reason: ShedReason; retryAfterSec: number };
+
+interface Waiter {
+  caller: string;
+  resolve: (a: Admission) => void;
+  timer: NodeJS.Timeout;
+}
+
+const EWMA_ALPHA = 0.2;
 
 export class ConcurrencyGate {
   private active = 0;
-  private readonly queue: { resolve: (ok: boolean) => void; timer: NodeJS.Timeout }[] = [];
-  private readonly maxActive: number;
-  private readonly maxQueued: number;
-  private readonly queueTimeoutMs: number;
+  private queued = 0;
+  private readonly activeBy = new Map<string, number>();
+  /** Waiting requests per caller; the Map's order is the round-robin order (a served caller moves to the end). */
+  private readonly queues = new Map<string, Waiter[]>();
+  private serviceMs: number;
+  private readonly opts: Required<Omit<GateOptions, 'now' | 'initialServiceMs'>>;
+  private readonly now: () => number;
+  readonly callerCap: number;
 
-  constructor(opts: { maxActive: number; maxQueued: number; queueTimeoutMs: number }) {
-    this.maxActive = opts.maxActive;
-    this.maxQueued = opts.maxQueued;
-    this.queueTimeoutMs = opts.queueTimeoutMs;
+  constructor(opts: GateOptions) {
+    this.opts = { maxActive: opts.maxActive, callerShare: opts.callerShare, maxQueued: opts.maxQueued, waitBudgetMs: opts.waitBudgetMs, queueTimeoutMs: opts.queueTimeoutMs };
+    this.now = opts.now ?? Date.now;
+    this.serviceMs = opts.initialServiceMs ?? 200;
+    this.callerCap = Math.max(1, Math.min(opts.maxActive, Math.floor(opts.maxActive * opts.callerShare)));
   }
 
   get inUse(): { active: number; queued: number } {
-    return { active: this.active, queued: this.queue.length };
+    return { active: this.active, queued: this.queued };
   }
 
-  /** Resolves true when the caller may proceed (it must call release()), false when it should be turned away. */
-  acquire(): Promise<boolean> {
-    if (this.active < this.maxActive) {
-      this.active++;
-      return Promise.resolve(true);
+  /** Current estimate of how long a request holds a slot (ms). */
+  get serviceEstimateMs(): number {
+    return this.serviceMs;
+  }
+
+  /**
+   * Expected wait (ms) of a request `caller` would queue now: the larger of (a) the requests ahead of it under
+   * round-robin over `maxActive` slots and (b) its own queue drained through its `callerCap` slots.
+   */
+  expectedWaitMs(caller: string): number {
+    const own = this.queues.get(caller)?.length ?? 0;
+    let ahead = 0;
+    for (const q of this.queues.values()) ahead += Math.min(q.length, own + 1);
+    const global = this.active >= this.opts.maxActive ? ((ahead + 1) * this.serviceMs) / this.opts.maxActive : 0;
+    const ownActive = this.activeBy.get(caller) ?? 0;
+    const perCaller = ownActive >= this.callerCap ? ((own + 1) * this.serviceMs) / this.callerCap : 0;
+    return Math.max(global, perCaller);
+  }
+
+  /** Resolves with a release function when the caller may proceed, or with why it is turned away. */
+  acquire(caller: string): Promise<Admission> {
+    const ownActive = this.activeBy.get(caller) ?? 0;
+    const ownQueue = this.queues.get(caller);
+    if (this.active < this.opts.maxActive && ownActive < this.callerCap && !ownQueue?.length) {
+      return Promise.resolve(this.admit(caller));
     }
-    if (this.queue.length >= this.maxQueued) return Promise.resolve(false);
+    const wait = this.expectedWaitMs(caller);
+    if (wait > this.opts.waitBudgetMs) return Promise.resolve(this.refuse('expected_wait', wait));
+    if (this.queued >= this.opts.maxQueued) return Promise.resolve(this.refuse('queue_full', wait));
     return new Promise((resolve) => {
-      const entry = {
+      const waiter: Waiter = {
+        caller,
         resolve,
         timer: setTimeout(() => {
-          const i = this.queue.indexOf(entry);
-          if (i >= 0) this.queue.splice(i, 1);
-          resolve(false);
-        }, this.queueTimeoutMs),
+          const q = this.queues.get(caller);
+          const i = q ? q.indexOf(waiter) : -1;
+          if (i < 0) return;
+          q!.splice(i, 1);
+          if (q!.length === 0) this.queues.delete(caller);
+          this.queued--;
+          resolve(this.refuse('queue_timeout', this.expectedWaitMs(caller)));
+        }, this.opts.queueTimeoutMs),
       };
-      this.queue.push(entry);
+      if (ownQueue) ownQueue.push(waiter);
+      else this.queues.set(caller, [waiter]);
+      this.queued++;
     });
   }
 
-  release(): void {
-    const next = this.queue.shift();
-    if (next) {
+  private refuse(reason: ShedReason, waitMs: number): Admission {
+    return { ok: false, reason, retryAfterSec: Math.min(60, Math.max(1, Math.ceil(waitMs / 1000))) };
+  }
+
+  private admit(caller: string): Admission {
+    this.active++;
+    this.activeBy.set(caller, (this.activeBy.get(caller) ?? 0) + 1);
+    const started = this.now();
+    let released = false;
+    return {
+      ok: true,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.serviceMs += EWMA_ALPHA * (Math.max(0, this.now() - started) - this.serviceMs);
+        this.active--;
+        const left = this.activeBy.get(caller)! - 1;
+        if (left > 0) this.activeBy.set(caller, left);
+        else this.activeBy.delete(caller);
+        this.dispatch();
+      },
+    };
+  }
+
+  /** Hands free slots to waiting callers in turn, skipping those at their share. */
+  private dispatch(): void {
+    while (this.active < this.opts.maxActive) {
+      let next: Waiter | undefined;
+      for (const [caller, q] of this.queues) {
+        if ((this.activeBy.get(caller) ?? 0) >= this.callerCap) continue;
+        next = q.shift()!;
+        this.queues.delete(caller);
+        if (q.length > 0) this.queues.set(caller, q); // to the end of the round
+        break;
+      }
+      if (!next) return;
+      this.queued--;
       clearTimeout(next.timer);
-      next.resolve(true); // the slot passes straight to the next caller
-    } else {
-      this.active--;
+      next.resolve(this.admit(next.caller));
     }
   }
 }
