@@ -5,6 +5,7 @@
 //   npm run chaos -- kafka-restart rebalance       # only these (clickhouse-outage-2w runs only by name)
 //   CHAOS_ALL=1 npm run chaos                      # also the optional scenarios (> 6 min)
 //   CHAOS_BURST_REQUESTS=600 CHAOS_BURST_CONCURRENCY=150 npm run chaos -- query-burst
+//   CHAOS_QUERY_TARGET_LAG_MS=0 CHAOS_QUERY_CALLER_SHARE_PCT=100 npm run chaos -- query-burst   # service settings
 //   CHAOS_KEEP_DATA=1 npm run chaos                # keep the private stack's data dir for inspection
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';

@@ -45,6 +45,44 @@ export interface LatencyReport {
   wrongBodies: number;
 }
 
+/** Random and mutated messages sent to one topic, and where each ended up. */
+export interface DecoderFuzzCounts {
+  topic: 'metrics' | 'tracking';
+  inputs: number;
+  /** Messages stored (distinct source offsets in the table), and their rows. */
+  stored: number;
+  storedRows: number;
+  /** What the decoder run in-process on the same bytes predicts. */
+  expectedStored: number;
+  expectedRows: number;
+  /** Distinct source offsets on the dead-letter topic, and its records (repeats included). */
+  deadLettered: number;
+  deadLetterRecords: number;
+  /** Inputs neither stored nor dead-lettered. */
+  lost: number;
+  /** Rows stored more than once. */
+  duplicatedRows: number;
+}
+
+export interface ApiFuzzCounts {
+  operations: number;
+  /** Generated requests (test cases) schemathesis sent. */
+  testCases: number;
+  /** Responses with status >= 500, from schemathesis's recorded interactions and from the service's own metrics. */
+  serverErrors: number;
+  serverErrorsByService: number;
+  /** Requests that got no answer within the request timeout. */
+  timeouts: number;
+  /** Other schemathesis errors (not failures of a check). */
+  errors: number;
+  seconds: number;
+}
+
+export interface FuzzReport {
+  decoder?: { topics: DecoderFuzzCounts[]; workerAlive: boolean };
+  api?: ApiFuzzCounts;
+}
+
 export interface ScenarioResult {
   name: string;
   title: string;
@@ -72,6 +110,8 @@ export interface ScenarioResult {
   sdkError?: string;
   error?: string;
   latency?: LatencyReport;
+  /** Counts of the hostile-input scenarios (decoder fuzz through Kafka, HTTP API fuzz). */
+  fuzz?: FuzzReport;
   /** Scenario-specific failure beyond the counts (e.g. a 500 in the burst). */
   failures: string[];
 }
@@ -397,8 +437,13 @@ export async function settle(ch: ClickHouse, prefix: string, expected: number, s
 }
 
 /** Dead letters on the DLQ topic: records (repeats included) and distinct source positions. */
-export async function deadLetters(env: NodeJS.ProcessEnv, expectedDistinct: number, log: Logger, timeoutMs = 30_000): Promise<{ records: number; distinct: number }> {
-  const dlq = topicsFor(env).metricsDeadLetter;
+export async function deadLetters(
+  env: NodeJS.ProcessEnv,
+  expectedDistinct: number,
+  log: Logger,
+  timeoutMs = 30_000,
+  dlq = topicsFor(env).metricsDeadLetter,
+): Promise<{ records: number; distinct: number }> {
   const admin = await busOf(env, log).admin();
   const deadline = Date.now() + timeoutMs;
   let records = 0;

@@ -2,6 +2,7 @@
 // private stack while a fault is injected, then accounts for every point: sent, stored, dead-lettered, lost,
 // duplicated, exact sum. Shared by scripts/chaos/run-chaos.ts (all of them) and test/chaos/broker-restart.test.ts.
 import { spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClickHouse } from '@runstream/clickhouse';
@@ -360,6 +361,8 @@ export const queryBurst: Scenario = {
         RUNSTREAM_API_TOKENS: `burst:${BURST_TOKEN}:read,probe:${PROBE_TOKEN}:read`,
         RATE_LIMIT_PER_SEC: '100000',
         RATE_LIMIT_BURST: '100000',
+        // CHAOS_QUERY_X=v sets QUERY_X=v, e.g. CHAOS_QUERY_TARGET_LAG_MS=0 to compare without the adaptive limit.
+        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CHAOS_QUERY_')).map(([k, v]) => [k.slice('CHAOS_'.length), v])),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -386,7 +389,6 @@ export const queryBurst: Scenario = {
       let gaveUp = 0;
       let wrongBodies = 0;
       let next = 0;
-      let burstDone = false;
       const burstStart = Date.now();
       const expensive = async () => {
         while (next < BURST.requests) {
@@ -427,31 +429,27 @@ export const queryBurst: Scenario = {
         }
       };
       // Cheap requests while the burst runs, one at a time each: liveness, and a small read by another client.
-      const probe = async (url: string, headers: Record<string, string>, into: number[]): Promise<number> => {
-        let failed = 0;
-        while (!burstDone) {
-          const t = performance.now();
-          try {
-            const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
-            await res.arrayBuffer();
-            if (res.status !== 200) failed++;
-          } catch {
-            failed++;
-          }
-          into.push(performance.now() - t);
-          await sleep(50);
-        }
-        return failed;
-      };
-      const healthMs: number[] = [];
-      const smallMs: number[] = [];
-      const probes = Promise.all([
-        probe(`${base}/health`, {}, healthMs),
-        probe(`${base}/api/v1/runs/${prefix}1/metric-history?key=loss&max_results=10`, probeAuth, smallMs),
-      ]);
+      const probeThread = new Worker(new URL('./probe-thread.ts', import.meta.url), {
+        workerData: {
+          pauseMs: 50,
+          probes: [
+            { name: 'health', url: `${base}/health`, headers: {} },
+            { name: 'smallRead', url: `${base}/api/v1/runs/${prefix}1/metric-history?key=loss&max_results=10`, headers: probeAuth },
+          ],
+        },
+      });
+      const probed = new Promise<Record<'health' | 'smallRead', { latencies: number[]; failed: number }>>((resolve, reject) => {
+        probeThread.once('message', resolve);
+        probeThread.once('error', reject);
+      });
       await Promise.all(Array.from({ length: BURST.concurrency }, expensive));
-      burstDone = true;
-      const [healthFailed, smallFailed] = await probes;
+      probeThread.postMessage('stop');
+      const probes = await probed;
+      await probeThread.terminate();
+      const healthMs = probes.health.latencies;
+      const smallMs = probes.smallRead.latencies;
+      const healthFailed = probes.health.failed;
+      const smallFailed = probes.smallRead.failed;
       const burstMs = Date.now() - burstStart;
       clearInterval(sampler);
       peakRss = Math.max(peakRss, rssMb(svc.pid!, 'VmHWM'));

@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 const UNLIMITED = new Set(['/health', '/metrics']);
 const UNGATED = new Set([...UNLIMITED, '/openapi.json']);
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import type { Logger } from '@runstream/config';
@@ -17,7 +18,7 @@ import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.
 import { registerMetricRoutes } from './routes/metric-routes.ts';
 import { registerTrackingRoutes } from './routes/tracking-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { ConcurrencyGate, DEFAULT_GATE, type GateOptions } from './concurrency-gate.ts';
+import { ConcurrencyGate, DEFAULT_GATE, LagController, type GateOptions } from './concurrency-gate.ts';
 import { installServiceMetrics } from './service-metrics.ts';
 import { authenticate } from './auth.ts';
 
@@ -70,7 +71,24 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
         .send({ error: { code: 'RESOURCE_EXHAUSTED', message: `rate limit exceeded; retry in ${decision.retryAfterSec} s` }, error_code: 'REQUEST_LIMIT_EXCEEDED', message: `rate limit exceeded; retry in ${decision.retryAfterSec} s` });
     }
   });
-  const gate = new ConcurrencyGate(deps.concurrency ?? DEFAULT_GATE);
+  const gateOptions = deps.concurrency ?? DEFAULT_GATE;
+  const gate = new ConcurrencyGate(gateOptions);
+  if (gateOptions.targetLagMs) {
+    // The event loop's worst delay every 250 ms steers the number of slots (see LagController).
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    const controller = new LagController({ min: Math.min(2, gateOptions.maxActive), max: gateOptions.maxActive, targetLagMs: gateOptions.targetLagMs });
+    const timer = setInterval(() => {
+      gate.setLimit(controller.update(lag.max / 1e6));
+      metrics.gateLimit.set(gate.currentLimit);
+      lag.reset();
+    }, 250);
+    timer.unref();
+    app.addHook('onClose', async () => {
+      clearInterval(timer);
+      lag.disable();
+    });
+  }
   const releases = new WeakMap<object, () => void>();
   app.addHook('preHandler', async (req, reply) => {
     if (UNGATED.has(req.url)) return;

@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { ConcurrencyGate, type Admission } from './concurrency-gate.ts';
+import { ConcurrencyGate, LagController, type Admission } from './concurrency-gate.ts';
 
 function clock() {
   let t = 0;
@@ -96,4 +96,34 @@ it('gives up on a queued request after the queue timeout', async () => {
   await gate.acquire('x');
   expect(await gate.acquire('x')).toMatchObject({ ok: false, reason: 'queue_timeout' });
   expect(gate.inUse).toEqual({ active: 1, queued: 0 });
+});
+
+it('a lower limit takes effect for new requests and keeps one slot free for other callers', async () => {
+  const gate = new ConcurrencyGate({ maxActive: 8, callerShare: 0.75, maxQueued: 100, waitBudgetMs: 60_000, queueTimeoutMs: 60_000 });
+  expect(gate.callerCap).toBe(6);
+  gate.setLimit(2);
+  expect(gate.callerCap).toBe(1);
+  const first = await gate.acquire('burst');
+  const second = gate.acquire('burst');
+  expect(await settled(second)).toBe('pending');
+  const other = await gate.acquire('other');
+  expect(other.ok).toBe(true);
+  expect(await settled(gate.acquire('third'))).toBe('pending'); // limit reached
+  gate.setLimit(4); // raising it admits the waiting requests
+  expect((await second).ok).toBe(true);
+  expect(gate.inUse).toEqual({ active: 4, queued: 0 });
+  release(first);
+  gate.setLimit(0);
+  expect(gate.currentLimit).toBe(1);
+});
+
+it('lag controller: shrinks by a quarter while the event loop lags past the target, grows by one when well under', () => {
+  const c = new LagController({ min: 2, max: 16, targetLagMs: 50 });
+  expect([c.update(200), c.update(200), c.update(200), c.update(200), c.update(200)]).toEqual([12, 9, 6, 4, 3]);
+  expect(c.update(200)).toBe(2);
+  expect(c.update(200)).toBe(2); // never below min
+  expect(c.update(40)).toBe(2); // between half the target and the target: hold
+  expect([c.update(5), c.update(5)]).toEqual([3, 4]);
+  for (let i = 0; i < 30; i++) c.update(0);
+  expect(c.update(0)).toBe(16); // never above max
 });

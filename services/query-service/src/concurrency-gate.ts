@@ -1,6 +1,6 @@
 // Admission control for data requests. Pure (clock injected), unit-tested.
 //
-// - At most `maxActive` requests run at once; one caller (an API token, or a client address when the API is open)
+// - At most `maxActive` requests run at once (fewer while the event loop lags, see LagController); one caller (an API token, or a client address when the API is open)
 //   holds at most `callerShare` of them, so the remaining slots stay free for everyone else: a client bursting
 //   expensive queries cannot starve another client's small read.
 // - Requests that find no slot wait in a queue per caller; a freed slot goes to the callers in turn (round-robin),
@@ -20,16 +20,19 @@ export interface GateOptions {
   waitBudgetMs: number;
   /** Hard bound on the time a request waits in the queue. */
   queueTimeoutMs: number;
+  /** Event-loop delay the service aims to stay under by lowering the limit (LagController); unset: fixed limit. */
+  targetLagMs?: number;
   /** Service-time estimate before anything was measured. */
   initialServiceMs?: number;
   now?: () => number;
 }
 
 /**
- * Defaults: 16 slots, one caller at most 12 of them, a request refused when it would wait more than 1 s, and
- * never queued longer than 3 s (ClickHouse still stops each query after QUERY_TIMEOUT_MS).
+ * Defaults: up to 16 slots, fewer while the event loop lags more than 50 ms; one caller at most three quarters of
+ * them (and never all); a request refused when it would wait more than 1 s, never queued longer than 3 s
+ * (ClickHouse still stops each query after QUERY_TIMEOUT_MS).
  */
-export const DEFAULT_GATE: GateOptions = { maxActive: 16, callerShare: 0.75, maxQueued: 256, waitBudgetMs: 1_000, queueTimeoutMs: 3_000 };
+export const DEFAULT_GATE: GateOptions = { maxActive: 16, callerShare: 0.75, maxQueued: 256, waitBudgetMs: 1_000, queueTimeoutMs: 3_000, targetLagMs: 50 };
 
 export type ShedReason = 'expected_wait' | 'queue_full' | 'queue_timeout';
 
@@ -50,15 +53,32 @@ export class ConcurrencyGate {
   /** Waiting requests per caller; the Map's order is the round-robin order (a served caller moves to the end). */
   private readonly queues = new Map<string, Waiter[]>();
   private serviceMs: number;
-  private readonly opts: Required<Omit<GateOptions, 'now' | 'initialServiceMs'>>;
+  /** Slots currently allowed: maxActive, or fewer while the process is overloaded (setLimit). */
+  private limit: number;
+  private readonly opts: Required<Omit<GateOptions, 'now' | 'initialServiceMs' | 'targetLagMs'>>;
   private readonly now: () => number;
-  readonly callerCap: number;
-
   constructor(opts: GateOptions) {
     this.opts = { maxActive: opts.maxActive, callerShare: opts.callerShare, maxQueued: opts.maxQueued, waitBudgetMs: opts.waitBudgetMs, queueTimeoutMs: opts.queueTimeoutMs };
     this.now = opts.now ?? Date.now;
     this.serviceMs = opts.initialServiceMs ?? 200;
-    this.callerCap = Math.max(1, Math.min(opts.maxActive, Math.floor(opts.maxActive * opts.callerShare)));
+    this.limit = opts.maxActive;
+  }
+
+  /** Slots one caller may hold under the current limit (at least one). */
+  get callerCap(): number {
+    if (this.opts.callerShare >= 1 || this.limit <= 1) return this.limit;
+    // At least one slot stays free for other callers.
+    return Math.max(1, Math.min(this.limit - 1, Math.floor(this.limit * this.opts.callerShare)));
+  }
+
+  get currentLimit(): number {
+    return this.limit;
+  }
+
+  /** Changes the number of slots (1..maxActive); requests already running keep theirs. */
+  setLimit(n: number): void {
+    this.limit = Math.max(1, Math.min(this.opts.maxActive, Math.round(n)));
+    this.dispatch();
   }
 
   get inUse(): { active: number; queued: number } {
@@ -78,7 +98,7 @@ export class ConcurrencyGate {
     const own = this.queues.get(caller)?.length ?? 0;
     let ahead = 0;
     for (const q of this.queues.values()) ahead += Math.min(q.length, own + 1);
-    const global = this.active >= this.opts.maxActive ? ((ahead + 1) * this.serviceMs) / this.opts.maxActive : 0;
+    const global = this.active >= this.limit ? ((ahead + 1) * this.serviceMs) / this.limit : 0;
     const ownActive = this.activeBy.get(caller) ?? 0;
     const perCaller = ownActive >= this.callerCap ? ((own + 1) * this.serviceMs) / this.callerCap : 0;
     return Math.max(global, perCaller);
@@ -88,7 +108,7 @@ export class ConcurrencyGate {
   acquire(caller: string): Promise<Admission> {
     const ownActive = this.activeBy.get(caller) ?? 0;
     const ownQueue = this.queues.get(caller);
-    if (this.active < this.opts.maxActive && ownActive < this.callerCap && !ownQueue?.length) {
+    if (this.active < this.limit && ownActive < this.callerCap && !ownQueue?.length) {
       return Promise.resolve(this.admit(caller));
     }
     const wait = this.expectedWaitMs(caller);
@@ -140,7 +160,7 @@ export class ConcurrencyGate {
 
   /** Hands free slots to waiting callers in turn, skipping those at their share. */
   private dispatch(): void {
-    while (this.active < this.opts.maxActive) {
+    while (this.active < this.limit) {
       let next: Waiter | undefined;
       for (const [caller, q] of this.queues) {
         if ((this.activeBy.get(caller) ?? 0) >= this.callerCap) continue;
@@ -154,5 +174,33 @@ export class ConcurrencyGate {
       clearTimeout(next.timer);
       next.resolve(this.admit(next.caller));
     }
+  }
+}
+
+/**
+ * Adapts the gate's limit to the process's own load, AIMD like TCP's congestion window: the query service does
+ * real CPU work per point (parsing ClickHouse's answer, building the JSON), so on a busy machine a dozen
+ * 25k-point histories at once saturate the event loop and every request — /health included — waits behind
+ * them. When the event loop's delay over the last interval exceeds the target, the limit shrinks by a quarter;
+ * when it is well under it, the limit grows by one slot. Pure: fed with measured delays.
+ */
+export class LagController {
+  private limit: number;
+  private readonly min: number;
+  private readonly max: number;
+  private readonly targetMs: number;
+
+  constructor(opts: { min: number; max: number; targetLagMs: number }) {
+    this.min = opts.min;
+    this.max = opts.max;
+    this.targetMs = opts.targetLagMs;
+    this.limit = opts.max;
+  }
+
+  /** The new limit after an interval whose worst event-loop delay was `lagMs`. */
+  update(lagMs: number): number {
+    if (lagMs > this.targetMs) this.limit = Math.max(this.min, Math.floor(this.limit * 0.75));
+    else if (lagMs < this.targetMs / 2) this.limit = Math.min(this.max, this.limit + 1);
+    return this.limit;
   }
 }

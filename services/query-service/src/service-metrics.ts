@@ -6,6 +6,8 @@ export interface ServiceMetrics {
   registry: Registry;
   /** Requests turned away by admission control, by reason. */
   shed: Counter<'reason'>;
+  /** Data requests allowed at once right now (admission control's adaptive limit). */
+  gateLimit: Gauge;
 }
 
 export function installServiceMetrics(app: FastifyInstance): ServiceMetrics {
@@ -20,6 +22,7 @@ export function installServiceMetrics(app: FastifyInstance): ServiceMetrics {
     registers: [registry],
   });
   const shed = new Counter({ name: 'runstream_api_shed_total', help: 'Data requests answered 503 by admission control, by reason', labelNames: ['reason'], registers: [registry] });
+  const gateLimit = new Gauge({ name: 'runstream_api_concurrency_limit', help: 'Data requests allowed at once (lowered while the event loop lags)', registers: [registry] });
   const inFlight = new Gauge({ name: 'runstream_api_requests_in_flight', help: 'Requests being served', registers: [registry] });
 
   app.addHook('onRequest', async () => void inFlight.inc());
@@ -31,5 +34,5 @@ export function installServiceMetrics(app: FastifyInstance): ServiceMetrics {
     latency.observe({ method: req.method, route }, reply.elapsedTime / 1000);
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-  return { registry, shed };
+  return { registry, shed, gateLimit };
 }
