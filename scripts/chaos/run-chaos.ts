@@ -1,5 +1,6 @@
 // `npm run chaos`: every fault scenario of test/chaos on a private Kafka + ClickHouse (never the shared local
-// stack), then a report. Exits non-zero if any point was lost or duplicated, or a scenario failed otherwise.
+// stack), the decoder and HTTP API fuzzers on the same stack, then a report. Exits non-zero if any point or fuzz
+// input was lost or duplicated, the API answered a 5xx or hung, or a scenario failed otherwise.
 //
 //   npm run chaos                                  # all scenarios
 //   npm run chaos -- kafka-restart rebalance       # only these (clickhouse-outage-2w runs only by name)
@@ -12,7 +13,7 @@ import { join } from 'node:path';
 import { createLogger } from '@runstream/config';
 import { passed, type ChaosContext, type ScenarioResult } from '../../test/chaos/chaos-kit.ts';
 import { CHAOS_LOG_DIR, PrivateStack } from '../../test/chaos/private-stack.ts';
-import { details, summaryTable } from '../../test/chaos/report.ts';
+import { details, fuzzTables, summaryTable } from '../../test/chaos/report.ts';
 import { ALL_SCENARIOS } from '../../test/chaos/scenarios.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -78,6 +79,8 @@ try {
 const total = Date.now() - t0;
 console.log(`\n# Chaos report (${new Date().toISOString()}, total ${(total / 1000).toFixed(0)} s, private stack: Kafka :${stack.ports.kafka}, ClickHouse :${stack.ports.clickhouseHttp})\n`);
 console.log(summaryTable(results));
+const fuzz = fuzzTables(results);
+if (fuzz) console.log(`\n## Hostile input\n\n${fuzz}`);
 for (const r of results) console.log(`\n${details(r)}`);
 console.log(`\nworker logs: ${CHAOS_LOG_DIR}/<scenario>-workers.log, client log: ${clientLogFile}`);
 if (results.some((r) => !passed(r))) exitCode = 1;

@@ -10,6 +10,7 @@ import { createKafkaBus, type MessageBus } from '@runstream/kafka';
 import { createMetricsProducer } from '@runstream/sdk';
 import { DLQ_HEADERS } from '../../services/ingest-worker/src/batch-decoder.ts';
 import { readTopic, spawnWorker, topicsFor, waitFor, type WorkerProcess } from '../support/pipeline-fixture.ts';
+import type { ApiFuzzCounts } from '../support/api-fuzz.ts';
 import { CHAOS_LOG_DIR, type PrivateStack } from './private-stack.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -62,20 +63,6 @@ export interface DecoderFuzzCounts {
   lost: number;
   /** Rows stored more than once. */
   duplicatedRows: number;
-}
-
-export interface ApiFuzzCounts {
-  operations: number;
-  /** Generated requests (test cases) schemathesis sent. */
-  testCases: number;
-  /** Responses with status >= 500, from schemathesis's recorded interactions and from the service's own metrics. */
-  serverErrors: number;
-  serverErrorsByService: number;
-  /** Requests that got no answer within the request timeout. */
-  timeouts: number;
-  /** Other schemathesis errors (not failures of a check). */
-  errors: number;
-  seconds: number;
 }
 
 export interface FuzzReport {

@@ -14,7 +14,18 @@ function table(header: string[], rows: string[][], rightAligned: boolean[]): str
 export function summaryTable(results: ScenarioResult[]): string {
   return table(
     ['scenario', 'sent', 'stored', 'distinct', 'dead-lettered', 'lost', 'duplicated', 'exact sum', 'duration', 'result'],
-    results.map((r) => [
+    results.map((r) => r.fuzz?.api ? [r.name, '—', '—', '—', '—', '—', '—', '—', secs(r.durationMs), passed(r) ? 'PASS' : 'FAIL'] : r.fuzz?.decoder ? [
+      r.name,
+      n(r.sent),
+      n(r.stored),
+      n(r.distinct),
+      `${n(r.deadLettered)}/${n(r.deadLetterExpected)}`,
+      n(r.lost),
+      n(r.duplicated),
+      '—',
+      secs(r.durationMs),
+      passed(r) ? 'PASS' : 'FAIL',
+    ] : [
       r.name,
       n(r.sent),
       n(r.stored),
@@ -83,5 +94,47 @@ export function details(r: ScenarioResult): string {
     );
   }
   for (const note of r.notes) out.push(`- ${note}`);
+  return out.join('\n');
+}
+
+/** The fuzzers' counts: inputs tried and where they ended up; 5xx and hangs of the HTTP API. */
+export function fuzzTables(results: ScenarioResult[]): string {
+  const out: string[] = [];
+  const decoder = results.filter((r) => r.fuzz?.decoder);
+  if (decoder.length) {
+    out.push(
+      table(
+        ['decoder fuzz via Kafka', 'inputs tried', 'stored (rows)', 'predicted stored', 'dead-lettered', 'worker alive', 'lost', 'duplicated rows', 'result'],
+        decoder.flatMap((r) =>
+          r.fuzz!.decoder!.topics.map((c) => [
+            `${c.topic} topic`,
+            n(c.inputs),
+            `${n(c.stored)} (${n(c.storedRows)})`,
+            `${n(c.expectedStored)} (${n(c.expectedRows)})`,
+            `${n(c.deadLettered)}${c.deadLetterRecords !== c.deadLettered ? ` (${n(c.deadLetterRecords)} rec.)` : ''}`,
+            r.fuzz!.decoder!.workerAlive ? 'yes' : 'NO',
+            n(c.lost),
+            n(c.duplicatedRows),
+            passed(r) ? 'PASS' : 'FAIL',
+          ]),
+        ),
+        [false, true, true, true, true, false, true, true, false],
+      ),
+    );
+  }
+  const api = results.filter((r) => r.fuzz?.api);
+  if (api.length) {
+    if (out.length) out.push('');
+    out.push(
+      table(
+        ['HTTP API fuzz (Schemathesis)', 'operations', 'inputs tried', '5xx (Schemathesis / service)', 'hangs/timeouts', 'other errors', 'duration', 'result'],
+        api.map((r) => {
+          const a = r.fuzz!.api!;
+          return [r.name, n(a.operations), n(a.testCases), `${n(a.serverErrors)} / ${n(a.serverErrorsByService)}`, n(a.timeouts), n(a.errors), `${a.seconds.toFixed(1)} s`, passed(r) ? 'PASS' : 'FAIL'];
+        }),
+        [false, true, true, true, true, true, true, false],
+      ),
+    );
+  }
   return out.join('\n');
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { ClickHouse } from '@runstream/clickhouse';
 import { REPO_ROOT } from '../../scripts/local-stack.ts';
 import { CHAOS_LOG_DIR, freePort } from './private-stack.ts';
+import { apiFuzz, decoderFuzz } from './fuzz-scenarios.ts';
 import { clickhouseFor, waitFor } from '../support/pipeline-fixture.ts';
 import {
   account,
@@ -507,4 +508,4 @@ export const queryBurst: Scenario = {
   },
 };
 
-export const ALL_SCENARIOS: Scenario[] = [clickhouseOutage, clickhouseOutageGroup, kafkaRestart, rebalance, workerPause, queryBurst];
+export const ALL_SCENARIOS: Scenario[] = [clickhouseOutage, clickhouseOutageGroup, kafkaRestart, rebalance, workerPause, queryBurst, decoderFuzz, apiFuzz];
