@@ -12,7 +12,7 @@ const run = promisify(execFile);
 
 export interface ApiFuzzCounts {
   operations: number;
-  /** Generated requests (test cases) Schemathesis sent. */
+  /** Generated test cases (one request each) Schemathesis recorded. */
   testCases: number;
   /** Responses with status >= 500 in Schemathesis's recorded interactions. */
   serverErrors: number;
@@ -63,6 +63,7 @@ interface Recorder {
 /** Counts from a Schemathesis NDJSON event report. */
 export function countNdjson(text: string): Omit<ApiFuzzCounts, 'serverErrorsByService' | 'seconds'> {
   const labels = new Set<string>();
+  let selected: number | undefined;
   let testCases = 0;
   let serverErrors = 0;
   let timeouts = 0;
@@ -70,22 +71,27 @@ export function countNdjson(text: string): Omit<ApiFuzzCounts, 'serverErrorsBySe
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     const event = JSON.parse(line) as Record<string, Record<string, unknown>>;
+    const loaded = event.LoadingFinished as { statistic?: { operations?: { selected?: number } } } | undefined;
+    if (loaded) selected = loaded.statistic?.operations?.selected;
     const finished = event.ScenarioFinished as { recorder?: Recorder } | undefined;
     if (finished?.recorder) {
       const r = finished.recorder;
       if (r.label) labels.add(r.label);
       testCases += Object.keys(r.cases ?? {}).length;
       for (const i of Object.values(r.interactions ?? {})) {
-        if ((i.response?.status_code ?? 0) >= 500) serverErrors++;
+        if (!i.response) errors++; // sent, but no response recorded
+        else if ((i.response.status_code ?? 0) >= 500) serverErrors++;
       }
     }
+    // Transport errors (a read timeout is a ReadTimeout, "Read timed out after N seconds").
     const error = event.NonFatalError as { value?: { type?: string; message?: string } } | undefined;
     if (error) {
       if (/timeout|timed out/i.test(`${error.value?.type} ${error.value?.message}`)) timeouts++;
       else errors++;
     }
   }
-  return { operations: labels.size, testCases, serverErrors, timeouts, errors };
+  // Operations in the document (the loader's count); the scenario labels as a fallback.
+  return { operations: selected ?? labels.size, testCases, serverErrors, timeouts, errors };
 }
 
 /**
