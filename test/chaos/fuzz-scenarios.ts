@@ -101,26 +101,29 @@ export const decoderFuzz: Scenario = {
         const topic = kind === 'metrics' ? topics.metrics : topics.tracking;
         const dlqTopic = kind === 'metrics' ? topics.metricsDeadLetter : topics.trackingDeadLetter;
         const expected = predict(kind, inputs[kind], nowMs);
-        // Stored + dead-lettered until every message is accounted for (or nothing moves for 45 s).
-        let last = -1;
-        let lastChange = Date.now();
-        for (;;) {
-          const s = await storedFrom(ch, kind, topic).catch(() => undefined);
-          const admin = await busOf(env, ctx.log).admin();
-          const dlqEnd = await admin
-            .lag(`chaos-dlq-probe-${prefix}${kind}-${Date.now()}`, dlqTopic)
-            .then((p) => p.reduce((n, x) => n + x.end, 0))
-            .catch(() => 0)
-            .finally(() => admin.disconnect());
-          const seen = (s?.messages ?? 0) + dlqEnd;
-          if (seen !== last) lastChange = Date.now();
-          last = seen;
-          if (seen >= FUZZ.messages || Date.now() - lastChange > 45_000) break;
-          await sleep(500);
+        // Stored + dead-lettered until every message is accounted for (or nothing moves for 45 s, or the worker died).
+        const admin = await busOf(env, ctx.log).admin();
+        try {
+          let last = -1;
+          let lastChange = Date.now();
+          for (;;) {
+            const s = await storedFrom(ch, kind, topic).catch(() => undefined);
+            const dlqEnd = await admin
+              .lag(`chaos-dlq-probe-${prefix}${kind}`, dlqTopic)
+              .then((p) => p.reduce((n, x) => n + x.end, 0))
+              .catch(() => 0);
+            const seen = (s?.messages ?? 0) + dlqEnd;
+            if (seen !== last) lastChange = Date.now();
+            last = seen;
+            if (seen >= FUZZ.messages || Date.now() - lastChange > 45_000 || pool.alive().length === 0) break;
+            await sleep(500);
+          }
+        } finally {
+          await admin.disconnect();
         }
         await sleep(1_000);
         const stored = await storedFrom(ch, kind, topic);
-        const dlq = await deadLetters(env, expected.dead, ctx.log, 30_000, dlqTopic);
+        const dlq = await deadLetters(env, expected.dead, ctx.log, pool.alive().length ? 30_000 : 1_000, dlqTopic);
         const c: DecoderFuzzCounts = {
           topic: kind,
           inputs: FUZZ.messages,

@@ -43,7 +43,8 @@ export function summaryTable(results: ScenarioResult[]): string {
 
 export function details(r: ScenarioResult): string {
   const out = [`## ${r.name} — ${r.title}`];
-  out.push(
+  // The fuzzers' counts are in their own tables (fuzzTables).
+  if (!r.fuzz) out.push(
     table(
       ['sent', 'stored', 'dead-lettered', 'lost', 'duplicated', 'duration'],
       [[n(r.sent), n(r.stored), `${r.deadLettered} of ${r.deadLetterExpected} malformed (${r.deadLetterRecords} DLQ records)`, n(r.lost), n(r.duplicated), secs(r.durationMs)]],
