@@ -90,10 +90,16 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
     });
   }
   const releases = new WeakMap<object, () => void>();
+  const waiting = new WeakMap<object, AbortController>();
   app.addHook('preHandler', async (req, reply) => {
     if (UNGATED.has(req.url)) return;
-    const admission = await gate.acquire(callerOf(req));
+    const abort = new AbortController();
+    waiting.set(req, abort);
+    const admission = await gate.acquire(callerOf(req), abort.signal);
+    waiting.delete(req);
     if (!admission.ok) {
+      // The client left while queued: nobody to answer.
+      if (admission.reason === 'aborted') return reply.hijack();
       metrics.shed.inc({ reason: admission.reason });
       const message = `the service is at capacity; retry in ${admission.retryAfterSec} s`;
       return reply
@@ -108,7 +114,10 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
     releases.delete(req);
   };
   app.addHook('onResponse', release);
-  app.addHook('onRequestAbort', release);
+  app.addHook('onRequestAbort', async (req) => {
+    waiting.get(req)?.abort();
+    await release(req);
+  });
   registerHealthRoutes(app, deps.health);
   registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
   registerTrackingRoutes(app, {

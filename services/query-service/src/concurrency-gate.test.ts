@@ -127,3 +127,18 @@ it('lag controller: shrinks by a quarter while the event loop lags past the targ
   for (let i = 0; i < 30; i++) c.update(0);
   expect(c.update(0)).toBe(16); // never above max
 });
+
+it('takes a queued request out of the queue when its client goes away', async () => {
+  const gate = new ConcurrencyGate({ maxActive: 1, callerShare: 1, maxQueued: 5, waitBudgetMs: 60_000, queueTimeoutMs: 60_000 });
+  const holder = await gate.acquire('x');
+  const abort = new AbortController();
+  const queued = gate.acquire('x', abort.signal);
+  const next = gate.acquire('x');
+  expect(gate.inUse).toEqual({ active: 1, queued: 2 });
+  abort.abort();
+  expect(await queued).toMatchObject({ ok: false, reason: 'aborted' });
+  expect(gate.inUse).toEqual({ active: 1, queued: 1 });
+  release(holder);
+  expect((await next).ok).toBe(true); // the slot went to the request still waiting
+  expect(gate.inUse).toEqual({ active: 1, queued: 0 });
+});

@@ -34,7 +34,7 @@ export interface GateOptions {
  */
 export const DEFAULT_GATE: GateOptions = { maxActive: 16, callerShare: 0.75, maxQueued: 256, waitBudgetMs: 1_000, queueTimeoutMs: 3_000, targetLagMs: 50 };
 
-export type ShedReason = 'expected_wait' | 'queue_full' | 'queue_timeout';
+export type ShedReason = 'expected_wait' | 'queue_full' | 'queue_timeout' | 'aborted';
 
 export type Admission = { ok: true; release: () => void } | { ok: false; reason: ShedReason; retryAfterSec: number };
 
@@ -104,8 +104,11 @@ export class ConcurrencyGate {
     return Math.max(global, perCaller);
   }
 
-  /** Resolves with a release function when the caller may proceed, or with why it is turned away. */
-  acquire(caller: string): Promise<Admission> {
+  /**
+   * Resolves with a release function when the caller may proceed, or with why it is turned away. `signal` (the
+   * client went away) takes a queued request out of the queue.
+   */
+  acquire(caller: string, signal?: AbortSignal): Promise<Admission> {
     const ownActive = this.activeBy.get(caller) ?? 0;
     const ownQueue = this.queues.get(caller);
     if (this.active < this.limit && ownActive < this.callerCap && !ownQueue?.length) {
@@ -114,20 +117,29 @@ export class ConcurrencyGate {
     const wait = this.expectedWaitMs(caller);
     if (wait > this.opts.waitBudgetMs) return Promise.resolve(this.refuse('expected_wait', wait));
     if (this.queued >= this.opts.maxQueued) return Promise.resolve(this.refuse('queue_full', wait));
+    if (signal?.aborted) return Promise.resolve(this.refuse('aborted', 0));
     return new Promise((resolve) => {
+      const leave = (reason: ShedReason) => {
+        const q = this.queues.get(caller);
+        const i = q ? q.indexOf(waiter) : -1;
+        if (i < 0) return;
+        q!.splice(i, 1);
+        if (q!.length === 0) this.queues.delete(caller);
+        this.queued--;
+        clearTimeout(waiter.timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(this.refuse(reason, this.expectedWaitMs(caller)));
+      };
+      const onAbort = () => leave('aborted');
       const waiter: Waiter = {
         caller,
-        resolve,
-        timer: setTimeout(() => {
-          const q = this.queues.get(caller);
-          const i = q ? q.indexOf(waiter) : -1;
-          if (i < 0) return;
-          q!.splice(i, 1);
-          if (q!.length === 0) this.queues.delete(caller);
-          this.queued--;
-          resolve(this.refuse('queue_timeout', this.expectedWaitMs(caller)));
-        }, this.opts.queueTimeoutMs),
+        resolve: (a) => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve(a);
+        },
+        timer: setTimeout(() => leave('queue_timeout'), this.opts.queueTimeoutMs),
       };
+      signal?.addEventListener('abort', onAbort, { once: true });
       if (ownQueue) ownQueue.push(waiter);
       else this.queues.set(caller, [waiter]);
       this.queued++;
