@@ -74,12 +74,12 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   const gateOptions = deps.concurrency ?? DEFAULT_GATE;
   const gate = new ConcurrencyGate(gateOptions);
   if (gateOptions.targetLagMs) {
-    // The event loop's worst delay every 250 ms steers the number of slots (see LagController).
+    // The event loop's worst delay every 250 ms, and whether requests waited, steer the number of slots (LagController).
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
     const controller = new LagController({ min: Math.min(2, gateOptions.maxActive), max: gateOptions.maxActive, targetLagMs: gateOptions.targetLagMs });
     const timer = setInterval(() => {
-      gate.setLimit(controller.update(lag.max / 1e6));
+      gate.setLimit(controller.update(lag.max / 1e6, gate.takePressure()));
       metrics.gateLimit.set(gate.currentLimit);
       lag.reset();
     }, 250);

@@ -126,6 +126,17 @@ it('lag controller: shrinks by a quarter while the event loop lags past the targ
   expect([c.update(5), c.update(5)]).toEqual([3, 4]);
   for (let i = 0; i < 30; i++) c.update(0);
   expect(c.update(0)).toBe(16); // never above max
+  expect(c.update(500, false)).toBe(16); // lag without requests waiting for slots: fewer slots would not help
+});
+
+it('reports pressure when a request had to queue or was refused', async () => {
+  const gate = new ConcurrencyGate({ maxActive: 1, callerShare: 1, maxQueued: 0, waitBudgetMs: 60_000, queueTimeoutMs: 60_000 });
+  const a = await gate.acquire('x');
+  expect(gate.takePressure()).toBe(false);
+  expect((await gate.acquire('x')).ok).toBe(false); // queue full
+  expect(gate.takePressure()).toBe(true);
+  expect(gate.takePressure()).toBe(false);
+  release(a);
 });
 
 it('takes a queued request out of the queue when its client goes away', async () => {

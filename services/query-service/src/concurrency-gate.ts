@@ -55,6 +55,8 @@ export class ConcurrencyGate {
   private serviceMs: number;
   /** Slots currently allowed: maxActive, or fewer while the process is overloaded (setLimit). */
   private limit: number;
+  /** A request had to queue or was refused since the last takePressure(). */
+  private pressure = false;
   private readonly opts: Required<Omit<GateOptions, 'now' | 'initialServiceMs' | 'targetLagMs'>>;
   private readonly now: () => number;
   constructor(opts: GateOptions) {
@@ -73,6 +75,13 @@ export class ConcurrencyGate {
 
   get currentLimit(): number {
     return this.limit;
+  }
+
+  /** Whether requests had to wait or were refused since the last call (and resets it). */
+  takePressure(): boolean {
+    const p = this.pressure || this.queued > 0;
+    this.pressure = false;
+    return p;
   }
 
   /** Changes the number of slots (1..maxActive); requests already running keep theirs. */
@@ -114,6 +123,7 @@ export class ConcurrencyGate {
     if (this.active < this.limit && ownActive < this.callerCap && !ownQueue?.length) {
       return Promise.resolve(this.admit(caller));
     }
+    this.pressure = true;
     const wait = this.expectedWaitMs(caller);
     if (wait > this.opts.waitBudgetMs) return Promise.resolve(this.refuse('expected_wait', wait));
     if (this.queued >= this.opts.maxQueued) return Promise.resolve(this.refuse('queue_full', wait));
@@ -193,8 +203,10 @@ export class ConcurrencyGate {
  * Adapts the gate's limit to the process's own load, AIMD like TCP's congestion window: the query service does
  * real CPU work per point (parsing ClickHouse's answer, building the JSON), so on a busy machine a dozen
  * 25k-point histories at once saturate the event loop and every request — /health included — waits behind
- * them. When the event loop's delay over the last interval exceeds the target, the limit shrinks by a quarter;
- * when it is well under it, the limit grows by one slot. Pure: fed with measured delays.
+ * them. When the event loop's delay over the last interval exceeds the target while requests are waiting for
+ * slots (admission is what limits the work), the limit shrinks by a quarter; when the delay is well under the
+ * target, it grows by one slot. A delay without waiting requests (a GC pause, one slow request) changes nothing:
+ * fewer slots would not help. Pure: fed with measurements.
  */
 export class LagController {
   private limit: number;
@@ -209,10 +221,13 @@ export class LagController {
     this.limit = opts.max;
   }
 
-  /** The new limit after an interval whose worst event-loop delay was `lagMs`. */
-  update(lagMs: number): number {
-    if (lagMs > this.targetMs) this.limit = Math.max(this.min, Math.floor(this.limit * 0.75));
-    else if (lagMs < this.targetMs / 2) this.limit = Math.min(this.max, this.limit + 1);
+  /** The new limit after an interval whose worst event-loop delay was `lagMs`, with or without requests waiting. */
+  update(lagMs: number, waiting = true): number {
+    if (lagMs > this.targetMs) {
+      if (waiting) this.limit = Math.max(this.min, Math.floor(this.limit * 0.75));
+    } else if (lagMs < this.targetMs / 2) {
+      this.limit = Math.min(this.max, this.limit + 1);
+    }
     return this.limit;
   }
 }
