@@ -1,8 +1,9 @@
 // Admission control for data requests. Pure (clock injected), unit-tested.
 //
-// - At most `maxActive` requests run at once (fewer while the event loop lags, see LagController); one caller (an API token, or a client address when the API is open)
-//   holds at most `callerShare` of them, so the remaining slots stay free for everyone else: a client bursting
-//   expensive queries cannot starve another client's small read.
+// - At most `maxActive` requests run at once (fewer while the event loop lags, see LagController); one caller (an
+//   API token, or a client address when the API is open) holds at most `callerShare` of them and never all, so
+//   the remaining slots stay free for everyone else: a client bursting expensive queries cannot starve another
+//   client's small read.
 // - Requests that find no slot wait in a queue per caller; a freed slot goes to the callers in turn (round-robin),
 //   not to whoever queued most.
 // - Each queued request gets an expected wait from its position and the measured service time (EWMA of how long a
@@ -12,7 +13,7 @@
 
 export interface GateOptions {
   maxActive: number;
-  /** Fraction (0, 1] of maxActive one caller may hold at once; at least one slot. */
+  /** Fraction (0, 1] of the slots one caller may hold at once; at least one, and below 1 never all of them. */
   callerShare: number;
   /** Requests waiting across all callers. */
   maxQueued: number;
@@ -59,6 +60,7 @@ export class ConcurrencyGate {
   private pressure = false;
   private readonly opts: Required<Omit<GateOptions, 'now' | 'initialServiceMs' | 'targetLagMs'>>;
   private readonly now: () => number;
+
   constructor(opts: GateOptions) {
     this.opts = { maxActive: opts.maxActive, callerShare: opts.callerShare, maxQueued: opts.maxQueued, waitBudgetMs: opts.waitBudgetMs, queueTimeoutMs: opts.queueTimeoutMs };
     this.now = opts.now ?? Date.now;
