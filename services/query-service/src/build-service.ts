@@ -77,7 +77,9 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
     // The event loop's worst delay every 250 ms, and whether requests waited, steer the number of slots (LagController).
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
-    const controller = new LagController({ min: Math.min(2, gateOptions.maxActive), max: gateOptions.maxActive, targetLagMs: gateOptions.targetLagMs });
+    // Never below a quarter of the slots (at least 2): a few requests in parallel keep ClickHouse and the event
+    // loop busy at once (one request's query runs while another's JSON is built), and one slot stays for others.
+    const controller = new LagController({ min: Math.min(gateOptions.maxActive, Math.max(2, Math.ceil(gateOptions.maxActive / 4))), max: gateOptions.maxActive, targetLagMs: gateOptions.targetLagMs });
     const timer = setInterval(() => {
       gate.setLimit(controller.update(lag.max / 1e6, gate.takePressure()));
       metrics.gateLimit.set(gate.currentLimit);
