@@ -487,6 +487,15 @@ export const queryBurst: Scenario = {
       }
       if (peakRss > BURST.rssLimitMb) result.failures.push(`query service RSS peaked at ${Math.round(peakRss)} MB (> ${BURST.rssLimitMb} MB)`);
       if (svc.exitCode !== null) result.failures.push(`query service exited during the burst (code ${svc.exitCode})`);
+      // How starved the whole machine was for CPU (Linux PSI): on a shared machine the latencies mean little without it.
+      const psi = /^some avg10=([\d.]+) avg60=([\d.]+)/m.exec((() => {
+        try {
+          return readFileSync('/proc/pressure/cpu', 'utf8');
+        } catch {
+          return '';
+        }
+      })());
+      if (psi) result.notes.push(`machine CPU pressure at the end of the burst: some tasks waiting for a CPU ${psi[1]} % of the last 10 s, ${psi[2]} % of the last 60 s (/proc/pressure/cpu)`);
       const shedMetrics = ((await (await fetch(`${base}/metrics`)).text()).match(/^runstream_api_shed_total\{reason="[a-z_]+"\} \d+/gm) ?? []).map((l) => l.replace(/^runstream_api_shed_total\{reason="([a-z_]+)"\} (\d+)/, '$1 $2'));
       if (shedMetrics.length) result.notes.push(`503s by reason (service metrics): ${shedMetrics.join(', ')}`);
       const errLines = svcOut.split('\n').filter((l) => /"level":(50|60)/.test(l));
