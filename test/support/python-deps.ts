@@ -72,3 +72,6 @@ export async function ensurePythonPackages(packages: readonly (string | PythonPa
     }),
   );
 }
+
+/** The schemathesis release the API fuzzers run (test/api-fuzz.test.ts, the chaos suite). */
+export const SCHEMATHESIS: PythonPackage = { spec: 'schemathesis==4.32.5', module: 'schemathesis' };
