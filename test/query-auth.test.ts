@@ -71,7 +71,7 @@ it('bounds concurrent data requests: the overflow gets 503 + Retry-After at once
     ch,
     tokens: [],
     health: { clickhouse: async () => undefined, kafka: async () => undefined },
-    concurrency: { maxActive: 1, maxQueued: 0, queueTimeoutMs: 10 },
+    concurrency: { maxActive: 1, callerShare: 1, maxQueued: 0, waitBudgetMs: 1_000, queueTimeoutMs: 10 },
   });
   try {
     const responses = await Promise.all(Array.from({ length: 20 }, () => tight.inject({ url: '/api/v1/runs' })));
@@ -79,8 +79,10 @@ it('bounds concurrent data requests: the overflow gets 503 + Retry-After at once
     expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(1);
     const refused = responses.find((r) => r.statusCode === 503)!;
-    expect(refused.headers['retry-after']).toBe('2');
+    expect(refused.headers['retry-after']).toBe('1');
+    expect(refused.json().error.code).toBe('UNAVAILABLE');
     expect((await tight.inject({ url: '/health' })).statusCode).toBe(200);
+    expect((await tight.inject({ url: '/metrics' })).body).toMatch(/runstream_api_shed_total\{reason="queue_full"\} \d+/);
     // Slots are released: a request after the burst is served.
     expect((await tight.inject({ url: '/api/v1/runs' })).statusCode).toBe(200);
   } finally {

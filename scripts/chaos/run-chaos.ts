@@ -1,17 +1,19 @@
 // `npm run chaos`: every fault scenario of test/chaos on a private Kafka + ClickHouse (never the shared local
-// stack), then a report. Exits non-zero if any point was lost or duplicated, or a scenario failed otherwise.
+// stack), the decoder and HTTP API fuzzers on the same stack, then a report. Exits non-zero if any point or fuzz
+// input was lost or duplicated, the API answered a 5xx or hung, or a scenario failed otherwise.
 //
 //   npm run chaos                                  # all scenarios
 //   npm run chaos -- kafka-restart rebalance       # only these (clickhouse-outage-2w runs only by name)
 //   CHAOS_ALL=1 npm run chaos                      # also the optional scenarios (> 6 min)
 //   CHAOS_BURST_REQUESTS=600 CHAOS_BURST_CONCURRENCY=150 npm run chaos -- query-burst
+//   CHAOS_QUERY_TARGET_LAG_MS=0 CHAOS_QUERY_CALLER_SHARE_PCT=100 npm run chaos -- query-burst   # service settings
 //   CHAOS_KEEP_DATA=1 npm run chaos                # keep the private stack's data dir for inspection
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from '@runstream/config';
 import { passed, type ChaosContext, type ScenarioResult } from '../../test/chaos/chaos-kit.ts';
 import { CHAOS_LOG_DIR, PrivateStack } from '../../test/chaos/private-stack.ts';
-import { details, summaryTable } from '../../test/chaos/report.ts';
+import { details, fuzzTables, summaryTable } from '../../test/chaos/report.ts';
 import { ALL_SCENARIOS } from '../../test/chaos/scenarios.ts';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
@@ -31,7 +33,7 @@ const log = createLogger({ name: 'chaos', level: process.env.CHAOS_LOG_LEVEL ?? 
 const t0 = Date.now();
 const say = (msg: string) => console.error(`[chaos +${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${msg}`);
 
-const stack = await PrivateStack.create('run', { kafka: 29092, kafkaController: 29093, clickhouseHttp: 28123, clickhouseTcp: 29000 }, log);
+const stack = await PrivateStack.create('run', { kafka: 26092, kafkaController: 26093, clickhouseHttp: 26123, clickhouseTcp: 26000 }, log);
 let stopping = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
@@ -77,6 +79,8 @@ try {
 const total = Date.now() - t0;
 console.log(`\n# Chaos report (${new Date().toISOString()}, total ${(total / 1000).toFixed(0)} s, private stack: Kafka :${stack.ports.kafka}, ClickHouse :${stack.ports.clickhouseHttp})\n`);
 console.log(summaryTable(results));
+const fuzz = fuzzTables(results);
+if (fuzz) console.log(`\n## Hostile input\n\n${fuzz}`);
 for (const r of results) console.log(`\n${details(r)}`);
 console.log(`\nworker logs: ${CHAOS_LOG_DIR}/<scenario>-workers.log, client log: ${clientLogFile}`);
 if (results.some((r) => !passed(r))) exitCode = 1;

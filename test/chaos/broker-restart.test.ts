@@ -1,5 +1,5 @@
-// The faster fault scenarios inside `npm test`: the Kafka broker restarted mid-stream, and a consumer group of
-// three workers with one SIGKILLed and one added. They stop and restart servers, so they run on a private
+// The faster fault scenarios inside `npm test`: the Kafka broker restarted mid-stream, a consumer group of
+// three workers with one SIGKILLed and one added, and the decoder fuzz through Kafka to a real worker. They stop and restart servers, so they run on a private
 // Kafka + ClickHouse started here (never the shared stack the global setup started). The slower scenarios
 // (ClickHouse outages, frozen worker, query burst) run with `npm run chaos`.
 import { createWriteStream, mkdirSync } from 'node:fs';
@@ -10,6 +10,7 @@ import type { ChaosContext, ScenarioResult } from './chaos-kit.ts';
 import { CHAOS_LOG_DIR, PrivateStack } from './private-stack.ts';
 import { details } from './report.ts';
 import { kafkaRestart, rebalance } from './scenarios.ts';
+import { decoderFuzz } from './fuzz-scenarios.ts';
 
 let stack: PrivateStack | undefined;
 let ctx: ChaosContext;
@@ -52,4 +53,14 @@ it('loses and duplicates nothing when the Kafka broker restarts mid-stream', asy
 
 it('loses and duplicates nothing when one of three workers is SIGKILLed and another joins mid-stream', async () => {
   expectExact(await rebalance.run(ctx));
+}, 180_000);
+
+it('stores or dead-letters every random and mutated message sent through Kafka, and the worker stays alive', async () => {
+  const r = await decoderFuzz.run(ctx);
+  const d = r.fuzz!.decoder!;
+  expect({ failures: r.failures, workerAlive: d.workerAlive, lost: r.lost, duplicated: r.duplicated }).toEqual({ failures: [], workerAlive: true, lost: 0, duplicated: 0 });
+  for (const c of d.topics) {
+    expect(c.stored + c.deadLettered, c.topic).toBe(c.inputs);
+    expect(c.deadLettered, c.topic).toBeGreaterThan(c.inputs / 2);
+  }
 }, 180_000);

@@ -10,22 +10,64 @@ import { createKafkaBus, type MessageBus } from '@runstream/kafka';
 import { createMetricsProducer } from '@runstream/sdk';
 import { DLQ_HEADERS } from '../../services/ingest-worker/src/batch-decoder.ts';
 import { readTopic, spawnWorker, topicsFor, waitFor, type WorkerProcess } from '../support/pipeline-fixture.ts';
+import type { ApiFuzzCounts } from '../support/api-fuzz.ts';
 import { CHAOS_LOG_DIR, type PrivateStack } from './private-stack.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-export interface LatencyReport {
-  requests: number;
-  concurrency: number;
-  byStatus: Record<string, number>;
-  errors: number;
+/** Latencies of one kind of request (ms). */
+export interface LatencyStats {
+  count: number;
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+}
+
+export interface LatencyReport {
+  /** Expensive requests the burst client wanted answered (each retried after a 503 as its Retry-After says). */
+  requests: number;
+  concurrency: number;
+  /** Every response of the burst, retries included, by status. */
+  byStatus: Record<string, number>;
+  /** Requests still refused after all retries. */
+  gaveUp: number;
+  errors: number;
+  /** Time of the answered (200) expensive requests, from the attempt that was served. */
+  served: LatencyStats;
+  /** How fast a 503 came back. */
+  shed: LatencyStats;
+  /** Cheap requests during the burst: /health, and a 10-point read by another token. */
+  health: LatencyStats & { failed: number };
+  smallRead: LatencyStats & { failed: number };
+  burstMs: number;
   throughputPerSec: number;
   baseRssMb: number;
   peakRssMb: number;
   wrongBodies: number;
+}
+
+/** Random and mutated messages sent to one topic, and where each ended up. */
+export interface DecoderFuzzCounts {
+  topic: 'metrics' | 'tracking';
+  inputs: number;
+  /** Messages stored (distinct source offsets in the table), and their rows. */
+  stored: number;
+  storedRows: number;
+  /** What the decoder run in-process on the same bytes predicts. */
+  expectedStored: number;
+  expectedRows: number;
+  /** Distinct source offsets on the dead-letter topic, and its records (repeats included). */
+  deadLettered: number;
+  deadLetterRecords: number;
+  /** Inputs neither stored nor dead-lettered. */
+  lost: number;
+  /** Rows stored more than once. */
+  duplicatedRows: number;
+}
+
+export interface FuzzReport {
+  decoder?: { topics: DecoderFuzzCounts[]; workerAlive: boolean };
+  api?: ApiFuzzCounts;
 }
 
 export interface ScenarioResult {
@@ -55,6 +97,8 @@ export interface ScenarioResult {
   sdkError?: string;
   error?: string;
   latency?: LatencyReport;
+  /** Counts of the hostile-input scenarios (decoder fuzz through Kafka, HTTP API fuzz). */
+  fuzz?: FuzzReport;
   /** Scenario-specific failure beyond the counts (e.g. a 500 in the burst). */
   failures: string[];
 }
@@ -380,8 +424,13 @@ export async function settle(ch: ClickHouse, prefix: string, expected: number, s
 }
 
 /** Dead letters on the DLQ topic: records (repeats included) and distinct source positions. */
-export async function deadLetters(env: NodeJS.ProcessEnv, expectedDistinct: number, log: Logger, timeoutMs = 30_000): Promise<{ records: number; distinct: number }> {
-  const dlq = topicsFor(env).metricsDeadLetter;
+export async function deadLetters(
+  env: NodeJS.ProcessEnv,
+  expectedDistinct: number,
+  log: Logger,
+  timeoutMs = 30_000,
+  dlq = topicsFor(env).metricsDeadLetter,
+): Promise<{ records: number; distinct: number }> {
   const admin = await busOf(env, log).admin();
   const deadline = Date.now() + timeoutMs;
   let records = 0;

@@ -46,9 +46,18 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** The preferred ports if all are free, else four free ports below the ephemeral range. */
+/**
+ * Ports a private stack never takes, even when free at the moment: the shared stack's defaults (18123, 19000, 19092,
+ * 19093) and the same ports shifted by tens of thousands (28123, 39092, …), which is how extra stacks are run next
+ * to it with deploy/local/env.sh overrides — one of them may be stopped right now and started again later.
+ */
+export function reservedPort(port: number): boolean {
+  return [8123, 9000, 9092, 9093].includes(port % 10_000);
+}
+
+/** The preferred ports if all are free and none reserved, else four free ports below the ephemeral range. */
 async function pickPorts(preferred: StackPorts): Promise<StackPorts> {
-  const all = async (p: StackPorts) => (await Promise.all(Object.values(p).map(portFree))).every(Boolean);
+  const all = async (p: StackPorts) => !Object.values(p).some(reservedPort) && (await Promise.all(Object.values(p).map(portFree))).every(Boolean);
   if (await all(preferred)) return preferred;
   for (let i = 0; i < 50; i++) {
     const base = 20_000 + Math.floor(Math.random() * 1_200) * 10;

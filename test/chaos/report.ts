@@ -14,7 +14,18 @@ function table(header: string[], rows: string[][], rightAligned: boolean[]): str
 export function summaryTable(results: ScenarioResult[]): string {
   return table(
     ['scenario', 'sent', 'stored', 'distinct', 'dead-lettered', 'lost', 'duplicated', 'exact sum', 'duration', 'result'],
-    results.map((r) => [
+    results.map((r) => r.fuzz?.api ? [r.name, '—', '—', '—', '—', '—', '—', '—', secs(r.durationMs), passed(r) ? 'PASS' : 'FAIL'] : r.fuzz?.decoder ? [
+      r.name,
+      n(r.sent),
+      n(r.stored),
+      n(r.distinct),
+      `${n(r.deadLettered)}/${n(r.deadLetterExpected)}`,
+      n(r.lost),
+      n(r.duplicated),
+      '—',
+      secs(r.durationMs),
+      passed(r) ? 'PASS' : 'FAIL',
+    ] : [
       r.name,
       n(r.sent),
       n(r.stored),
@@ -32,7 +43,8 @@ export function summaryTable(results: ScenarioResult[]): string {
 
 export function details(r: ScenarioResult): string {
   const out = [`## ${r.name} — ${r.title}`];
-  out.push(
+  // The fuzzers' counts are in their own tables (fuzzTables).
+  if (!r.fuzz) out.push(
     table(
       ['sent', 'stored', 'dead-lettered', 'lost', 'duplicated', 'duration'],
       [[n(r.sent), n(r.stored), `${r.deadLettered} of ${r.deadLetterExpected} malformed (${r.deadLetterRecords} DLQ records)`, n(r.lost), n(r.duplicated), secs(r.durationMs)]],
@@ -48,25 +60,82 @@ export function details(r: ScenarioResult): string {
   for (const f of r.failures) out.push(`FAILED: ${f}`);
   if (r.latency) {
     const l = r.latency;
+    const ms = (v: number) => `${n(v)} ms`;
+    const lat = (name: string, x: { count: number; p50Ms: number; p99Ms: number; maxMs: number }, extra: string) =>
+      [name, n(x.count), ms(x.p50Ms), ms(x.p99Ms), ms(x.maxMs), extra];
     out.push(
       table(
-        ['requests', 'in flight', 'statuses', 'no answer', 'p50', 'p99', 'max', 'req/s', 'RSS rest → peak', 'wrong bodies'],
+        ['burst requests', 'in flight', 'responses by status', '503s', 'gave up', 'no answer', 'served req/s', 'RSS rest → peak', 'wrong bodies'],
         [[
           n(l.requests),
           n(l.concurrency),
           Object.entries(l.byStatus).map(([s, c]) => `${s}×${c}`).join(' '),
+          n(l.byStatus['503'] ?? 0),
+          n(l.gaveUp),
           n(l.errors),
-          `${l.p50Ms} ms`,
-          `${l.p99Ms} ms`,
-          `${l.maxMs} ms`,
           n(l.throughputPerSec),
           `${l.baseRssMb} → ${l.peakRssMb} MB`,
           n(l.wrongBodies),
         ]],
-        [true, true, false, true, true, true, true, true, true, true],
+        [true, true, false, true, true, true, true, true, true],
+      ),
+    );
+    out.push('');
+    out.push(
+      table(
+        ['during the burst', 'count', 'p50', 'p99', 'max', 'note'],
+        [
+          lat('expensive, served (200)', l.served, '25,000-point history'),
+          lat('expensive, shed (503)', l.shed, 'Retry-After honoured, then retried'),
+          lat('cheap: /health', l.health, `${l.health.failed} not 200`),
+          lat('cheap: 10-point read, other token', l.smallRead, `${l.smallRead.failed} not 200`),
+        ],
+        [false, true, true, true, true, false],
       ),
     );
   }
   for (const note of r.notes) out.push(`- ${note}`);
+  return out.join('\n');
+}
+
+/** The fuzzers' counts: inputs tried and where they ended up; 5xx and hangs of the HTTP API. */
+export function fuzzTables(results: ScenarioResult[]): string {
+  const out: string[] = [];
+  const decoder = results.filter((r) => r.fuzz?.decoder);
+  if (decoder.length) {
+    out.push(
+      table(
+        ['decoder fuzz via Kafka', 'inputs tried', 'stored (rows)', 'predicted stored', 'dead-lettered', 'worker alive', 'lost', 'duplicated rows', 'result'],
+        decoder.flatMap((r) =>
+          r.fuzz!.decoder!.topics.map((c) => [
+            `${c.topic} topic`,
+            n(c.inputs),
+            `${n(c.stored)} (${n(c.storedRows)})`,
+            `${n(c.expectedStored)} (${n(c.expectedRows)})`,
+            `${n(c.deadLettered)}${c.deadLetterRecords !== c.deadLettered ? ` (${n(c.deadLetterRecords)} rec.)` : ''}`,
+            r.fuzz!.decoder!.workerAlive ? 'yes' : 'NO',
+            n(c.lost),
+            n(c.duplicatedRows),
+            passed(r) ? 'PASS' : 'FAIL',
+          ]),
+        ),
+        [false, true, true, true, true, false, true, true, false],
+      ),
+    );
+  }
+  const api = results.filter((r) => r.fuzz?.api);
+  if (api.length) {
+    if (out.length) out.push('');
+    out.push(
+      table(
+        ['HTTP API fuzz (Schemathesis)', 'operations', 'inputs tried', '5xx (Schemathesis / service)', 'hangs/timeouts', 'other errors', 'duration', 'result'],
+        api.map((r) => {
+          const a = r.fuzz!.api!;
+          return [r.name, n(a.operations), n(a.testCases), `${n(a.serverErrors)} / ${n(a.serverErrorsByService)}`, n(a.timeouts), n(a.errors), `${a.seconds.toFixed(1)} s`, passed(r) ? 'PASS' : 'FAIL'];
+        }),
+        [false, true, true, true, true, true, true, false],
+      ),
+    );
+  }
   return out.join('\n');
 }

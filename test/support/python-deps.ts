@@ -112,3 +112,6 @@ export async function ensurePythonEnv(name: string, specs: readonly string[]): P
   writeFileSync(marker, pins);
   return result();
 }
+
+/** The schemathesis release the API fuzzers run (test/api-fuzz.test.ts, the chaos suite). */
+export const SCHEMATHESIS: PythonPackage = { spec: 'schemathesis==4.32.5', module: 'schemathesis' };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeMetricBatch } from '@runstream/codec';
 import type { IncomingBatch } from '@runstream/kafka';
-import { DLQ_HEADERS, deadLetterMessage, decodeBatch } from './batch-decoder.ts';
+import { DLQ_HEADERS, chunkBySize, deadLetterMessage, decodeBatch } from './batch-decoder.ts';
 
 const NOW = Date.UTC(2026, 10, 27, 12);
 
@@ -53,4 +53,13 @@ describe('decodeBatch', () => {
     expect(m.headers).toMatchObject({ [DLQ_HEADERS.reason]: 'invalid_point', [DLQ_HEADERS.partition]: '3', [DLQ_HEADERS.offset]: '12', [DLQ_HEADERS.topic]: 't' });
     expect(m.headers![DLQ_HEADERS.detail]).toMatch(/bad key!/);
   });
+});
+
+it('splits dead letters into sends under the broker request size, keeping order', () => {
+  const msg = (n: number) => ({ key: null, value: Buffer.alloc(n), headers: { [DLQ_HEADERS.reason]: 'malformed' } });
+  const all = [msg(300_000), msg(300_000), msg(10), msg(2_000_000), msg(10)];
+  const chunks = chunkBySize(all, 512 * 1024);
+  expect(chunks.map((c) => c.map((m) => m.value.length))).toEqual([[300_000], [300_000, 10], [2_000_000], [10]]);
+  expect(chunks.flat()).toEqual(all);
+  expect(chunkBySize([])).toEqual([]);
 });

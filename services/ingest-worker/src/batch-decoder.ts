@@ -79,3 +79,29 @@ export function deadLetterMessage(topic: string, partition: number, d: DeadLette
     },
   };
 }
+
+/**
+ * Kafka refuses a produce request whose record batch for one partition exceeds the broker's message.max.bytes
+ * (1 MiB by default). One fetched batch can carry megabytes of undecodable messages, so dead letters go out in
+ * groups of at most `maxBytes` (value, key and headers counted; a single larger record goes alone).
+ */
+export const DEAD_LETTER_SEND_BYTES = 512 * 1024;
+
+export function chunkBySize(messages: OutgoingMessage[], maxBytes: number = DEAD_LETTER_SEND_BYTES): OutgoingMessage[][] {
+  const chunks: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    let size = m.value.length + (m.key?.length ?? 0) + 64; // + record overhead
+    for (const [k, v] of Object.entries(m.headers ?? {})) size += Buffer.byteLength(k) + Buffer.byteLength(v) + 8;
+    if (current.length > 0 && bytes + size > maxBytes) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

@@ -11,7 +11,7 @@ import type { Logger } from '@runstream/config';
 import { isTransientClickHouseError, readIngestProgress, type ClickHouse } from '@runstream/clickhouse';
 import type { Consumer, IncomingBatch, Producer } from '@runstream/kafka';
 import { BatchWriter } from './batch-writer.ts';
-import { deadLetterMessage } from './batch-decoder.ts';
+import { chunkBySize, deadLetterMessage } from './batch-decoder.ts';
 import { IngestStats } from './ingest-stats.ts';
 import { failpoint } from './failpoints.ts';
 import type { TopicPipeline } from './topic-pipeline.ts';
@@ -110,10 +110,10 @@ export class IngestWorker {
     if (decoded.skipped > 0) this.deps.log.info({ topic, partition, skipped: decoded.skipped, storedUpTo }, 'skipped messages already stored');
     if (decoded.deadLetters.length > 0) {
       // Before the offsets move past them: dead letters are delivered at least once.
-      await this.deps.dlqProducer.send(
-        this.deps.deadLetterTopic(topic),
-        decoded.deadLetters.map((d) => deadLetterMessage(topic, partition, d, nowMs)),
-      );
+      // In groups under the broker's request size limit (a flood of bad messages is megabytes).
+      for (const chunk of chunkBySize(decoded.deadLetters.map((d) => deadLetterMessage(topic, partition, d, nowMs)))) {
+        await this.deps.dlqProducer.send(this.deps.deadLetterTopic(topic), chunk);
+      }
       for (const d of decoded.deadLetters) {
         this.stats.recordDeadLetter(d.reason);
         this.metrics.deadLetters.inc({ topic, reason: d.reason });

@@ -1,6 +1,11 @@
 // Builds the Fastify application (used by main.ts and by the tests).
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+
+// Liveness and monitoring are never rate limited; they and the API document never wait for a data slot.
+const UNLIMITED = new Set(['/health', '/metrics']);
+const UNGATED = new Set([...UNLIMITED, '/openapi.json']);
 import { tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import swagger from '@fastify/swagger';
 import type { Logger } from '@runstream/config';
@@ -17,7 +22,7 @@ import { registerCompareRoutes } from './routes/compare-routes.ts';
 import { registerDataRoutes } from './routes/data-routes.ts';
 import { registerUiRoutes } from './ui/ui-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
-import { ConcurrencyGate } from './concurrency-gate.ts';
+import { ConcurrencyGate, DEFAULT_GATE, LagController, type GateOptions } from './concurrency-gate.ts';
 import { installServiceMetrics } from './service-metrics.ts';
 import { authenticate } from './auth.ts';
 
@@ -33,8 +38,8 @@ export interface ServiceDeps {
   requestTimeoutMs?: number;
   /** Requests per second per token (per client address when the API is open), with bursts. */
   rateLimit?: { ratePerSec: number; burst: number };
-  /** Data requests served at once, and how many may wait for a slot. */
-  concurrency?: { maxActive: number; maxQueued: number; queueTimeoutMs: number };
+  /** Admission control of data requests (see concurrency-gate.ts). */
+  concurrency?: GateOptions;
 }
 
 export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> {
@@ -55,13 +60,13 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
     },
   });
   installErrorHandler(app);
-  installServiceMetrics(app);
+  const metrics = installServiceMetrics(app);
   const limiter = new RateLimiter(deps.rateLimit ?? { ratePerSec: 200, burst: 400 });
+  // Unauthenticated callers share a bucket and a concurrency share per address, so guessing tokens is limited too.
+  const callerOf = (req: FastifyRequest) => authenticate(deps.tokens, req.headers.authorization)?.name ?? `ip:${req.ip}`;
   app.addHook('onRequest', async (req, reply) => {
-    if (req.url === '/health' || req.url === '/metrics') return;
-    // Unauthenticated callers share a bucket per address, so guessing tokens is rate limited too.
-    const caller = authenticate(deps.tokens, req.headers.authorization)?.name ?? `ip:${req.ip}`;
-    const decision = limiter.take(caller);
+    if (UNLIMITED.has(req.url)) return;
+    const decision = limiter.take(callerOf(req));
     if (!decision.allowed) {
       // One body for both kinds of client: the native error shape and MLflow's (whose clients back off on 429).
       return reply
@@ -70,20 +75,54 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
         .send({ error: { code: 'RESOURCE_EXHAUSTED', message: `rate limit exceeded; retry in ${decision.retryAfterSec} s` }, error_code: 'REQUEST_LIMIT_EXCEEDED', message: `rate limit exceeded; retry in ${decision.retryAfterSec} s` });
     }
   });
-  const gate = new ConcurrencyGate(deps.concurrency ?? { maxActive: 16, maxQueued: 256, queueTimeoutMs: 10_000 });
-  const gated = new WeakSet<object>();
+  const gateOptions = deps.concurrency ?? DEFAULT_GATE;
+  const gate = new ConcurrencyGate(gateOptions);
+  if (gateOptions.targetLagMs) {
+    // The event loop's worst delay every 250 ms, and whether requests waited, steer the number of slots (LagController).
+    const lag = monitorEventLoopDelay({ resolution: 10 });
+    lag.enable();
+    // Never below a quarter of the slots (at least 2): a few requests in parallel keep ClickHouse and the event
+    // loop busy at once (one request's query runs while another's JSON is built), and one slot stays for others.
+    const controller = new LagController({ min: Math.min(gateOptions.maxActive, Math.max(2, Math.ceil(gateOptions.maxActive / 4))), max: gateOptions.maxActive, targetLagMs: gateOptions.targetLagMs });
+    const timer = setInterval(() => {
+      gate.setLimit(controller.update(lag.max / 1e6, gate.takePressure()));
+      metrics.gateLimit.set(gate.currentLimit);
+      lag.reset();
+    }, 250);
+    timer.unref();
+    app.addHook('onClose', async () => {
+      clearInterval(timer);
+      lag.disable();
+    });
+  }
+  const releases = new WeakMap<object, () => void>();
+  const waiting = new WeakMap<object, AbortController>();
   app.addHook('preHandler', async (req, reply) => {
-    if (req.url === '/health' || req.url === '/metrics' || req.url === '/openapi.json') return;
-    if (!(await gate.acquire())) {
-      return reply.code(503).header('retry-after', '2').send({ error: { code: 'UNAVAILABLE', message: 'the service is at capacity; retry shortly' }, error_code: 'TEMPORARILY_UNAVAILABLE', message: 'the service is at capacity; retry shortly' });
+    if (UNGATED.has(req.url)) return;
+    const abort = new AbortController();
+    waiting.set(req, abort);
+    const admission = await gate.acquire(callerOf(req), abort.signal);
+    waiting.delete(req);
+    if (!admission.ok) {
+      // The client left while queued: nobody to answer.
+      if (admission.reason === 'aborted') return reply.hijack();
+      metrics.shed.inc({ reason: admission.reason });
+      const message = `the service is at capacity; retry in ${admission.retryAfterSec} s`;
+      return reply
+        .code(503)
+        .header('retry-after', String(admission.retryAfterSec))
+        .send({ error: { code: 'UNAVAILABLE', message }, error_code: 'TEMPORARILY_UNAVAILABLE', message });
     }
-    gated.add(req);
+    releases.set(req, admission.release);
   });
-  app.addHook('onResponse', async (req) => {
-    if (gated.delete(req)) gate.release();
-  });
+  const release = async (req: FastifyRequest) => {
+    releases.get(req)?.();
+    releases.delete(req);
+  };
+  app.addHook('onResponse', release);
   app.addHook('onRequestAbort', async (req) => {
-    if (gated.delete(req)) gate.release();
+    waiting.get(req)?.abort();
+    await release(req);
   });
   registerHealthRoutes(app, deps.health);
   registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });

@@ -27,6 +27,7 @@ const app = await buildService({
   writer: new TrackingWriter({ producer, ch, topics, visibilityTimeoutMs: config.visibilityTimeoutMs }),
   artifactRoot: config.artifactRoot,
   rateLimit: config.rateLimit,
+  concurrency: config.concurrency,
   requestTimeoutMs: config.queryTimeoutMs + 5_000,
   health: {
     clickhouse: async () => {

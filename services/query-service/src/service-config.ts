@@ -1,6 +1,7 @@
 // Query service configuration, validated once at start-up.
 import { clickhouseEnv, int, kafkaEnv, loadEnv, logEnv, str, toClickHouseSettings, type ClickHouseSettings, type KafkaSettings } from '@runstream/config';
 import { parseTokens, type ApiToken } from './auth.ts';
+import { DEFAULT_GATE, type GateOptions } from './concurrency-gate.ts';
 
 export interface ServiceConfig {
   kafka: KafkaSettings;
@@ -14,6 +15,8 @@ export interface ServiceConfig {
   visibilityTimeoutMs: number;
   artifactRoot: string;
   rateLimit: { ratePerSec: number; burst: number };
+  /** Admission control of data requests. */
+  concurrency: GateOptions;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -33,6 +36,21 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       rateLimit: {
         name: 'RATE_LIMIT_PER_SEC / RATE_LIMIT_BURST',
         parse: () => loadEnv({ ratePerSec: int('RATE_LIMIT_PER_SEC', 200, 1, 1_000_000), burst: int('RATE_LIMIT_BURST', 400, 1, 10_000_000) }, env),
+      },
+      concurrency: {
+        name: 'QUERY_MAX_CONCURRENCY / QUERY_CALLER_SHARE_PCT / QUERY_WAIT_BUDGET_MS / QUERY_TARGET_LAG_MS',
+        parse: () => {
+          const c = loadEnv(
+            {
+              maxActive: int('QUERY_MAX_CONCURRENCY', DEFAULT_GATE.maxActive, 1, 10_000),
+              sharePct: int('QUERY_CALLER_SHARE_PCT', Math.round(DEFAULT_GATE.callerShare * 100), 1, 100),
+              waitBudgetMs: int('QUERY_WAIT_BUDGET_MS', DEFAULT_GATE.waitBudgetMs, 10, 600_000),
+              targetLagMs: int('QUERY_TARGET_LAG_MS', DEFAULT_GATE.targetLagMs!, 0, 60_000),
+            },
+            env,
+          );
+          return { ...DEFAULT_GATE, maxActive: c.maxActive, callerShare: c.sharePct / 100, waitBudgetMs: c.waitBudgetMs, queueTimeoutMs: 3 * c.waitBudgetMs, targetLagMs: c.targetLagMs };
+        },
       },
     },
     env,

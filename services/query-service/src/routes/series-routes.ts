@@ -74,12 +74,12 @@ const seriesBody = {
     page_token: { type: 'string', maxLength: 1000, description: 'raw only: next_page_token of the previous page' },
     smoothing: {
       oneOf: [
-        { type: 'object', required: ['method', 'weight'], additionalProperties: false, properties: { method: { type: 'string', enum: ['ema'] }, weight: { type: 'number', minimum: 0, exclusiveMaximum: 1 } } },
+        { type: 'object', required: ['method', 'weight'], additionalProperties: false, properties: { method: { type: 'string', enum: ['ema'] }, weight: { type: 'number', minimum: 0, maximum: 1, description: 'in [0, 1)' } } },
         {
           type: 'object',
           required: ['method', 'half_life'],
           additionalProperties: false,
-          properties: { method: { type: 'string', enum: ['time_ema'] }, half_life: { type: 'number', exclusiveMinimum: 0, description: 'in x units (steps or ms)' } },
+          properties: { method: { type: 'string', enum: ['time_ema'] }, half_life: { type: 'number', minimum: 0, description: 'greater than 0, in x units (steps or ms)' } },
         },
       ],
     },
@@ -165,6 +165,9 @@ export function registerSeriesRoutes(app: FastifyInstance, deps: { ch: ClickHous
         if (problem) throw new ApiError(400, 'INVALID_ARGUMENT', problem);
       }
       if (body.from !== undefined && body.to !== undefined && body.from > body.to) throw new ApiError(400, 'INVALID_ARGUMENT', 'from must not be greater than to');
+      // OpenAPI 3.0 has no numeric exclusive bounds: checked here.
+      if (body.smoothing?.method === 'ema' && body.smoothing.weight >= 1) throw new ApiError(400, 'INVALID_ARGUMENT', 'smoothing.weight must be less than 1');
+      if (body.smoothing?.method === 'time_ema' && !(body.smoothing.half_life > 0)) throw new ApiError(400, 'INVALID_ARGUMENT', 'smoothing.half_life must be greater than 0');
       if (!body.raw && ids.length * body.keys.length * body.buckets > MAX_RESPONSE_BUCKETS) {
         throw new ApiError(400, 'INVALID_ARGUMENT', `series x buckets must not exceed ${MAX_RESPONSE_BUCKETS}; ask for fewer buckets, keys or runs`);
       }
