@@ -572,7 +572,7 @@ Runstream compare benchmark — ClickHouse ${version!.v}, ${cpus().length} cores
 p50 / p95 of ${REPS} sequential HTTP requests after ${WARMUP} warm-ups (MLflow: ${mlReps} after 1; every-point reads: 5 after 1)
 
   data
-    Runstream: ${SERIES_RUNS} runs x ${fmt(pointsPerRun)} points of loss (${fmt(SERIES_RUNS * pointsPerRun)} points${pointsPerRun < MAX_POINTS_PER_RUN ? `, fewer than ${fmt(MAX_POINTS_PER_RUN)} per run to fit the ${LOAD_BUDGET_S} s load budget` : ''}), ${loadedNow ? `loaded in ${secs(loadSeconds * 1000)} (${fmt((missing.length * pointsPerRun) / loadSeconds)} points/s, 2 concurrent Native inserts)` : 'already loaded (reused; --reload to load again)'}
+    Runstream: ${SERIES_RUNS} runs x ${fmt(pointsPerRun)} points of loss (${fmt(SERIES_RUNS * pointsPerRun)} points${pointsPerRun < MAX_POINTS_PER_RUN ? `; not ${fmt(MAX_POINTS_PER_RUN)} per run: the size was planned from the measured insert rate for a ${LOAD_BUDGET_S} s load` : ''}), ${loadedNow ? `loaded in ${secs(loadSeconds * 1000)} (${fmt((missing.length * pointsPerRun) / loadSeconds)} points/s, 2 concurrent Native inserts)` : 'already loaded (reused; --reload to load again)'}
                ${fmt(SEARCH_RUNS)} runs with params lr/batch/optimizer, 2 tags, 3 metrics x 5 steps${trackingSeconds > 0 ? `, loaded in ${secs(trackingSeconds * 1000)}` : ' (reused)'}
                parts: ${parts.map((p) => `${p.t} ${p.n} (${fmt(Number(p.rows))} rows)`).join(', ')}
     MLflow 3.17.2 (SQLite): up in ${mlflowStartS.toFixed(1)} s; ${MLFLOW_RUNS} runs x ${fmt(mlPointsPerRun)} points of loss loaded in ${secs(mlMetricsS * 1000)} (${fmt((MLFLOW_RUNS * mlPointsPerRun) / mlMetricsS)} points/s, log-batch of 1000)
