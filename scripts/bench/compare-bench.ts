@@ -249,7 +249,7 @@ if ((await searchRunsStored()) !== SEARCH_RUNS || (await queryRows(admin, sql`SE
   const started = performance.now();
   let offset = 1;
   const event = (e: Partial<TrackingEvent> & Pick<TrackingEvent, 'eventType'>): TrackingEventUnit => ({
-    event: { eventId: `bench-${offset}`, timestampMs: T0, actor: 'bench', experimentId: '', runId: '', key: '', value: '', experiment: null, run: null, dataset: null, registeredModel: null, modelVersion: null, ...e },
+    event: { eventId: `bench-${offset}`, timestampMs: T0, actor: 'bench', experimentId: '', runId: '', key: '', value: '', experiment: null, run: null, dataset: null, registeredModel: null, modelVersion: null, loggedModel: null, ...e },
     srcTopic: 'bench.tracking',
     srcPartition: 0,
     srcOffset: offset++,
