@@ -43,6 +43,23 @@ import {
   type MetricPointRow,
   type MetricPointUnit,
   type PointValues,
+  binnedCountsSql,
+  categorySetsSql,
+  columnQualitySql,
+  DATASET_ROW_COLUMNS,
+  DATASET_ROWS_TABLE,
+  distinctValuesSql,
+  wassersteinBucketsSql,
+  bucketValuesSql,
+  driftProfileSql,
+  ecdfSql,
+  encodeDatasetRowsUnits,
+  insertDatasetRows,
+  listDatasetsSql,
+  sideValueCountsSql,
+  topValuesSql,
+  type DatasetRowsUnit,
+  type RowSelection,
 } from '@runstream/clickhouse';
 import { ensurePythonPackages, PYTHON } from './support/python-deps.ts';
 import { runQuerySql } from '../services/query-service/src/search/run-query.ts';
@@ -139,6 +156,36 @@ const pointsOf = (entityId: string, key: string) => ROWS.filter((r) => r.entityI
 /** First point of a key in insert order (where ClickHouse 18.16's plain min()/max() would keep a NaN). */
 const firstInserted = (entityId: string, key: string) => ROWS.find((p) => p.entityId === entityId && p.key === key)!;
 const cursorOf = (r: MetricPointRow): HistoryCursor => ({ step: r.step, timestampMs: r.timestampMs, partition: r.srcPartition, offset: r.srcOffset, index: r.pointIndex });
+
+// Dataset rows: a hostile dataset name, two versions, numerical values with NaN, ±inf, -0, subnormals and nulls,
+// categories with quotes and unicode, segments.
+
+const HOSTILE_DATASET = "data'set\\ \"quoted\" ünï 🚀";
+const DATASET_UNITS: DatasetRowsUnit[] = (() => {
+  const rand = prng(77);
+  const units: DatasetRowsUnit[] = [];
+  const specials = [NaN, Infinity, -Infinity, -0, 5e-324, 1e308, null];
+  for (const [k, version] of ['v1', "v'2"].entries()) {
+    const rows = Array.from({ length: 40 }, (_, i) => ({
+      timestampMs: 1_700_000_000_000 + i * 1000 + k,
+      segment: i % 3 === 0 ? null : `seg-${i % 2}`,
+      values: [
+        i % 7 === 0 ? specials[(i / 7) % specials.length]! : Math.round((rand() - 0.5) * 1e6) / 1e3 + k,
+        i % 5 === 0 ? null : ["a'b", 'ünï', 'c\\d', '🚀'][Math.floor(rand() * 4)]!,
+        i % 4,
+      ],
+    }));
+    units.push({
+      batch: { dataset: HOSTILE_DATASET, version, producer: null, rows, columns: [{ name: 'x', type: 'NUMERICAL' }, { name: "cat'", type: 'CATEGORICAL' }, { name: 'level', type: 'NUMERICAL' }] },
+      srcTopic: 'runstream.datasets',
+      srcPartition: k,
+      srcOffset: 10 + k,
+    });
+  }
+  return units;
+})();
+const REF_SEL: RowSelection = { dataset: HOSTILE_DATASET, version: 'v1' };
+const CUR_SEL: RowSelection = { dataset: HOSTILE_DATASET, version: "v'2", fromMs: 1_700_000_000_000, toMs: 1_700_000_030_000 };
 
 // ---------------------------------------------------------------------------------------------------------------
 // Hostile literals.
@@ -299,6 +346,26 @@ function buildQueries(): Query[] {
   add('ingest progress hostile topic partition 3', readIngestProgressSql(HOSTILE_TOPIC, [3]), true);
   add('ingest progress unknown topic', readIngestProgressSql("none'\\"), true);
 
+  add('listDatasets', listDatasetsSql(100, undefined));
+  add('listDatasets after', listDatasetsSql(100, "data'"));
+  for (const [label, sel] of [['ref', REF_SEL], ['cur', CUR_SEL], ['segment', { ...REF_SEL, segment: 'seg-1' }], ['unknown', { dataset: "nope'\\" }]] as const) {
+    add(`columnQuality ${label}`, columnQualitySql(sel));
+    add(`topValues ${label}`, topValuesSql(sel, undefined, 3));
+  }
+  add('columnQuality one column', columnQualitySql(REF_SEL, ['x']));
+  add('categorySets', categorySetsSql(REF_SEL, CUR_SEL, undefined, 10));
+  add('driftProfile', driftProfileSql(REF_SEL, CUR_SEL));
+  add('driftProfile columns', driftProfileSql(REF_SEL, CUR_SEL, ['x', "cat'"]));
+  add('ecdf x', ecdfSql(REF_SEL, CUR_SEL, 'x'));
+  add('distinctValues', distinctValuesSql(REF_SEL, CUR_SEL, ['x', 'level']));
+  const grids = [{ column: 'x', min: -500, max: 500, buckets: 64 }];
+  add('wassersteinBuckets x', wassersteinBucketsSql(REF_SEL, CUR_SEL, grids));
+  add('wassersteinBuckets constant', wassersteinBucketsSql(REF_SEL, CUR_SEL, [{ column: 'level', min: 1, max: 1, buckets: 8 }]));
+  add('bucketValues x', bucketValuesSql(REF_SEL, CUR_SEL, grids, [{ column: 'x', bucket: 31, lo: -20, hi: 0 }, { column: 'x', bucket: 32, lo: 0, hi: 20 }]), true);
+  add('ecdf level', ecdfSql(REF_SEL, CUR_SEL, 'level'));
+  add('sideValueCounts', sideValueCountsSql(REF_SEL, CUR_SEL, ['level', "cat'"], 100));
+  add('binnedCounts', binnedCountsSql(REF_SEL, CUR_SEL, [{ id: 'h:x', column: 'x', edges: [-500, -100.5, 0, 1 / 3, 1e308] }, { id: 'h:level', column: 'level', edges: [0, 1, 2, 3] }]), true);
+
   for (const [name, s] of HOSTILE_STRINGS) {
     add(`string ${name}`, sql`SELECT v, hex(v) AS h, length(v) AS n FROM (SELECT ${s} AS v)`);
   }
@@ -347,6 +414,7 @@ async function runOn1816(block: Buffer): Promise<Run1816> {
       }
     }
     await insertMetricPoints(ch, block);
+    await insertDatasetRows(ch, DATASET_UNITS, INGESTED_AT);
     const results: Record<string, Row[]> = {};
     for (const q of QUERIES) {
       results[q.name] = await queryRows<Row>(ch, new SqlFragment(q.sql)).catch((err: Error) => {
@@ -362,10 +430,13 @@ async function runOn1816(block: Buffer): Promise<Run1816> {
   }
 }
 
-function runOnChdb(blockFile: string): Promise<ServerRun & { timings_ms: Record<string, number> }> {
+function runOnChdb(blockFile: string, datasetFile: string): Promise<ServerRun & { timings_ms: Record<string, number> }> {
   const job = {
     statements: loadMigrations().flatMap((m) => m.statements),
-    native_inserts: [{ table: METRIC_POINTS_TABLE, columns: METRIC_POINT_COLUMNS, file: blockFile }],
+    native_inserts: [
+      { table: METRIC_POINTS_TABLE, columns: METRIC_POINT_COLUMNS, file: blockFile },
+      { table: DATASET_ROWS_TABLE, columns: DATASET_ROW_COLUMNS, file: datasetFile },
+    ],
     queries: QUERIES.map(({ name, sql }) => ({ name, sql })),
   };
   return new Promise((resolve, reject) => {
@@ -390,7 +461,8 @@ function runOnChdb(blockFile: string): Promise<ServerRun & { timings_ms: Record<
 
 /** 64-bit integers are strings on 18.16 and numbers in chdb's JSON: compare every scalar as its text. */
 function normalise(rows: Row[], unordered: boolean): string[] {
-  const out = rows.map((row) => JSON.stringify(Object.entries(row).map(([k, v]) => [k, v === null ? null : typeof v === 'object' ? JSON.stringify(v) : String(v)])));
+  const scalars = (v: unknown): unknown => (v === null ? null : Array.isArray(v) ? v.map(scalars) : typeof v === 'object' ? v : String(v));
+  const out = rows.map((row) => JSON.stringify(Object.entries(row).map(([k, v]) => [k, v === null ? null : typeof v === 'object' ? JSON.stringify(scalars(v)) : String(v)])));
   return unordered ? out.sort() : out;
 }
 
@@ -411,10 +483,12 @@ describe('SQL portability: ClickHouse 18.16 (local server) and current ClickHous
     const block = encodeMetricPointUnits(UNITS, INGESTED_AT);
     const blockFile = join(dir, 'metric_points.native');
     writeFileSync(blockFile, block);
+    const datasetFile = join(dir, 'dataset_rows.native');
+    writeFileSync(datasetFile, encodeDatasetRowsUnits(DATASET_UNITS, INGESTED_AT));
     const started = Date.now();
     [old, current] = await Promise.allSettled([
       runOn1816(block),
-      ensurePythonPackages([CHDB_PACKAGE]).then(() => runOnChdb(blockFile)),
+      ensurePythonPackages([CHDB_PACKAGE]).then(() => runOnChdb(blockFile, datasetFile)),
     ]);
     const versions = {
       '18.16 server': old.status === 'fulfilled' ? old.value.version : `failed: ${old.reason}`,

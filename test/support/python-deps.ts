@@ -1,6 +1,8 @@
 // Installs the Python packages a test needs (e.g. chdb-core for test/sql-portability.test.ts) when they are missing,
 // so a fresh CI machine needs nothing but python3 with pip. Checked once per process; pip's own cache is left alone.
 import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -75,3 +77,40 @@ export async function ensurePythonPackages(packages: readonly (string | PythonPa
 
 /** The schemathesis release the API fuzzers run (test/api-fuzz.test.ts, the chaos suite). */
 export const SCHEMATHESIS: PythonPackage = { spec: 'schemathesis==4.32.5', module: 'schemathesis' };
+/** How to run Python with a private set of packages: the interpreter and the environment to run it with. */
+export interface PythonEnv {
+  python: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * A Python environment of its own under .data/python/<name> with exactly these pinned packages — for tools whose pins
+ * clash with what other tests need in the shared interpreter (Evidently 0.7 needs pandas < 3). A virtual environment
+ * that sees the system site-packages when `venv` is available; otherwise (Debian without python3-venv) the packages
+ * are installed with `pip --target` and put first on PYTHONPATH. Created once; re-created when the pins change.
+ */
+export async function ensurePythonEnv(name: string, specs: readonly string[]): Promise<PythonEnv> {
+  const dir = join(new URL('../../.data/python/', import.meta.url).pathname, name);
+  const venvPython = join(dir, 'bin', 'python');
+  const target = join(dir, 'site');
+  const marker = join(dir, 'runstream-pins.txt');
+  const pins = [...specs].sort().join('\n');
+  const result = (): PythonEnv =>
+    existsSync(venvPython) ? { python: venvPython, env: { ...process.env } } : { python: PYTHON, env: { ...process.env, PYTHONPATH: [target, process.env.PYTHONPATH].filter(Boolean).join(':') } };
+  if (existsSync(marker) && readFileSync(marker, 'utf8') === pins) return result();
+  mkdirSync(dir, { recursive: true });
+  const pip = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check'];
+  try {
+    if (!existsSync(venvPython)) {
+      const made = await run(PYTHON, ['-m', 'venv', '--system-site-packages', dir]).then(() => true, () => false);
+      if (!made) rmSync(join(dir, 'bin'), { recursive: true, force: true });
+    }
+    if (existsSync(venvPython)) await run(venvPython, [...pip, ...specs], { maxBuffer: 16 << 20 });
+    else await run(PYTHON, [...pip, '--upgrade', '--target', target, ...specs], { maxBuffer: 16 << 20 });
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`pip install ${specs.join(' ')} into ${dir} failed: ${e.stderr?.trim() || e.message}`);
+  }
+  writeFileSync(marker, pins);
+  return result();
+}

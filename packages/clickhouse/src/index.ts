@@ -9,5 +9,7 @@ export { migrate, loadMigrations, splitStatements, MIGRATIONS_DIR, type Migratio
 export * from './clickhouse-errors.ts';
 export * from './tracking-events-table.ts';
 export * from './tracking-queries.ts';
+export * from './dataset-rows-table.ts';
+export * from './dataset-queries.ts';
 export * from './series-plan.ts';
 export * from './series-queries.ts';

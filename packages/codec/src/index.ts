@@ -7,3 +7,4 @@ export { SchemaRegistry, metricBatchSchemas, type RegisteredSchema } from './sch
 export * from './single-object-codec.ts';
 export * from './tracking-event.ts';
 export { checkAvroBounds, AvroBoundsError } from './avro-bounds-check.ts';
+export * from './dataset-rows.ts';

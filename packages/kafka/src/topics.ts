@@ -8,6 +8,9 @@ export interface Topics {
   /** Tracking metadata changes (experiments, runs, params, tags, inputs): the audit trail. */
   tracking: string;
   trackingDeadLetter: string;
+  /** Rows of named datasets (training data, serving inputs, predictions, labels) for data quality and drift. */
+  datasets: string;
+  datasetsDeadLetter: string;
 }
 
 export function topicNames(prefix: string): Topics {
@@ -16,6 +19,8 @@ export function topicNames(prefix: string): Topics {
     metricsDeadLetter: `${prefix}metrics.v1.dlq`,
     tracking: `${prefix}tracking.v1`,
     trackingDeadLetter: `${prefix}tracking.v1.dlq`,
+    datasets: `${prefix}datasets.v1`,
+    datasetsDeadLetter: `${prefix}datasets.v1.dlq`,
   };
 }
 

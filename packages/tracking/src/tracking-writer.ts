@@ -2,7 +2,7 @@
 // read-your-writes, a write returns only once the ingest worker has stored it: the send tells us the offset, and
 // ingest_progress_v1 tells us when that offset is in ClickHouse.
 import { randomUUID } from 'node:crypto';
-import { encodeMetricBatch, encodeTrackingEvent, type EntityKind, type MetricPoint, type TrackingEvent } from '@runstream/codec';
+import { encodeDatasetRows, encodeMetricBatch, encodeTrackingEvent, type DatasetRowsBatch, type EntityKind, type MetricPoint, type TrackingEvent } from '@runstream/codec';
 import { readIngestProgress, type ClickHouse } from '@runstream/clickhouse';
 import type { OutgoingMessage, Producer, SendReceipt, Topics } from '@runstream/kafka';
 
@@ -60,6 +60,12 @@ export class TrackingWriter {
     if (points.length === 0) return;
     const value = encodeMetricBatch({ entityKind, entityId, points, producer });
     await this.sendAndWait(this.topics.metrics, [{ key: `${entityKind}:${entityId}`, value }]);
+  }
+
+  /** Publishes rows of a dataset as one batch (keyed by dataset, so one dataset stays in order); waits until stored. */
+  async emitDatasetRows(batch: DatasetRowsBatch): Promise<void> {
+    if (batch.rows.length === 0) return;
+    await this.sendAndWait(this.topics.datasets, [{ key: `dataset:${batch.dataset}`, value: encodeDatasetRows(batch) }]);
   }
 
   private async sendAndWait(topic: string, messages: OutgoingMessage[]): Promise<void> {

@@ -3,7 +3,7 @@ import { batchProblem, decodeMetricBatch } from '@runstream/codec';
 import type { IncomingBatch, OutgoingMessage } from '@runstream/kafka';
 import type { MetricPointUnit } from '@runstream/clickhouse';
 
-export type DeadLetterReason = 'malformed' | 'unknown_schema' | 'invalid_entity' | 'empty_batch' | 'too_many_points' | 'invalid_point' | 'invalid_event';
+export type DeadLetterReason = 'malformed' | 'unknown_schema' | 'invalid_entity' | 'empty_batch' | 'too_many_points' | 'invalid_point' | 'invalid_event' | 'invalid_rows';
 
 export interface DeadLetter {
   reason: DeadLetterReason;

@@ -3,7 +3,7 @@ import { createLogger } from '@runstream/config';
 import { connectClickHouse } from '@runstream/clickhouse';
 import { createKafkaBus, deadLetterTopicOf, topicNames } from '@runstream/kafka';
 import { IngestWorker } from './ingest-worker.ts';
-import { metricsPipeline, trackingPipeline } from './pipelines.ts';
+import { datasetsPipeline, metricsPipeline, trackingPipeline } from './pipelines.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 import { loadWorkerConfig } from './worker-config.ts';
 
@@ -19,7 +19,7 @@ const log = createLogger({ name: 'ingest-worker', level: config.logLevel });
 const topics = topicNames(config.kafka.topicPrefix);
 const bus = createKafkaBus(config.kafka, log);
 const admin = await bus.admin();
-for (const topic of [topics.metrics, topics.metricsDeadLetter, topics.tracking, topics.trackingDeadLetter]) {
+for (const topic of [topics.metrics, topics.metricsDeadLetter, topics.tracking, topics.trackingDeadLetter, topics.datasets, topics.datasetsDeadLetter]) {
   await admin.ensureTopic(topic, config.kafka.topicPartitions);
 }
 await admin.disconnect();
@@ -28,7 +28,7 @@ const ch = connectClickHouse(config.clickhouse, 'ingest');
 const dlqProducer = await bus.producer({ idempotent: true });
 const consumer = await bus.consumer({
   groupId: config.groupId,
-  topics: [topics.metrics, topics.tracking],
+  topics: [topics.metrics, topics.tracking, topics.datasets],
   concurrentPartitions: config.concurrentPartitions,
   maxBytesPerPartition: config.maxBytesPerPartition,
   sessionTimeoutMs: config.sessionTimeoutMs,
@@ -66,7 +66,11 @@ const worker = new IngestWorker({
   consumer,
   dlqProducer,
   deadLetterTopic: deadLetterTopicOf,
-  pipelines: [metricsPipeline(ch, topics, { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }), trackingPipeline(ch, topics)],
+  pipelines: [
+    metricsPipeline(ch, topics, { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }),
+    trackingPipeline(ch, topics),
+    datasetsPipeline(ch, topics, { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }),
+  ],
   log,
   flushStallBudgetMs: config.flushStallBudgetMs,
   insertTimeoutMs: config.clickhouse.requestTimeoutMs,
@@ -86,7 +90,7 @@ consumer.onCrash((err) => {
 const lagAdmin = await bus.admin();
 const statsTimer = setInterval(() => {
   log.info({ stats: worker.stats.snapshot() }, 'ingest stats');
-  for (const topic of [topics.metrics, topics.tracking]) {
+  for (const topic of [topics.metrics, topics.tracking, topics.datasets]) {
     lagAdmin
       .lag(config.groupId, topic)
       .then((parts) => parts.forEach((p) => metrics.lag.set({ topic, partition: String(p.partition) }, Math.max(0, p.end - p.committed))))
@@ -98,4 +102,4 @@ process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGINT', () => void shutdown(0));
 
 await worker.start();
-log.info({ topics: [topics.metrics, topics.tracking], groupId: config.groupId, batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }, 'ingest worker running');
+log.info({ topics: [topics.metrics, topics.tracking, topics.datasets], groupId: config.groupId, batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }, 'ingest worker running');

@@ -1,7 +1,8 @@
 // The topics the worker ingests.
-import { encodeMetricPointUnits, insertMetricPoints, insertTrackingEvents, type ClickHouse, type MetricPointUnit, type TrackingEventUnit } from '@runstream/clickhouse';
+import { encodeMetricPointUnits, insertDatasetRows, insertMetricPoints, insertTrackingEvents, type ClickHouse, type DatasetRowsUnit, type MetricPointUnit, type TrackingEventUnit } from '@runstream/clickhouse';
 import type { Topics } from '@runstream/kafka';
 import { decodeBatch } from './batch-decoder.ts';
+import { decodeDatasetRowsBatch } from './dataset-rows-decoder.ts';
 import { decodeTrackingBatch } from './tracking-decoder.ts';
 import type { TopicPipeline } from './topic-pipeline.ts';
 
@@ -28,5 +29,18 @@ export function trackingPipeline(ch: ClickHouse, topics: Topics): TopicPipeline<
     insert: (units, ingestedAt) => insertTrackingEvents(ch, units, ingestedAt),
     batchMaxRows: 10_000,
     batchLingerMs: 5,
+  };
+}
+
+// A unit's size is its stored values (rows × columns), so batch bounds hold in ClickHouse rows.
+export function datasetsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMaxRows: number; batchLingerMs: number }): TopicPipeline<DatasetRowsUnit> {
+  return {
+    name: 'datasets',
+    topic: topics.datasets,
+    decode: (batch, o) => decodeDatasetRowsBatch(batch, o),
+    rowsOf: (u) => u.batch.rows.length * u.batch.columns.length,
+    sourceOf: (u) => ({ partition: u.srcPartition, offset: u.srcOffset }),
+    insert: (units, ingestedAt) => insertDatasetRows(ch, units, ingestedAt),
+    ...opts,
   };
 }

@@ -19,6 +19,7 @@ import { registerMetricRoutes } from './routes/metric-routes.ts';
 import { registerTrackingRoutes } from './routes/tracking-routes.ts';
 import { registerSeriesRoutes } from './routes/series-routes.ts';
 import { registerCompareRoutes } from './routes/compare-routes.ts';
+import { registerDataRoutes } from './routes/data-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ConcurrencyGate, DEFAULT_GATE, LagController, type GateOptions } from './concurrency-gate.ts';
 import { installServiceMetrics } from './service-metrics.ts';
@@ -131,6 +132,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
     preHandler: requireScope(deps.tokens, 'read'),
     ...(deps.writer ? { writes: { writer: deps.writer, preHandler: requireScope(deps.tokens, 'write'), actorOf: (req) => actorOf(deps.tokens, req) } } : {}),
   });
+  registerDataRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read'), ...(deps.writer ? { writes: { writer: deps.writer, preHandler: requireScope(deps.tokens, 'write') } } : {}) });
   const writer = deps.writer;
   if (writer) {
     // Its own scope, so MLflow's error shape applies to MLflow routes only.

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { decodeDatasetRows } from '@runstream/codec';
+import type { OutgoingMessage, Producer } from '@runstream/kafka';
+import { DatasetProducer, InvalidDatasetRowsError } from './dataset-producer.ts';
+
+function memoryProducer() {
+  const sent: { topic: string; messages: OutgoingMessage[] }[] = [];
+  const producer: Producer = {
+    async send(topic, messages) {
+      sent.push({ topic, messages });
+      return [{ partition: 0, firstOffset: sent.length }];
+    },
+    async disconnect() {},
+  };
+  return { producer, sent };
+}
+
+describe('DatasetProducer', () => {
+  it('infers column types, keeps missing values and sends one batch keyed by dataset', async () => {
+    const { producer, sent } = memoryProducer();
+    const data = new DatasetProducer({ producer, topic: 'runstream.datasets.v1', now: () => 1_764_547_200_000 });
+    await data.logRows('churn', [{ values: { age: null, plan: 'pro' } }, { values: { age: 41, plan: null, score: NaN }, segment: 'eu' }], { version: 'v2' });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.messages[0]!.key).toBe('dataset:churn');
+    const decoded = decodeDatasetRows(sent[0]!.messages[0]!.value as Buffer);
+    if (!decoded.ok) throw new Error(decoded.detail);
+    expect(decoded.value.version).toBe('v2');
+    expect(decoded.value.columns).toEqual([
+      { name: 'age', type: 'NUMERICAL' },
+      { name: 'plan', type: 'CATEGORICAL' },
+      { name: 'score', type: 'NUMERICAL' },
+    ]);
+    expect(decoded.value.rows[0]).toEqual({ timestampMs: 1_764_547_200_000, segment: null, values: [null, 'pro', null] });
+    expect(decoded.value.rows[1]!.values[2]).toBeNaN();
+  });
+
+  it('splits large calls into batches and rejects invalid rows before sending anything', async () => {
+    const { producer, sent } = memoryProducer();
+    const data = new DatasetProducer({ producer, topic: 't' });
+    const rows = Array.from({ length: 300_000 }, (_, i) => ({ values: { x: i } }));
+    await data.logRows('big', rows);
+    expect(sent.length).toBeGreaterThan(1);
+    const total = sent.reduce((n, s) => n + (decodeDatasetRows(s.messages[0]!.value as Buffer) as { value: { rows: unknown[] } }).value.rows.length, 0);
+    expect(total).toBe(300_000);
+    await expect(data.logRows('bad', [{ values: { x: 'text' } }], { columns: { x: 'NUMERICAL' } })).rejects.toBeInstanceOf(InvalidDatasetRowsError);
+    await expect(data.logRows('', [{ values: { x: 1 } }])).rejects.toThrow(/dataset name is empty/);
+    expect(sent.length).toBeGreaterThan(1);
+  });
+});
