@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { parseTokens } from '../services/query-service/src/auth.ts';
-import { isolatedEnv, startPipelineService, type PipelineService } from './support/pipeline-fixture.ts';
+import { encodeDatasetRows } from '@runstream/codec';
+import { busFor, isolatedEnv, readTopic, startPipelineService, topicsFor, type PipelineService } from './support/pipeline-fixture.ts';
 
 const READ = 'data-reader-token-0123456789';
 const WRITE = 'data-writer-token-0123456789';
@@ -12,6 +13,7 @@ const HOUR = 3600_000;
 
 describe('data metrics API', () => {
   let svc: PipelineService;
+  const env = isolatedEnv();
   const dataset = `api-${randomUUID().slice(0, 8)} "churn" ü`;
   const call = async (method: string, path: string, body?: unknown, token = READ) => {
     const res = await fetch(`${svc.base}${path}`, {
@@ -24,7 +26,7 @@ describe('data metrics API', () => {
   const path = `/api/v1/datasets/${encodeURIComponent(dataset)}`;
 
   beforeAll(async () => {
-    svc = await startPipelineService(isolatedEnv(), { tokens: parseTokens(`analyst:${READ}:read,trainer:${WRITE}:read+write`) });
+    svc = await startPipelineService(env, { tokens: parseTokens(`analyst:${READ}:read,trainer:${WRITE}:read+write`) });
     // Reference: hour 0, current: hours 1 and 2 (the second shifted), with missing and non-finite values.
     const rows = [];
     for (let h = 0; h < 3; h++) {
@@ -102,6 +104,16 @@ describe('data metrics API', () => {
     expect(score.reference_histogram.counts.reduce((a: number, b: number) => a + b, 0)).toBe(score.reference_rows);
     const plan = shifted.columns.find((c: any) => c.column === 'plan');
     expect(plan.current_histogram.values).toEqual(['enterprise', 'free', 'pro', 'team']);
+  });
+
+  it('dead-letters invalid dataset batches sent straight to Kafka, with the reason', async () => {
+    const producer = await busFor(env).producer({ idempotent: true });
+    const typeMismatch = encodeDatasetRows({ dataset, version: '', producer: null, columns: [{ name: 'x', type: 'NUMERICAL' }], rows: [{ timestampMs: T0, segment: null, values: ['text'] }] });
+    await producer.send(topicsFor(env).datasets, [{ key: 'k', value: Buffer.from('not avro') }, { key: 'k', value: typeMismatch }]);
+    await producer.disconnect();
+    const dead = await readTopic(env, topicsFor(env).datasetsDeadLetter, 2);
+    expect(dead.map((m) => m.headers['runstream-dlq-reason']).sort()).toEqual(['invalid_rows', 'malformed']);
+    expect(dead.find((m) => m.headers['runstream-dlq-reason'] === 'invalid_rows')!.headers['runstream-dlq-detail']).toMatch(/numerical column needs a number/);
   });
 
   it('answers bad requests with 400s and a reason', async () => {

@@ -39,7 +39,7 @@ export function clickhouseFor(role: 'admin' | 'ingest' | 'query', env: NodeJS.Pr
 export async function ensureTopics(env: NodeJS.ProcessEnv): Promise<void> {
   const admin = await busFor(env).admin();
   const topics = topicsFor(env);
-  for (const topic of [topics.metrics, topics.metricsDeadLetter, topics.tracking, topics.trackingDeadLetter]) {
+  for (const topic of [topics.metrics, topics.metricsDeadLetter, topics.tracking, topics.trackingDeadLetter, topics.datasets, topics.datasetsDeadLetter]) {
     await admin.ensureTopic(topic, Number(env.KAFKA_TOPIC_PARTITIONS));
   }
   await admin.disconnect();

@@ -75,6 +75,8 @@ export async function ensurePythonPackages(packages: readonly (string | PythonPa
   );
 }
 
+/** The schemathesis release the API fuzzers run (test/api-fuzz.test.ts, the chaos suite). */
+export const SCHEMATHESIS: PythonPackage = { spec: 'schemathesis==4.32.5', module: 'schemathesis' };
 /** How to run Python with a private set of packages: the interpreter and the environment to run it with. */
 export interface PythonEnv {
   python: string;
@@ -112,6 +114,3 @@ export async function ensurePythonEnv(name: string, specs: readonly string[]): P
   writeFileSync(marker, pins);
   return result();
 }
-
-/** The schemathesis release the API fuzzers run (test/api-fuzz.test.ts, the chaos suite). */
-export const SCHEMATHESIS: PythonPackage = { spec: 'schemathesis==4.32.5', module: 'schemathesis' };

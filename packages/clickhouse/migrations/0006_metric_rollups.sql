@@ -25,7 +25,10 @@ CREATE TABLE IF NOT EXISTS metric_rollup_v1
     last_x      AggregateFunction(max, Int64)
 )
 ENGINE = AggregatingMergeTree()
-ORDER BY (entity_kind, entity_id, key, axis, granularity, bucket);
+ORDER BY (entity_kind, entity_id, key, axis, granularity, bucket)
+-- One series' level is a few thousand rows of heavy aggregate states: small granules keep a read of many runs from
+-- reading whole 8192-row granules of other levels (measured: 10 runs read 180k rows for 18k needed at 8192).
+SETTINGS index_granularity = 1024;
 
 CREATE MATERIALIZED VIEW IF NOT EXISTS metric_rollup_step_mv_v1 TO metric_rollup_v1 AS
 SELECT

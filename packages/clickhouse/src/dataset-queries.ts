@@ -435,32 +435,34 @@ export interface BinCounts {
   current: number[];
 }
 
-/** One SELECT per request: #values < each edge (≤ for the last), per side; bins are differences of neighbours. */
+/**
+ * One SELECT per request. A value's bin is found as numpy's histogram finds it: arithmetically from the first edge and
+ * the width, then moved by one where that disagrees with the edges themselves — so bins are exactly [e_i, e_i+1),
+ * the last one closed, whatever the rounding.
+ */
 export function binnedCountsSql(ref: RowSelection, cur: RowSelection, requests: readonly BinRequest[]): SqlFragment {
   const selects = requests.map((r) => {
-    const below = r.edges.map((e, i) => (i === r.edges.length - 1 ? sql`countIf(num_value <= ${e})` : sql`countIf(num_value < ${e})`));
-    return sql`SELECT ${r.id} AS id, side, [${joinSql(below, ', ')}] AS below FROM ${twoSides(ref, cur, [r.column])} WHERE column_type = 'numerical' GROUP BY side`;
+    const bins = r.edges.length - 1;
+    const first = r.edges[0]!;
+    const last = r.edges[bins]!;
+    const scale = last > first ? bins / (last - first) : 0;
+    const edges = floats(r.edges);
+    return sql`SELECT ${r.id} AS id, side, toUInt32(k0 - (num_value < arrayElement(${edges}, k0 + 1)) + (k0 < ${bins - 1} AND num_value >= arrayElement(${edges}, k0 + 2))) AS bin, count() AS c
+      FROM (SELECT side, num_value, least(greatest(toInt64(floor((num_value - ${new SqlFragment(quoteFloat(first))}) * ${new SqlFragment(quoteFloat(scale))})), 0), ${bins - 1}) AS k0
+            FROM ${twoSides(ref, cur, [r.column])} WHERE column_type = 'numerical')
+      GROUP BY side, bin`;
   });
   return joinSql(selects, ' UNION ALL ');
 }
 
 export async function binnedCounts(ch: ClickHouse, ref: RowSelection, cur: RowSelection, requests: readonly BinRequest[]): Promise<BinCounts[]> {
   if (requests.length === 0) return [];
-  const rows = await queryRows<{ id: string; side: number; below: string[] }>(ch, binnedCountsSql(ref, cur, requests));
+  const rows = await queryRows<{ id: string; side: number; bin: number; c: string }>(ch, binnedCountsSql(ref, cur, requests));
   const out = new Map<string, BinCounts>();
-  for (const r of requests) out.set(r.id, { id: r.id, reference: [], current: [] });
+  for (const r of requests) out.set(r.id, { id: r.id, reference: new Array<number>(r.edges.length - 1).fill(0), current: new Array<number>(r.edges.length - 1).fill(0) });
   for (const row of rows) {
-    const below = row.below.map(Number);
-    const counts: number[] = [];
-    for (let i = 0; i + 1 < below.length; i++) counts.push(below[i + 1]! - below[i]!);
     const entry = out.get(row.id)!;
-    if (Number(row.side) === 1) entry.reference = counts;
-    else entry.current = counts;
-  }
-  for (const [id, entry] of out) {
-    const bins = requests.find((r) => r.id === id)!.edges.length - 1;
-    if (entry.reference.length === 0) entry.reference = new Array(bins).fill(0);
-    if (entry.current.length === 0) entry.current = new Array(bins).fill(0);
+    (Number(row.side) === 1 ? entry.reference : entry.current)[Number(row.bin)] = Number(row.c);
   }
   return [...out.values()];
 }
