@@ -4,6 +4,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequ
 // Liveness and monitoring are never rate limited; they and the API document never wait for a data slot.
 const UNLIMITED = new Set(['/health', '/metrics']);
 const UNGATED = new Set([...UNLIMITED, '/openapi.json']);
+/** The web UI's shell and bundle: static, cheap, and needed to show the page that explains a 503. */
+const isUiAsset = (url: string): boolean => url === '/ui' || url.startsWith('/ui/');
 import { tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
@@ -98,7 +100,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   const releases = new WeakMap<object, () => void>();
   const waiting = new WeakMap<object, AbortController>();
   app.addHook('preHandler', async (req, reply) => {
-    if (UNGATED.has(req.url)) return;
+    if (UNGATED.has(req.url) || isUiAsset(req.url)) return;
     const abort = new AbortController();
     waiting.set(req, abort);
     const admission = await gate.acquire(callerOf(req), abort.signal);
