@@ -299,28 +299,75 @@ export async function ecdfStatistics(ch: ClickHouse, ref: RowSelection, cur: Row
   return out;
 }
 
-/** A numerical column's clean values cut into equal-width buckets between its min and max (both sides together). */
+/**
+ * A numerical column's clean values cut into buckets between its min and max (both sides together): equal-width
+ * buckets, or — with `histogram` — each bin of that histogram (numpy's bins, as binnedCountsSql finds them) cut into
+ * `buckets` equal-width sub-buckets, so that the bucket aggregates also give the histogram's counts. Either way a
+ * bucket is an interval and bucket numbers grow with the value, which is all the Wasserstein integration needs.
+ */
 export interface BucketGrid {
   column: string;
   min: number;
   max: number;
   buckets: number;
+  /** Histogram edges (ascending, at least two); `buckets` is then the number of buckets per bin. */
+  histogram?: readonly number[];
 }
 
 const floats = (xs: readonly number[]) => new SqlFragment(`[${xs.map(quoteFloat).join(', ')}]`);
 const strings = (xs: readonly string[]) => new SqlFragment(`[${xs.map(quoteString).join(', ')}]`);
+const float = (x: number) => new SqlFragment(quoteFloat(x));
 
-/** Bucket number of num_value in its column's grid (computed the same way in every query). */
+/** numpy's histogram bin of num_value (Int64): arithmetic from the first edge, corrected against the edges themselves. */
+function histogramBin(edges: readonly number[]): SqlFragment {
+  const bins = edges.length - 1;
+  const first = edges[0]!;
+  const last = edges[bins]!;
+  const scale = last > first ? bins / (last - first) : 0;
+  const list = floats(edges);
+  const k0 = sql`least(greatest(toInt64(floor((num_value - ${float(first)}) * ${float(scale)})), 0), ${bins - 1})`;
+  return sql`(${k0} - (num_value < arrayElement(${list}, ${k0} + 1)) + (${k0} < ${bins - 1} AND num_value >= arrayElement(${list}, ${k0} + 2)))`;
+}
+
+/** Width of one sub-bucket of a histogram grid (the bins' nominal width cut `buckets` ways). */
+function subWidth(g: BucketGrid & { histogram: readonly number[] }): number {
+  const h = g.histogram;
+  const span = h[h.length - 1]! - h[0]!;
+  return span > 0 ? span / ((h.length - 1) * g.buckets) : 0;
+}
+
+/**
+ * Bucket number of num_value in its column's grid (computed the same way in every query). A single grid is written
+ * with its numbers as constants, several pick theirs by column.
+ */
 function bucketOf(grids: readonly BucketGrid[]): SqlFragment {
-  const cols = strings(grids.map((g) => g.column));
+  const one = grids.length === 1 ? grids[0]! : undefined;
+  if (one?.histogram) {
+    // Bin k, then the sub-bucket from the bin's left edge (clamped into the bin): k·buckets + sub.
+    const width = subWidth(one as BucketGrid & { histogram: readonly number[] });
+    const k = histogramBin(one.histogram);
+    const sub = width > 0
+      ? sql`least(toUInt32(greatest(floor((num_value - arrayElement(${floats(one.histogram)}, ${k} + 1)) * ${float(1 / width)}), 0)), ${one.buckets - 1})`
+      : sql`toUInt32(0)`;
+    return sql`toUInt32(${k} * ${one.buckets} + ${sub})`;
+  }
+  if (grids.some((g) => g.histogram)) throw new Error('histogram grids are read one column per query');
   const scale = (g: BucketGrid) => (g.max > g.min ? g.buckets / (g.max - g.min) : 0);
+  if (one) return sql`least(toUInt32(greatest(floor((num_value - ${float(one.min)}) * ${float(scale(one))}), 0)), toUInt32(${float(one.buckets - 1)}))`;
+  const cols = strings(grids.map((g) => g.column));
   return sql`least(toUInt32(greatest(floor((num_value - transform(column, ${cols}, ${floats(grids.map((g) => g.min))}, nan)) * transform(column, ${cols}, ${floats(grids.map(scale))}, toFloat64(0))), 0)), toUInt32(transform(column, ${cols}, ${floats(grids.map((g) => g.buckets - 1))}, toFloat64(0))))`;
 }
 
-/** Left edge of a bucket: min + bucket / scale (min when the column is constant). */
+/** Left edge of a bucket b: a value every one of the bucket's values is measured from (the sums s1, s2). */
 function bucketEdge(grids: readonly BucketGrid[]): SqlFragment {
-  const cols = strings(grids.map((g) => g.column));
+  const one = grids.length === 1 ? grids[0]! : undefined;
+  if (one?.histogram) {
+    const width = subWidth(one as BucketGrid & { histogram: readonly number[] });
+    return sql`arrayElement(${floats(one.histogram)}, intDiv(b, ${one.buckets}) + 1) + (b % ${one.buckets}) * ${float(width)}`;
+  }
   const width = (g: BucketGrid) => (g.max > g.min ? (g.max - g.min) / g.buckets : 0);
+  if (one) return sql`${float(one.min)} + b * ${float(width(one))}`;
+  const cols = strings(grids.map((g) => g.column));
   return sql`transform(column, ${cols}, ${floats(grids.map((g) => g.min))}, nan) + b * transform(column, ${cols}, ${floats(grids.map(width))}, toFloat64(0))`;
 }
 
@@ -332,9 +379,14 @@ function bucketEdge(grids: readonly BucketGrid[]): SqlFragment {
  */
 export function wassersteinBucketsSql(ref: RowSelection, cur: RowSelection, grids: readonly BucketGrid[]): SqlFragment {
   const sorted = (name: string) => new SqlFragment(`arraySort((x, k) -> k, groupArray(${name}), groupArray(b)) AS ${name}s`);
-  return sql`SELECT column, n1, n2, ${bits('resolved')} AS resolved_bits, amb_b, amb_d, arrayMap(x -> hex(reinterpretAsString(x)), amb_lo) AS amb_lo_bits, arrayMap(x -> hex(reinterpretAsString(x)), amb_hi) AS amb_hi_bits
+  // A histogram grid (one column): the bin of bucket b is intDiv(b, buckets); its counts are the bucket counts summed.
+  const h = grids.length === 1 ? grids[0]!.histogram : undefined;
+  const perBin = (counts: string) => sql`arrayMap(k -> arraySum(arrayFilter((x, q) -> intDiv(q, ${grids[0]!.buckets}) = k, ${new SqlFragment(counts)}, bs)), range(${h!.length - 1}))`;
+  const histOut = h ? sql`, hist1, hist2` : sql``;
+  const histCols = h ? sql`${perBin('c1s')} AS hist1, ${perBin('c2s')} AS hist2,` : sql``;
+  return sql`SELECT column, n1, n2, ${bits('resolved')} AS resolved_bits, amb_b, amb_d, arrayMap(x -> hex(reinterpretAsString(x)), amb_lo) AS amb_lo_bits, arrayMap(x -> hex(reinterpretAsString(x)), amb_hi) AS amb_hi_bits${histOut}
     FROM (
-      SELECT column, n1, n2,
+      SELECT column, n1, n2, ${histCols}
         arrayMap((da, x, y) -> da - (x * n2 - y * n1), arrayCumSum(arrayMap((x, y) -> x * n2 - y * n1, c1s, c2s)), c1s, c2s) AS d0,
         arrayMap((d, x, y, l, h) -> h > l AND NOT (d - y * n1 >= 0 OR d + x * n2 <= 0), d0, c1s, c2s, los, his) AS amb,
         arraySum(arrayMap((d, x, y, s1, s2, f, l, h, a) -> if(a OR h <= l, 0, abs(d * (h - l) + n2 * (x * (h - f) - s1) - n1 * (y * (h - f) - s2))), d0, c1s, c2s, s1s, s2s, edges, los, his, amb))
@@ -364,17 +416,20 @@ export interface WassersteinBuckets {
   resolved: number;
   /** Buckets where D may change sign: number, D before it, value range. */
   ambiguous: { bucket: number; dStart: number; lo: number; hi: number }[];
+  /** With a histogram grid: the values per bin on each side (numpy's bins over the grid's edges). */
+  histogram?: { reference: number[]; current: number[] };
 }
 
 export async function wassersteinBuckets(ch: ClickHouse, ref: RowSelection, cur: RowSelection, grids: readonly BucketGrid[]): Promise<WassersteinBuckets[]> {
   if (grids.length === 0) return [];
-  const rows = await queryRows<{ column: string; n1: string; n2: string; resolved_bits: string; amb_b: number[]; amb_d: string[]; amb_lo_bits: string[]; amb_hi_bits: string[] }>(ch, wassersteinBucketsSql(ref, cur, grids));
+  const rows = await queryRows<{ column: string; n1: string; n2: string; resolved_bits: string; amb_b: number[]; amb_d: string[]; amb_lo_bits: string[]; amb_hi_bits: string[]; hist1?: string[]; hist2?: string[] }>(ch, wassersteinBucketsSql(ref, cur, grids));
   return rows.map((r) => ({
     column: r.column,
     n1: Number(r.n1),
     n2: Number(r.n2),
     resolved: floatFromBits(r.resolved_bits),
     ambiguous: r.amb_b.map((bucket, i) => ({ bucket: Number(bucket), dStart: Number(r.amb_d[i]), lo: floatFromBits(r.amb_lo_bits[i]!), hi: floatFromBits(r.amb_hi_bits[i]!) })),
+    ...(r.hist1 && r.hist2 ? { histogram: { reference: r.hist1.map(Number), current: r.hist2.map(Number) } } : {}),
   }));
 }
 

@@ -1,7 +1,8 @@
 // Exact Wasserstein-1 numerators (∫|F1 − F2| dx · n1 · n2) of numerical columns without sorting every value: one
 // aggregation into buckets integrates everything but the buckets where F1 − F2 may change sign, and those are read
 // value by value (packages/drift/src/wasserstein-buckets.ts). Columns whose ambiguous buckets hold too many values
-// fall back to the sorted merged ECDF.
+// fall back to the sorted merged ECDF. The buckets subdivide the column's histogram bins, so the same read also counts
+// the histogram the report plots.
 import { bucketValues, ecdfStatistics, wassersteinBuckets, type BucketGrid, type ClickHouse, type DriftProfileRow, type EcdfRow, type RowSelection } from '@runstream/clickhouse';
 import { integrateSorted } from '@runstream/drift';
 
@@ -13,8 +14,16 @@ const MAX_RANGES_PER_COLUMN = 8;
 /** Columns computed at once (one query each: a column's aggregation runs on every core anyway). */
 const CONCURRENCY = 4;
 
-export async function wassersteinNumerators(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly DriftProfileRow[]): Promise<EcdfRow[]> {
-  const out: EcdfRow[] = [];
+export interface WassersteinColumn {
+  profile: DriftProfileRow;
+  /** The column's histogram edges (numpy's bins); the answer carries the counts per bin. */
+  histogram: readonly number[];
+}
+
+export type WassersteinResult = EcdfRow & { histogram: { reference: number[]; current: number[] } };
+
+export async function wassersteinNumerators(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly WassersteinColumn[]): Promise<WassersteinResult[]> {
+  const out: WassersteinResult[] = [];
   let next = 0;
   const worker = async () => {
     while (next < columns.length) out.push(await oneColumn(ch, ref, cur, columns[next++]!));
@@ -23,11 +32,14 @@ export async function wassersteinNumerators(ch: ClickHouse, ref: RowSelection, c
   return out;
 }
 
-async function oneColumn(ch: ClickHouse, ref: RowSelection, cur: RowSelection, p: DriftProfileRow): Promise<EcdfRow> {
-  const grids: BucketGrid[] = [{ column: p.column, min: p.min, max: p.max, buckets: WASSERSTEIN_BUCKETS }];
+async function oneColumn(ch: ClickHouse, ref: RowSelection, cur: RowSelection, c: WassersteinColumn): Promise<WassersteinResult> {
+  const p = c.profile;
+  const bins = c.histogram.length - 1;
+  const grids: BucketGrid[] = [{ column: p.column, min: p.min, max: p.max, buckets: Math.ceil(WASSERSTEIN_BUCKETS / bins), histogram: c.histogram }];
   const [w] = await wassersteinBuckets(ch, ref, cur, grids);
-  if (!w) throw new Error(`no values of column ${p.column}`);
-  if (w.ambiguous.length > MAX_BUCKETS_READ) return (await ecdfStatistics(ch, ref, cur, [p.column]))[0]!;
+  if (!w || !w.histogram) throw new Error(`no values of column ${p.column}`);
+  const histogram = w.histogram;
+  if (w.ambiguous.length > MAX_BUCKETS_READ) return { ...(await ecdfStatistics(ch, ref, cur, [p.column]))[0]!, histogram };
   const values = await bucketValues(ch, ref, cur, grids, mergeRanges(w.ambiguous.map((a) => ({ column: w.column, ...a }))));
   let total = w.resolved;
   for (const a of w.ambiguous) {
@@ -35,7 +47,7 @@ async function oneColumn(ch: ClickHouse, ref: RowSelection, cur: RowSelection, p
     if (!v) throw new Error(`bucket ${a.bucket} of column ${w.column} was not read back`);
     total += integrateSorted(v.values, v.sides, a.dStart, w.n1, w.n2);
   }
-  return { column: w.column, n1: w.n1, n2: w.n2, dNumerator: NaN, wNumerator: total };
+  return { column: w.column, n1: w.n1, n2: w.n2, dNumerator: NaN, wNumerator: total, histogram };
 }
 
 /**
