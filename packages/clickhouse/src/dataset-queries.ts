@@ -300,17 +300,17 @@ export async function ecdfStatistics(ch: ClickHouse, ref: RowSelection, cur: Row
 }
 
 /**
- * A numerical column's clean values cut into buckets between its min and max (both sides together): equal-width
- * buckets, or — with `histogram` — each bin of that histogram (numpy's bins, as binnedCountsSql finds them) cut into
- * `buckets` equal-width sub-buckets, so that the bucket aggregates also give the histogram's counts. Either way a
- * bucket is an interval and bucket numbers grow with the value, which is all the Wasserstein integration needs.
+ * A numerical column's clean values cut into equal-width buckets between its min and max (both sides together).
+ * With `histogram` (one column per query), the same read also counts that histogram (numpy's bins): buckets inside
+ * one bin add up per bin, and the few buckets that hold values on both sides of an edge are listed, to be counted
+ * value by value.
  */
 export interface BucketGrid {
   column: string;
   min: number;
   max: number;
   buckets: number;
-  /** Histogram edges (ascending, at least two); `buckets` is then the number of buckets per bin. */
+  /** Histogram edges (ascending, at least two). */
   histogram?: readonly number[];
 }
 
@@ -318,22 +318,15 @@ const floats = (xs: readonly number[]) => new SqlFragment(`[${xs.map(quoteFloat)
 const strings = (xs: readonly string[]) => new SqlFragment(`[${xs.map(quoteString).join(', ')}]`);
 const float = (x: number) => new SqlFragment(quoteFloat(x));
 
-/** numpy's histogram bin of num_value (Int64): arithmetic from the first edge, corrected against the edges themselves. */
-function histogramBin(edges: readonly number[]): SqlFragment {
+/** numpy's histogram bin of a value (Int64): arithmetic from the first edge, corrected against the edges themselves. */
+function histogramBin(edges: readonly number[], value: SqlFragment): SqlFragment {
   const bins = edges.length - 1;
   const first = edges[0]!;
   const last = edges[bins]!;
   const scale = last > first ? bins / (last - first) : 0;
   const list = floats(edges);
-  const k0 = sql`least(greatest(toInt64(floor((num_value - ${float(first)}) * ${float(scale)})), 0), ${bins - 1})`;
-  return sql`(${k0} - (num_value < arrayElement(${list}, ${k0} + 1)) + (${k0} < ${bins - 1} AND num_value >= arrayElement(${list}, ${k0} + 2)))`;
-}
-
-/** Width of one sub-bucket of a histogram grid (the bins' nominal width cut `buckets` ways). */
-function subWidth(g: BucketGrid & { histogram: readonly number[] }): number {
-  const h = g.histogram;
-  const span = h[h.length - 1]! - h[0]!;
-  return span > 0 ? span / ((h.length - 1) * g.buckets) : 0;
+  const k0 = sql`least(greatest(toInt64(floor((${value} - ${float(first)}) * ${float(scale)})), 0), ${bins - 1})`;
+  return sql`(${k0} - (${value} < arrayElement(${list}, ${k0} + 1)) + (${k0} < ${bins - 1} AND ${value} >= arrayElement(${list}, ${k0} + 2)))`;
 }
 
 /**
@@ -341,32 +334,19 @@ function subWidth(g: BucketGrid & { histogram: readonly number[] }): number {
  * with its numbers as constants, several pick theirs by column.
  */
 function bucketOf(grids: readonly BucketGrid[]): SqlFragment {
-  const one = grids.length === 1 ? grids[0]! : undefined;
-  if (one?.histogram) {
-    // Bin k, then the sub-bucket from the bin's left edge (clamped into the bin): k·buckets + sub.
-    const width = subWidth(one as BucketGrid & { histogram: readonly number[] });
-    const k = histogramBin(one.histogram);
-    const sub = width > 0
-      ? sql`least(toUInt32(greatest(floor((num_value - arrayElement(${floats(one.histogram)}, ${k} + 1)) * ${float(1 / width)}), 0)), ${one.buckets - 1})`
-      : sql`toUInt32(0)`;
-    return sql`toUInt32(${k} * ${one.buckets} + ${sub})`;
-  }
-  if (grids.some((g) => g.histogram)) throw new Error('histogram grids are read one column per query');
   const scale = (g: BucketGrid) => (g.max > g.min ? g.buckets / (g.max - g.min) : 0);
-  if (one) return sql`least(toUInt32(greatest(floor((num_value - ${float(one.min)}) * ${float(scale(one))}), 0)), toUInt32(${float(one.buckets - 1)}))`;
+  if (grids.length === 1) {
+    const g = grids[0]!;
+    return sql`least(toUInt32(greatest(floor((num_value - ${float(g.min)}) * ${float(scale(g))}), 0)), toUInt32(${float(g.buckets - 1)}))`;
+  }
   const cols = strings(grids.map((g) => g.column));
   return sql`least(toUInt32(greatest(floor((num_value - transform(column, ${cols}, ${floats(grids.map((g) => g.min))}, nan)) * transform(column, ${cols}, ${floats(grids.map(scale))}, toFloat64(0))), 0)), toUInt32(transform(column, ${cols}, ${floats(grids.map((g) => g.buckets - 1))}, toFloat64(0))))`;
 }
 
-/** Left edge of a bucket b: a value every one of the bucket's values is measured from (the sums s1, s2). */
+/** Left edge of a bucket: min + bucket / scale (min when the column is constant). */
 function bucketEdge(grids: readonly BucketGrid[]): SqlFragment {
-  const one = grids.length === 1 ? grids[0]! : undefined;
-  if (one?.histogram) {
-    const width = subWidth(one as BucketGrid & { histogram: readonly number[] });
-    return sql`arrayElement(${floats(one.histogram)}, intDiv(b, ${one.buckets}) + 1) + (b % ${one.buckets}) * ${float(width)}`;
-  }
   const width = (g: BucketGrid) => (g.max > g.min ? (g.max - g.min) / g.buckets : 0);
-  if (one) return sql`${float(one.min)} + b * ${float(width(one))}`;
+  if (grids.length === 1) return sql`${float(grids[0]!.min)} + b * ${float(width(grids[0]!))}`;
   const cols = strings(grids.map((g) => g.column));
   return sql`transform(column, ${cols}, ${floats(grids.map((g) => g.min))}, nan) + b * transform(column, ${cols}, ${floats(grids.map(width))}, toFloat64(0))`;
 }
@@ -379,11 +359,17 @@ function bucketEdge(grids: readonly BucketGrid[]): SqlFragment {
  */
 export function wassersteinBucketsSql(ref: RowSelection, cur: RowSelection, grids: readonly BucketGrid[]): SqlFragment {
   const sorted = (name: string) => new SqlFragment(`arraySort((x, k) -> k, groupArray(${name}), groupArray(b)) AS ${name}s`);
-  // A histogram grid (one column): the bin of bucket b is intDiv(b, buckets); its counts are the bucket counts summed.
+  // A histogram (one column): buckets whose lowest and highest values fall in the same bin count toward that bin.
   const h = grids.length === 1 ? grids[0]!.histogram : undefined;
-  const perBin = (counts: string) => sql`arrayMap(k -> arraySum(arrayFilter((x, q) -> intDiv(q, ${grids[0]!.buckets}) = k, ${new SqlFragment(counts)}, bs)), range(${h!.length - 1}))`;
-  const histOut = h ? sql`, hist1, hist2` : sql``;
-  const histCols = h ? sql`${perBin('c1s')} AS hist1, ${perBin('c2s')} AS hist2,` : sql``;
+  if (!h && grids.some((g) => g.histogram)) throw new Error('histograms are counted one column per query');
+  const x = new SqlFragment('x');
+  const perBin = (counts: string) => sql`arrayMap(k -> arraySum(arrayFilter((c, l, u) -> l = k AND u = k, ${new SqlFragment(counts)}, bin_lo, bin_hi)), range(${h!.length - 1}))`;
+  const histOut = h ? sql`, hist1, hist2, split_b, arrayMap(x -> hex(reinterpretAsString(x)), split_lo) AS split_lo_bits, arrayMap(x -> hex(reinterpretAsString(x)), split_hi) AS split_hi_bits` : sql``;
+  const histCols = h
+    ? sql`arrayMap(x -> ${histogramBin(h, x)}, los) AS bin_lo, arrayMap(x -> ${histogramBin(h, x)}, his) AS bin_hi,
+        ${perBin('c1s')} AS hist1, ${perBin('c2s')} AS hist2, arrayFilter((k, l, u) -> l != u, bs, bin_lo, bin_hi) AS split_b,
+        arrayFilter((v, l, u) -> l != u, los, bin_lo, bin_hi) AS split_lo, arrayFilter((v, l, u) -> l != u, his, bin_lo, bin_hi) AS split_hi,`
+    : sql``;
   return sql`SELECT column, n1, n2, ${bits('resolved')} AS resolved_bits, amb_b, amb_d, arrayMap(x -> hex(reinterpretAsString(x)), amb_lo) AS amb_lo_bits, arrayMap(x -> hex(reinterpretAsString(x)), amb_hi) AS amb_hi_bits${histOut}
     FROM (
       SELECT column, n1, n2, ${histCols}
@@ -416,20 +402,25 @@ export interface WassersteinBuckets {
   resolved: number;
   /** Buckets where D may change sign: number, D before it, value range. */
   ambiguous: { bucket: number; dStart: number; lo: number; hi: number }[];
-  /** With a histogram grid: the values per bin on each side (numpy's bins over the grid's edges). */
-  histogram?: { reference: number[]; current: number[] };
+  /**
+   * With a histogram: values per bin on each side from the buckets inside one bin, and the buckets that straddle an
+   * edge (their values are still to be counted).
+   */
+  histogram?: { reference: number[]; current: number[]; split: { bucket: number; lo: number; hi: number }[] };
 }
 
 export async function wassersteinBuckets(ch: ClickHouse, ref: RowSelection, cur: RowSelection, grids: readonly BucketGrid[]): Promise<WassersteinBuckets[]> {
   if (grids.length === 0) return [];
-  const rows = await queryRows<{ column: string; n1: string; n2: string; resolved_bits: string; amb_b: number[]; amb_d: string[]; amb_lo_bits: string[]; amb_hi_bits: string[]; hist1?: string[]; hist2?: string[] }>(ch, wassersteinBucketsSql(ref, cur, grids));
+  const rows = await queryRows<{ column: string; n1: string; n2: string; resolved_bits: string; amb_b: number[]; amb_d: string[]; amb_lo_bits: string[]; amb_hi_bits: string[]; hist1?: string[]; hist2?: string[]; split_b?: number[]; split_lo_bits?: string[]; split_hi_bits?: string[] }>(ch, wassersteinBucketsSql(ref, cur, grids));
   return rows.map((r) => ({
     column: r.column,
     n1: Number(r.n1),
     n2: Number(r.n2),
     resolved: floatFromBits(r.resolved_bits),
     ambiguous: r.amb_b.map((bucket, i) => ({ bucket: Number(bucket), dStart: Number(r.amb_d[i]), lo: floatFromBits(r.amb_lo_bits[i]!), hi: floatFromBits(r.amb_hi_bits[i]!) })),
-    ...(r.hist1 && r.hist2 ? { histogram: { reference: r.hist1.map(Number), current: r.hist2.map(Number) } } : {}),
+    ...(r.hist1 && r.hist2 && r.split_b
+      ? { histogram: { reference: r.hist1.map(Number), current: r.hist2.map(Number), split: r.split_b.map((bucket, i) => ({ bucket: Number(bucket), lo: floatFromBits(r.split_lo_bits![i]!), hi: floatFromBits(r.split_hi_bits![i]!) })) } }
+      : {}),
   }));
 }
 
