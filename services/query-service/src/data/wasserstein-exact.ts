@@ -38,11 +38,13 @@ async function oneColumn(ch: ClickHouse, ref: RowSelection, cur: RowSelection, c
   const [w] = await wassersteinBuckets(ch, ref, cur, grids);
   if (!w || !w.histogram) throw new Error(`no values of column ${p.column}`);
   const sorting = w.ambiguous.length > MAX_BUCKETS_READ;
-  const wanted = new Map<number, { column: string; bucket: number; lo: number; hi: number }>();
-  for (const s of w.histogram.split) wanted.set(s.bucket, { column: w.column, ...s });
-  if (!sorting) for (const a of w.ambiguous) wanted.set(a.bucket, { column: w.column, bucket: a.bucket, lo: a.lo, hi: a.hi });
+  // Ambiguous buckets are many and close together: a few merged ranges. Straddling buckets are one per edge at most,
+  // far apart: each its own narrow range.
+  const ambiguous = sorting ? [] : mergeRanges(w.ambiguous.map((a) => ({ column: w.column, bucket: a.bucket, lo: a.lo, hi: a.hi })));
+  const inAmbiguous = new Set(ambiguous.map((a) => a.bucket));
+  const split = w.histogram.split.filter((s) => !inAmbiguous.has(s.bucket)).map((s) => ({ column: w.column, ...s }));
   const [values, sorted] = await Promise.all([
-    bucketValues(ch, ref, cur, grids, mergeRanges([...wanted.values()])),
+    bucketValues(ch, ref, cur, grids, [...ambiguous, ...split]),
     sorting ? ecdfStatistics(ch, ref, cur, [p.column]) : Promise.resolve(undefined),
   ]);
   const readBack = (bucket: number) => {
