@@ -48,6 +48,23 @@ function prng(seed: number) {
   return { next, normal, pick };
 }
 
+/** np.histogram(values, edges)[0] over the finite values: bins [e_i, e_i+1), the last one closed. */
+function numpyHistogram(values: readonly Value[], edges: readonly number[]): number[] {
+  const counts = new Array<number>(edges.length - 1).fill(0);
+  for (const v of values) {
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < edges[0]! || v > edges[edges.length - 1]!) continue;
+    let lo = 0;
+    let hi = edges.length - 1;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1;
+      if (v >= edges[mid]!) lo = mid;
+      else hi = mid;
+    }
+    counts[lo]!++;
+  }
+  return counts;
+}
+
 const r = prng(20261127);
 const times = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 /** Rounded to 3 decimals: realistic ties for KS and binning. */
@@ -336,6 +353,17 @@ describe('drift and data quality agree with Evidently', () => {
           expect(mine.drifted).toBe(theirs.drifted);
         });
       }
+      it('histograms of numerical columns: numpy\'s counts over the reported edges', () => {
+        for (const [column, kind] of Object.entries(c.columns)) {
+          const mine = ours[c.name]!.drift.columns.find((x: { column: string }) => x.column === column);
+          if (kind !== 'numerical' || !mine?.reference_histogram?.edges) continue;
+          const edges = (mine.reference_histogram.edges as unknown[]).map(num);
+          expect(mine.current_histogram.edges.map(num)).toEqual(edges);
+          for (const [side, values] of [['reference', c.reference[column]!], ['current', c.current[column]!]] as const) {
+            expect(mine[`${side}_histogram`].counts, `${column} ${side}`).toEqual(numpyHistogram(values, edges));
+          }
+        }
+      });
       it('the same number and share of drifted columns', () => {
         const theirs = evidently.cases[c.name]!;
         expect(ours[c.name]!.drift.number_of_drifted_columns).toBe(theirs.drifted_count);

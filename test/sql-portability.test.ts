@@ -361,6 +361,11 @@ function buildQueries(): Query[] {
   const grids = [{ column: 'x', min: -500, max: 500, buckets: 64 }];
   add('wassersteinBuckets x', wassersteinBucketsSql(REF_SEL, CUR_SEL, grids));
   add('wassersteinBuckets constant', wassersteinBucketsSql(REF_SEL, CUR_SEL, [{ column: 'level', min: 1, max: 1, buckets: 8 }]));
+  add('wassersteinBuckets two columns', wassersteinBucketsSql(REF_SEL, CUR_SEL, [...grids, { column: 'level', min: 0, max: 3, buckets: 4 }]));
+  const histGrid = [{ column: 'x', min: -500, max: 1e308, buckets: 16, histogram: [-500, -100.5, 0, 1 / 3, 1e308] }];
+  add('wassersteinBuckets histogram x', wassersteinBucketsSql(REF_SEL, CUR_SEL, histGrid));
+  add('wassersteinBuckets histogram constant', wassersteinBucketsSql(REF_SEL, CUR_SEL, [{ column: 'level', min: 1, max: 1, buckets: 8, histogram: [0.5, 1.5] }]));
+  add('bucketValues histogram x', bucketValuesSql(REF_SEL, CUR_SEL, histGrid, [{ column: 'x', bucket: 31, lo: -100.5, hi: 0 }, { column: 'x', bucket: 40, lo: 0, hi: 1 }]), true);
   add('bucketValues x', bucketValuesSql(REF_SEL, CUR_SEL, grids, [{ column: 'x', bucket: 31, lo: -20, hi: 0 }, { column: 'x', bucket: 32, lo: 0, hi: 20 }]), true);
   add('ecdf level', ecdfSql(REF_SEL, CUR_SEL, 'level'));
   add('sideValueCounts', sideValueCountsSql(REF_SEL, CUR_SEL, ['level', "cat'"], 100));

@@ -299,28 +299,55 @@ export async function ecdfStatistics(ch: ClickHouse, ref: RowSelection, cur: Row
   return out;
 }
 
-/** A numerical column's clean values cut into equal-width buckets between its min and max (both sides together). */
+/**
+ * A numerical column's clean values cut into equal-width buckets between its min and max (both sides together).
+ * With `histogram` (one column per query), the same read also counts that histogram (numpy's bins): buckets inside
+ * one bin add up per bin, and the few buckets that hold values on both sides of an edge are listed, to be counted
+ * value by value.
+ */
 export interface BucketGrid {
   column: string;
   min: number;
   max: number;
   buckets: number;
+  /** Histogram edges (ascending, at least two). */
+  histogram?: readonly number[];
 }
 
 const floats = (xs: readonly number[]) => new SqlFragment(`[${xs.map(quoteFloat).join(', ')}]`);
 const strings = (xs: readonly string[]) => new SqlFragment(`[${xs.map(quoteString).join(', ')}]`);
+const float = (x: number) => new SqlFragment(quoteFloat(x));
 
-/** Bucket number of num_value in its column's grid (computed the same way in every query). */
+/** numpy's histogram bin of a value (Int64): arithmetic from the first edge, corrected against the edges themselves. */
+function histogramBin(edges: readonly number[], value: SqlFragment): SqlFragment {
+  const bins = edges.length - 1;
+  const first = edges[0]!;
+  const last = edges[bins]!;
+  const scale = last > first ? bins / (last - first) : 0;
+  const list = floats(edges);
+  const k0 = sql`least(greatest(toInt64(floor((${value} - ${float(first)}) * ${float(scale)})), 0), ${bins - 1})`;
+  return sql`(${k0} - (${value} < arrayElement(${list}, ${k0} + 1)) + (${k0} < ${bins - 1} AND ${value} >= arrayElement(${list}, ${k0} + 2)))`;
+}
+
+/**
+ * Bucket number of num_value in its column's grid (computed the same way in every query). A single grid is written
+ * with its numbers as constants, several pick theirs by column.
+ */
 function bucketOf(grids: readonly BucketGrid[]): SqlFragment {
-  const cols = strings(grids.map((g) => g.column));
   const scale = (g: BucketGrid) => (g.max > g.min ? g.buckets / (g.max - g.min) : 0);
+  if (grids.length === 1) {
+    const g = grids[0]!;
+    return sql`least(toUInt32(greatest(floor((num_value - ${float(g.min)}) * ${float(scale(g))}), 0)), toUInt32(${float(g.buckets - 1)}))`;
+  }
+  const cols = strings(grids.map((g) => g.column));
   return sql`least(toUInt32(greatest(floor((num_value - transform(column, ${cols}, ${floats(grids.map((g) => g.min))}, nan)) * transform(column, ${cols}, ${floats(grids.map(scale))}, toFloat64(0))), 0)), toUInt32(transform(column, ${cols}, ${floats(grids.map((g) => g.buckets - 1))}, toFloat64(0))))`;
 }
 
 /** Left edge of a bucket: min + bucket / scale (min when the column is constant). */
 function bucketEdge(grids: readonly BucketGrid[]): SqlFragment {
-  const cols = strings(grids.map((g) => g.column));
   const width = (g: BucketGrid) => (g.max > g.min ? (g.max - g.min) / g.buckets : 0);
+  if (grids.length === 1) return sql`${float(grids[0]!.min)} + b * ${float(width(grids[0]!))}`;
+  const cols = strings(grids.map((g) => g.column));
   return sql`transform(column, ${cols}, ${floats(grids.map((g) => g.min))}, nan) + b * transform(column, ${cols}, ${floats(grids.map(width))}, toFloat64(0))`;
 }
 
@@ -332,9 +359,20 @@ function bucketEdge(grids: readonly BucketGrid[]): SqlFragment {
  */
 export function wassersteinBucketsSql(ref: RowSelection, cur: RowSelection, grids: readonly BucketGrid[]): SqlFragment {
   const sorted = (name: string) => new SqlFragment(`arraySort((x, k) -> k, groupArray(${name}), groupArray(b)) AS ${name}s`);
-  return sql`SELECT column, n1, n2, ${bits('resolved')} AS resolved_bits, amb_b, amb_d, arrayMap(x -> hex(reinterpretAsString(x)), amb_lo) AS amb_lo_bits, arrayMap(x -> hex(reinterpretAsString(x)), amb_hi) AS amb_hi_bits
+  // A histogram (one column): buckets whose lowest and highest values fall in the same bin count toward that bin.
+  const h = grids.length === 1 ? grids[0]!.histogram : undefined;
+  if (!h && grids.some((g) => g.histogram)) throw new Error('histograms are counted one column per query');
+  const x = new SqlFragment('x');
+  const perBin = (counts: string) => sql`arrayMap(k -> arraySum(arrayFilter((c, l, u) -> l = k AND u = k, ${new SqlFragment(counts)}, bin_lo, bin_hi)), range(${h!.length - 1}))`;
+  const histOut = h ? sql`, hist1, hist2, split_b, arrayMap(x -> hex(reinterpretAsString(x)), split_lo) AS split_lo_bits, arrayMap(x -> hex(reinterpretAsString(x)), split_hi) AS split_hi_bits` : sql``;
+  const histCols = h
+    ? sql`arrayMap(x -> ${histogramBin(h, x)}, los) AS bin_lo, arrayMap(x -> ${histogramBin(h, x)}, his) AS bin_hi,
+        ${perBin('c1s')} AS hist1, ${perBin('c2s')} AS hist2, arrayFilter((k, l, u) -> l != u, bs, bin_lo, bin_hi) AS split_b,
+        arrayFilter((v, l, u) -> l != u, los, bin_lo, bin_hi) AS split_lo, arrayFilter((v, l, u) -> l != u, his, bin_lo, bin_hi) AS split_hi,`
+    : sql``;
+  return sql`SELECT column, n1, n2, ${bits('resolved')} AS resolved_bits, amb_b, amb_d, arrayMap(x -> hex(reinterpretAsString(x)), amb_lo) AS amb_lo_bits, arrayMap(x -> hex(reinterpretAsString(x)), amb_hi) AS amb_hi_bits${histOut}
     FROM (
-      SELECT column, n1, n2,
+      SELECT column, n1, n2, ${histCols}
         arrayMap((da, x, y) -> da - (x * n2 - y * n1), arrayCumSum(arrayMap((x, y) -> x * n2 - y * n1, c1s, c2s)), c1s, c2s) AS d0,
         arrayMap((d, x, y, l, h) -> h > l AND NOT (d - y * n1 >= 0 OR d + x * n2 <= 0), d0, c1s, c2s, los, his) AS amb,
         arraySum(arrayMap((d, x, y, s1, s2, f, l, h, a) -> if(a OR h <= l, 0, abs(d * (h - l) + n2 * (x * (h - f) - s1) - n1 * (y * (h - f) - s2))), d0, c1s, c2s, s1s, s2s, edges, los, his, amb))
@@ -364,17 +402,25 @@ export interface WassersteinBuckets {
   resolved: number;
   /** Buckets where D may change sign: number, D before it, value range. */
   ambiguous: { bucket: number; dStart: number; lo: number; hi: number }[];
+  /**
+   * With a histogram: values per bin on each side from the buckets inside one bin, and the buckets that straddle an
+   * edge (their values are still to be counted).
+   */
+  histogram?: { reference: number[]; current: number[]; split: { bucket: number; lo: number; hi: number }[] };
 }
 
 export async function wassersteinBuckets(ch: ClickHouse, ref: RowSelection, cur: RowSelection, grids: readonly BucketGrid[]): Promise<WassersteinBuckets[]> {
   if (grids.length === 0) return [];
-  const rows = await queryRows<{ column: string; n1: string; n2: string; resolved_bits: string; amb_b: number[]; amb_d: string[]; amb_lo_bits: string[]; amb_hi_bits: string[] }>(ch, wassersteinBucketsSql(ref, cur, grids));
+  const rows = await queryRows<{ column: string; n1: string; n2: string; resolved_bits: string; amb_b: number[]; amb_d: string[]; amb_lo_bits: string[]; amb_hi_bits: string[]; hist1?: string[]; hist2?: string[]; split_b?: number[]; split_lo_bits?: string[]; split_hi_bits?: string[] }>(ch, wassersteinBucketsSql(ref, cur, grids));
   return rows.map((r) => ({
     column: r.column,
     n1: Number(r.n1),
     n2: Number(r.n2),
     resolved: floatFromBits(r.resolved_bits),
     ambiguous: r.amb_b.map((bucket, i) => ({ bucket: Number(bucket), dStart: Number(r.amb_d[i]), lo: floatFromBits(r.amb_lo_bits[i]!), hi: floatFromBits(r.amb_hi_bits[i]!) })),
+    ...(r.hist1 && r.hist2 && r.split_b
+      ? { histogram: { reference: r.hist1.map(Number), current: r.hist2.map(Number), split: r.split_b.map((bucket, i) => ({ bucket: Number(bucket), lo: floatFromBits(r.split_lo_bits![i]!), hi: floatFromBits(r.split_hi_bits![i]!) })) } }
+      : {}),
   }));
 }
 

@@ -33,7 +33,7 @@ import {
   type DriftMethod,
 } from '@runstream/drift';
 import { ApiError } from '../api-errors.ts';
-import { wassersteinNumerators } from './wasserstein-exact.ts';
+import { wassersteinNumerators, type WassersteinColumn } from './wasserstein-exact.ts';
 
 export interface MethodChoice {
   method?: DriftMethod;
@@ -133,12 +133,15 @@ export async function driftReport(ch: ClickHouse, req: DriftRequest): Promise<Dr
     }
   }
   const ecdfColumns = [...plans.values()].filter((p) => p.method === 'ks').map((p) => p.profile.column);
-  const wassersteinColumns = [...plans.values()].filter((p) => p.method === 'wasserstein').map((p) => p.profile);
   const valueColumns = [...plans.values()].filter((p) => p.needsValues).map((p) => p.profile.column);
+  // Every numerical column's histogram; a Wasserstein column's comes with its bucket read, the others are counted here.
   const bins: BinRequest[] = [];
+  const wassersteinColumns: WassersteinColumn[] = [];
   for (const p of scorable) {
     if (p.type !== 'numerical') continue;
-    bins.push({ id: histogramId(p.column), column: p.column, edges: sturgesEdges(p.min, p.max, p.n1 + p.n2) });
+    const edges = sturgesEdges(p.min, p.max, p.n1 + p.n2);
+    if (plans.get(p.column)!.method === 'wasserstein') wassersteinColumns.push({ profile: p, histogram: edges });
+    else bins.push({ id: histogramId(p.column), column: p.column, edges });
     if (plans.get(p.column)!.method === 'hellinger') bins.push({ id: hellingerId(p.column), column: p.column, edges: sturgesEdges(p.min, p.max, exactDistinct.get(p.column)!) });
   }
   const [ecdfKs, wasserstein, values, binned] = await Promise.all([
@@ -147,6 +150,11 @@ export async function driftReport(ch: ClickHouse, req: DriftRequest): Promise<Dr
     sideValueCounts(ch, req.reference, req.current, valueColumns, MAX_VALUES_PER_COLUMN),
     binnedCounts(ch, req.reference, req.current, bins),
   ]);
+  for (const w of wasserstein) {
+    const c = wassersteinColumns.find((x) => x.profile.column === w.column)!;
+    binned.push({ id: histogramId(w.column), reference: w.histogram.reference, current: w.histogram.current });
+    bins.push({ id: histogramId(w.column), column: w.column, edges: c.histogram });
+  }
   const ecdf = [...ecdfKs, ...wasserstein];
   const valuesByColumn = new Map<string, SideValueCount[]>();
   for (const v of values) {

@@ -1,7 +1,8 @@
 // Exact Wasserstein-1 numerators (∫|F1 − F2| dx · n1 · n2) of numerical columns without sorting every value: one
 // aggregation into buckets integrates everything but the buckets where F1 − F2 may change sign, and those are read
 // value by value (packages/drift/src/wasserstein-buckets.ts). Columns whose ambiguous buckets hold too many values
-// fall back to the sorted merged ECDF.
+// fall back to the sorted merged ECDF. The same reads count the column's histogram: buckets inside one bin add up in
+// ClickHouse, the few that straddle an edge are read value by value with the ambiguous ones.
 import { bucketValues, ecdfStatistics, wassersteinBuckets, type BucketGrid, type ClickHouse, type DriftProfileRow, type EcdfRow, type RowSelection } from '@runstream/clickhouse';
 import { integrateSorted } from '@runstream/drift';
 
@@ -13,8 +14,16 @@ const MAX_RANGES_PER_COLUMN = 8;
 /** Columns computed at once (one query each: a column's aggregation runs on every core anyway). */
 const CONCURRENCY = 4;
 
-export async function wassersteinNumerators(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly DriftProfileRow[]): Promise<EcdfRow[]> {
-  const out: EcdfRow[] = [];
+export interface WassersteinColumn {
+  profile: DriftProfileRow;
+  /** The column's histogram edges (numpy's bins); the answer carries the counts per bin. */
+  histogram: readonly number[];
+}
+
+export type WassersteinResult = EcdfRow & { histogram: { reference: number[]; current: number[] } };
+
+export async function wassersteinNumerators(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly WassersteinColumn[]): Promise<WassersteinResult[]> {
+  const out: WassersteinResult[] = [];
   let next = 0;
   const worker = async () => {
     while (next < columns.length) out.push(await oneColumn(ch, ref, cur, columns[next++]!));
@@ -23,19 +32,50 @@ export async function wassersteinNumerators(ch: ClickHouse, ref: RowSelection, c
   return out;
 }
 
-async function oneColumn(ch: ClickHouse, ref: RowSelection, cur: RowSelection, p: DriftProfileRow): Promise<EcdfRow> {
-  const grids: BucketGrid[] = [{ column: p.column, min: p.min, max: p.max, buckets: WASSERSTEIN_BUCKETS }];
+async function oneColumn(ch: ClickHouse, ref: RowSelection, cur: RowSelection, c: WassersteinColumn): Promise<WassersteinResult> {
+  const p = c.profile;
+  const grids: BucketGrid[] = [{ column: p.column, min: p.min, max: p.max, buckets: WASSERSTEIN_BUCKETS, histogram: c.histogram }];
   const [w] = await wassersteinBuckets(ch, ref, cur, grids);
-  if (!w) throw new Error(`no values of column ${p.column}`);
-  if (w.ambiguous.length > MAX_BUCKETS_READ) return (await ecdfStatistics(ch, ref, cur, [p.column]))[0]!;
-  const values = await bucketValues(ch, ref, cur, grids, mergeRanges(w.ambiguous.map((a) => ({ column: w.column, ...a }))));
+  if (!w || !w.histogram) throw new Error(`no values of column ${p.column}`);
+  const sorting = w.ambiguous.length > MAX_BUCKETS_READ;
+  // Ambiguous buckets are many and close together: a few merged ranges. Straddling buckets are one per edge at most,
+  // far apart: each its own narrow range.
+  const ambiguous = sorting ? [] : mergeRanges(w.ambiguous.map((a) => ({ column: w.column, bucket: a.bucket, lo: a.lo, hi: a.hi })));
+  const inAmbiguous = new Set(ambiguous.map((a) => a.bucket));
+  const split = w.histogram.split.filter((s) => !inAmbiguous.has(s.bucket)).map((s) => ({ column: w.column, ...s }));
+  const [values, sorted] = await Promise.all([
+    bucketValues(ch, ref, cur, grids, [...ambiguous, ...split]),
+    sorting ? ecdfStatistics(ch, ref, cur, [p.column]) : Promise.resolve(undefined),
+  ]);
+  const readBack = (bucket: number) => {
+    const v = values.get(`${w.column}\u0000${bucket}`);
+    if (!v) throw new Error(`bucket ${bucket} of column ${w.column} was not read back`);
+    return v;
+  };
+  const histogram = { reference: [...w.histogram.reference], current: [...w.histogram.current] };
+  for (const s of w.histogram.split) {
+    const v = readBack(s.bucket);
+    for (let i = 0; i < v.values.length; i++) (v.sides[i] === 1 ? histogram.reference : histogram.current)[numpyBin(c.histogram, v.values[i]!)]!++;
+  }
+  if (sorted) return { ...sorted[0]!, histogram };
   let total = w.resolved;
   for (const a of w.ambiguous) {
-    const v = values.get(`${w.column}\u0000${a.bucket}`);
-    if (!v) throw new Error(`bucket ${a.bucket} of column ${w.column} was not read back`);
+    const v = readBack(a.bucket);
     total += integrateSorted(v.values, v.sides, a.dStart, w.n1, w.n2);
   }
-  return { column: w.column, n1: w.n1, n2: w.n2, dNumerator: NaN, wNumerator: total };
+  return { column: w.column, n1: w.n1, n2: w.n2, dNumerator: NaN, wNumerator: total, histogram };
+}
+
+/** np.histogram's bin of a value within [edges[0], last edge]: [e_i, e_i+1), the last bin closed. */
+function numpyBin(edges: readonly number[], value: number): number {
+  let lo = 0;
+  let hi = edges.length - 1;
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (value >= edges[mid]!) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**
