@@ -26,6 +26,12 @@ export const errorResponseSchema = {
   required: ['error'],
 } as const;
 
+/** The error responses every data route can give, for route schemas (and so the OpenAPI document). */
+export const errorResponses = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 503: errorResponseSchema } as const;
+
+/** A double as JSON carries it: a number, or "NaN" / "Infinity" / "-Infinity" (see toJsonDouble). */
+export const jsonDoubleSchema = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] } as const;
+
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof ApiError) return reply.code(err.statusCode).send({ error: { code: err.code, message: err.message } });

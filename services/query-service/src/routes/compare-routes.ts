@@ -14,7 +14,7 @@ import {
   type MetricKeySummary,
   type RunRow,
 } from '@runstream/clickhouse';
-import { ApiError, errorResponseSchema } from '../api-errors.ts';
+import { ApiError, errorResponses as errors, jsonDoubleSchema as jsonDouble } from '../api-errors.ts';
 import { bestValue, byGoal, inferGoal, type Goal } from '../compare/metric-goal.ts';
 import { differingParamKeys } from '../compare/param-diff.ts';
 import { versionTrend } from '../compare/version-trend.ts';
@@ -25,10 +25,8 @@ import { queryRuns } from '../search/run-query.ts';
 export const MAX_COMPARED_RUNS = 1000;
 
 const runId = { type: 'string', minLength: 1, maxLength: 256 } as const;
-const jsonDouble = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] } as const;
 const stringMap = { type: 'object', additionalProperties: { type: 'string' } } as const;
 const goal = { type: 'string', enum: ['min', 'max'] } as const;
-const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema } as const;
 
 const runAttributes = {
   run_id: { type: 'string' },

@@ -6,15 +6,13 @@ import { listDatasets, toJsonDouble, type ClickHouse, type RowSelection } from '
 import { datasetNameProblem, datasetRowsProblem, MAX_VALUES_PER_BATCH, type DatasetColumnSpec, type DatasetRowsBatch, type DatasetValue } from '@runstream/codec';
 import { DRIFT_METHODS, type DriftMethod } from '@runstream/drift';
 import type { TrackingWriter } from '@runstream/tracking';
-import { ApiError, errorResponseSchema } from '../api-errors.ts';
+import { ApiError, errorResponses as errors, jsonDoubleSchema as jsonDouble } from '../api-errors.ts';
 import { driftReport, type ColumnDrift, type DriftReport, type Histogram, type MethodChoice } from '../data/drift-report.ts';
 import { qualityReport, type ValueShare } from '../data/quality-report.ts';
 import { decodePageToken, encodePageToken } from '../page-token.ts';
 
 type PreHandler = (req: FastifyRequest, reply: any) => Promise<unknown>;
 
-const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 503: errorResponseSchema };
-const jsonDouble = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] } as const;
 const nullableDouble = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }, { type: 'null' }] } as const;
 const timeMs = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 const datasetName = { type: 'string', minLength: 1, maxLength: 200 } as const;

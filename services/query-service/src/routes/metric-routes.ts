@@ -3,11 +3,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { keyProblem } from '@runstream/codec';
 import { listEntities, listMetricKeys, metricHistory, toJsonDouble, type ClickHouse, type EntityKindName, type HistoryCursor } from '@runstream/clickhouse';
-import { ApiError, errorResponseSchema } from '../api-errors.ts';
+import { ApiError, errorResponses as errors, jsonDoubleSchema as jsonDouble } from '../api-errors.ts';
 import { decodePageToken, encodePageToken } from '../page-token.ts';
 
-const jsonDouble = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] } as const;
-const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 503: errorResponseSchema };
 const pageToken = { type: 'string', minLength: 1, maxLength: 2000 } as const;
 
 const listQuery = {

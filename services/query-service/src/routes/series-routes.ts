@@ -16,7 +16,7 @@ import {
   type SeriesXAxis,
 } from '@runstream/clickhouse';
 import { decodePageToken, encodePageToken } from '../page-token.ts';
-import { ApiError, errorResponseSchema } from '../api-errors.ts';
+import { ApiError, errorResponses as errors, jsonDoubleSchema as jsonDouble } from '../api-errors.ts';
 import { ema, timeWeightedEma } from '../series/smoothing.ts';
 
 export const MAX_SERIES_ENTITIES = 100;
@@ -44,7 +44,6 @@ interface SeriesBody {
 }
 
 const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
-const jsonDouble = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] } as const;
 const numbers = { type: 'array', items: jsonDouble } as const;
 
 const seriesBody = {
@@ -117,7 +116,6 @@ const seriesResponse = {
   },
 } as const;
 
-const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema } as const;
 
 /** JSON cannot carry NaN or the infinities: those (rare) values travel as strings. */
 function jsonArray(values: number[]): (number | string)[] {

@@ -21,11 +21,9 @@ import {
 } from '@runstream/clickhouse';
 import { pointProblem, type MetricPoint } from '@runstream/codec';
 import type { TrackingWriter } from '@runstream/tracking';
-import { ApiError, errorResponseSchema } from '../api-errors.ts';
+import { ApiError, errorResponses as errors, jsonDoubleSchema as jsonDouble } from '../api-errors.ts';
 import { decodePageToken, encodePageToken } from '../page-token.ts';
 
-const errors = { 400: errorResponseSchema, 401: errorResponseSchema, 403: errorResponseSchema, 404: errorResponseSchema, 503: errorResponseSchema };
-const jsonDouble = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] } as const;
 const keyValues = { type: 'array', items: { type: 'object', properties: { key: { type: 'string' }, value: { type: 'string' } } } } as const;
 const pageQuery = {
   type: 'object',
