@@ -7,22 +7,13 @@ import { experimentById, loggedModels, runsByIds, sql, type ClickHouse, type Log
 import type { TrackingWriter } from '@runstream/tracking';
 import { decodePageToken, encodePageToken } from '../page-token.ts';
 import { invalid, notFound } from './mlflow-errors.ts';
-import { entryKey, entryValue, int64, requiredString } from './mlflow-values.ts';
+import { entryKey, entryValue, int64, keyValuesFromJson, requiredString } from './mlflow-values.ts';
 import type { RouteFn } from './registry-routes.ts';
 
 type Body = Record<string, unknown>;
 type KeyValue = { key: string; value: string };
 
 const STATUSES = ['LOGGED_MODEL_PENDING', 'LOGGED_MODEL_READY', 'LOGGED_MODEL_UPLOAD_FAILED'];
-
-function parseList(json: string): KeyValue[] {
-  try {
-    const v = JSON.parse(json) as unknown;
-    return Array.isArray(v) ? (v as KeyValue[]) : [];
-  } catch {
-    return [];
-  }
-}
 
 function entries(v: unknown, what: 'param' | 'tag'): KeyValue[] {
   if (v === undefined || v === null) return [];
@@ -53,9 +44,9 @@ export function loggedModelJson(m: LoggedModelRow) {
       ...(m.modelType ? { model_type: m.modelType } : {}),
       ...(m.sourceRunId ? { source_run_id: m.sourceRunId } : {}),
       ...(m.statusMessage ? { status_message: m.statusMessage } : {}),
-      tags: parseList(m.tagsJson),
+      tags: keyValuesFromJson(m.tagsJson),
     },
-    data: { params: parseList(m.paramsJson), metrics: [] },
+    data: { params: keyValuesFromJson(m.paramsJson), metrics: [] },
   };
 }
 
@@ -157,14 +148,14 @@ export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse
 
   route('PATCH', 'logged-models/:model_id/tags', 'write', 'Set tags of a logged model (last write wins)', async (req, b) => {
     const model = await getModel(b.model_id);
-    const tagsJson = JSON.stringify(merged(parseList(model.tagsJson), entries(b.tags, 'tag')));
+    const tagsJson = JSON.stringify(merged(keyValuesFromJson(model.tagsJson), entries(b.tags, 'tag')));
     return { model: loggedModelJson(await save(req, { ...model, tagsJson, lastUpdateTimeMs: Date.now() })) };
   });
 
   route('DELETE', 'logged-models/:model_id/tags/:tag_key', 'write', 'Delete a tag of a logged model', async (req, b) => {
     const model = await getModel(b.model_id);
     const key = requiredString(b.tag_key, 'tag_key');
-    const tags = parseList(model.tagsJson);
+    const tags = keyValuesFromJson(model.tagsJson);
     if (!tags.some((t) => t.key === key)) throw notFound(`No tag with key '${key}' found for logged model '${model.modelId}'.`);
     await save(req, { ...model, tagsJson: JSON.stringify(tags.filter((t) => t.key !== key)), lastUpdateTimeMs: Date.now() });
     return {};
@@ -172,7 +163,7 @@ export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse
 
   route('POST', 'logged-models/:model_id/params', 'write', 'Log params of a logged model', async (req, b) => {
     const model = await getModel(b.model_id);
-    const paramsJson = JSON.stringify(merged(parseList(model.paramsJson), entries(b.params, 'param')));
+    const paramsJson = JSON.stringify(merged(keyValuesFromJson(model.paramsJson), entries(b.params, 'param')));
     await save(req, { ...model, paramsJson, lastUpdateTimeMs: Date.now() });
     return {};
   });

@@ -78,3 +78,13 @@ export function jsonDouble(v: number): number | string {
   if (v === -Infinity) return '-Infinity';
   return v;
 }
+
+/** A stored JSON array of {key, value} (tags or params of a registry entity); anything else reads as empty. */
+export function keyValuesFromJson(json: string): { key: string; value: string }[] {
+  try {
+    const v = JSON.parse(json) as unknown;
+    return Array.isArray(v) ? (v as { key: string; value: string }[]) : [];
+  } catch {
+    return [];
+  }
+}

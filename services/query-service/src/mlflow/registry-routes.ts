@@ -5,19 +5,10 @@ import { modelVersions, registeredModels, runsByIds, type ClickHouse, type Model
 import type { NewEvent, TrackingWriter } from '@runstream/tracking';
 import { decodePageToken, encodePageToken } from '../page-token.ts';
 import { MlflowError, invalid, notFound } from './mlflow-errors.ts';
-import { int64, requiredString } from './mlflow-values.ts';
+import { int64, keyValuesFromJson, requiredString } from './mlflow-values.ts';
 
 type Body = Record<string, unknown>;
 export type RouteFn = (method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, scope: 'read' | 'write', summary: string, handler: (req: FastifyRequest, input: Body) => Promise<object>) => void;
-
-function tagsOf(json: string): { key: string; value: string }[] {
-  try {
-    const v = JSON.parse(json) as unknown;
-    return Array.isArray(v) ? (v as { key: string; value: string }[]) : [];
-  } catch {
-    return [];
-  }
-}
 
 function tagsJson(v: unknown): string {
   if (v === undefined || v === null) return '[]';
@@ -36,7 +27,7 @@ export function modelVersionJson(v: ModelVersionRow) {
     source: v.source,
     run_id: v.runId,
     status: v.status,
-    tags: tagsOf(v.tagsJson),
+    tags: keyValuesFromJson(v.tagsJson),
   };
 }
 
@@ -50,7 +41,7 @@ function registeredModelJson(m: RegisteredModelRow, versions: ModelVersionRow[])
     last_updated_timestamp: m.lastUpdateTimeMs,
     description: m.description,
     latest_versions: [...latest.values()].map(modelVersionJson),
-    tags: tagsOf(m.tagsJson),
+    tags: keyValuesFromJson(m.tagsJson),
   };
 }
 
