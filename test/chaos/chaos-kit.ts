@@ -1,6 +1,7 @@
 // Building blocks of the fault scenarios: a paced stream of known metric points (plus a few malformed messages
 // for the dead-letter topic), a pool of real ingest worker processes with an optional supervisor, and the exact
 // accounting afterwards (stored, distinct, sum, dead letters; duplicates split by where they came from).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +12,8 @@ import { createMetricsProducer } from '@runstream/sdk';
 import { DLQ_HEADERS } from '../../services/ingest-worker/src/batch-decoder.ts';
 import { readTopic, spawnWorker, topicsFor, waitFor, type WorkerProcess } from '../support/pipeline-fixture.ts';
 import type { ApiFuzzCounts } from '../support/api-fuzz.ts';
-import { CHAOS_LOG_DIR, type PrivateStack } from './private-stack.ts';
+import { REPO_ROOT } from '../../scripts/local-stack.ts';
+import { CHAOS_LOG_DIR, freePort, type PrivateStack } from './private-stack.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -489,4 +491,53 @@ export function account(
 export function note(file: string, line: string): void {
   mkdirSync(CHAOS_LOG_DIR, { recursive: true });
   appendFileSync(file, `${line}\n`);
+}
+
+export interface QueryServiceProcess {
+  child: ChildProcess;
+  base: string;
+  output(): string;
+  /** Saves its output as CHAOS_LOG_DIR/<logName>, then SIGTERM (SIGKILL after 15 s). */
+  stop(logName: string): Promise<void>;
+}
+
+/**
+ * The real query service process (services/query-service/src/main.ts) on a free port of the private stack, rate
+ * limits out of the way, healthy when this resolves.
+ */
+export async function startQueryService(env: NodeJS.ProcessEnv, stack: PrivateStack, extra: Record<string, string | undefined>): Promise<QueryServiceProcess> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(REPO_ROOT, 'services/query-service/src/main.ts')], {
+    env: {
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
+      RUNSTREAM_ARTIFACT_DIR: join(stack.dataDir, 'artifacts'),
+      RATE_LIMIT_PER_SEC: '100000',
+      RATE_LIMIT_BURST: '100000',
+      ...extra,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+  const base = `http://127.0.0.1:${port}`;
+  const stop = async (logName: string) => {
+    mkdirSync(CHAOS_LOG_DIR, { recursive: true });
+    writeFileSync(join(CHAOS_LOG_DIR, logName), out);
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(t);
+  };
+  try {
+    await waitFor('query service healthy', async () => (await fetch(`${base}/health`).catch(() => undefined))?.status === 200, 60_000, 200);
+  } catch (err) {
+    await stop('query-service-failed-start.log');
+    throw err;
+  }
+  return { child, base, output: () => out, stop };
 }

@@ -4,19 +4,16 @@
 //   worker must stay alive, and what is stored must be what the decoder predicts for those bytes;
 // - API fuzz: Schemathesis from the OpenAPI document against a real query service process (test/support/api-fuzz.ts,
 //   shared with test/api-fuzz.test.ts): zero 5xx, zero hangs.
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
 import type { IncomingBatch } from '@runstream/kafka';
-import { REPO_ROOT } from '../../scripts/local-stack.ts';
 import { decodeBatch } from '../../services/ingest-worker/src/batch-decoder.ts';
 import { fuzzValues, validMetricMessage, validTrackingMessage } from '../../services/ingest-worker/src/fuzz-inputs.ts';
 import { decodeTrackingBatch } from '../../services/ingest-worker/src/tracking-decoder.ts';
 import { runApiFuzz } from '../support/api-fuzz.ts';
-import { clickhouseFor, topicsFor, waitFor } from '../support/pipeline-fixture.ts';
-import { busOf, createTopics, deadLetters, scenarioEnv, sleep, WorkerPool, type ChaosContext, type DecoderFuzzCounts, type ScenarioResult } from './chaos-kit.ts';
-import { CHAOS_LOG_DIR, freePort } from './private-stack.ts';
+import { clickhouseFor, topicsFor } from '../support/pipeline-fixture.ts';
+import { busOf, createTopics, deadLetters, scenarioEnv, sleep, startQueryService, WorkerPool, type ChaosContext, type DecoderFuzzCounts, type ScenarioResult } from './chaos-kit.ts';
+import { CHAOS_LOG_DIR } from './private-stack.ts';
 import type { Scenario } from './scenarios.ts';
 
 export const FUZZ = {
@@ -176,28 +173,10 @@ export const apiFuzz: Scenario = {
     // Writes through the MLflow API wait until a worker stored them (read-your-writes): a worker runs too.
     const pool = new WorkerPool(env, t0);
     pool.spawn();
-    const port = await freePort();
-    const svc = spawn(process.execPath, [join(REPO_ROOT, 'services/query-service/src/main.ts')], {
-      env: {
-        ...env,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        RUNSTREAM_ARTIFACT_DIR: join(ctx.stack.dataDir, 'artifacts'),
-        RUNSTREAM_API_TOKENS: `fuzzer:${API_TOKEN}:read+write`,
-        RATE_LIMIT_PER_SEC: '100000',
-        RATE_LIMIT_BURST: '100000',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let svcOut = '';
-    svc.stdout.on('data', (d) => (svcOut += d));
-    svc.stderr.on('data', (d) => (svcOut += d));
-    const svcExited = new Promise<number | null>((r) => svc.on('exit', (c) => r(c)));
-    const base = `http://127.0.0.1:${port}`;
+    const svc = await startQueryService(env, ctx.stack, { RUNSTREAM_API_TOKENS: `fuzzer:${API_TOKEN}:read+write` });
+    const base = svc.base;
     try {
       await pool.ready();
-      await waitFor('query service healthy', async () => (await fetch(`${base}/health`).catch(() => undefined))?.status === 200, 60_000, 200);
       ctx.say(`api-fuzz: running Schemathesis against ${base}`);
       const r = await runApiFuzz({ base, token: API_TOKEN, maxExamples: FUZZ.apiExamples, reportDir: join(CHAOS_LOG_DIR, 'api-fuzz') });
       result.fuzz = { api: r };
@@ -206,15 +185,10 @@ export const apiFuzz: Scenario = {
       if (r.errors) result.failures.push(`${r.errors} Schemathesis errors`);
       if (!r.clean) result.failures.push(`Schemathesis reported failures:\n${r.tail}`);
       if (r.testCases === 0) result.failures.push('Schemathesis generated no test cases');
-      if (svc.exitCode !== null) result.failures.push(`query service exited (code ${svc.exitCode})`);
+      if (svc.child.exitCode !== null) result.failures.push(`query service exited (code ${svc.child.exitCode})`);
       if (pool.alive().length !== 1) result.failures.push('the worker did not survive');
     } finally {
-      mkdirSync(CHAOS_LOG_DIR, { recursive: true });
-      writeFileSync(join(CHAOS_LOG_DIR, 'api-fuzz-service.log'), svcOut);
-      svc.kill('SIGTERM');
-      const t = setTimeout(() => svc.kill('SIGKILL'), 15_000);
-      await svcExited;
-      clearTimeout(t);
+      await svc.stop('api-fuzz-service.log');
       await pool.stopAll();
       pool.saveLog('api-fuzz');
     }

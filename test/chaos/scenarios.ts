@@ -1,13 +1,9 @@
 // The fault scenarios. Each streams a known set of points SDK → Kafka → ingest worker(s) → ClickHouse on the
 // private stack while a fault is injected, then accounts for every point: sent, stored, dead-lettered, lost,
 // duplicated, exact sum. Shared by scripts/chaos/run-chaos.ts (all of them) and test/chaos/broker-restart.test.ts.
-import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { ClickHouse } from '@runstream/clickhouse';
-import { REPO_ROOT } from '../../scripts/local-stack.ts';
-import { CHAOS_LOG_DIR, freePort } from './private-stack.ts';
 import { apiFuzz, decoderFuzz } from './fuzz-scenarios.ts';
 import { clickhouseFor, waitFor } from '../support/pipeline-fixture.ts';
 import {
@@ -16,6 +12,7 @@ import {
   deadLetters,
   settle,
   sleep,
+  startQueryService,
   startStream,
   scenarioEnv,
   totals,
@@ -353,38 +350,22 @@ export const queryBurst: Scenario = {
 
     // The real query service process (services/query-service/src/main.ts) with its default admission control, so its
     // memory is measured alone. Rate limits are out of the way: this is about concurrency, not request rates.
-    const port = await freePort();
-    const svc = spawn(process.execPath, [join(REPO_ROOT, 'services/query-service/src/main.ts')], {
-      env: {
-        ...env,
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-        RUNSTREAM_ARTIFACT_DIR: join(ctx.stack.dataDir, 'artifacts'),
-        RUNSTREAM_API_TOKENS: `burst:${BURST_TOKEN}:read,probe:${PROBE_TOKEN}:read`,
-        RATE_LIMIT_PER_SEC: '100000',
-        RATE_LIMIT_BURST: '100000',
-        // CHAOS_QUERY_X=v sets QUERY_X=v, e.g. CHAOS_QUERY_TARGET_LAG_MS=0 to compare without the adaptive limit.
-        ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CHAOS_QUERY_')).map(([k, v]) => [k.slice('CHAOS_'.length), v])),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const svc = await startQueryService(env, ctx.stack, {
+      RUNSTREAM_API_TOKENS: `burst:${BURST_TOKEN}:read,probe:${PROBE_TOKEN}:read`,
+      // CHAOS_QUERY_X=v sets QUERY_X=v, e.g. CHAOS_QUERY_TARGET_LAG_MS=0 to compare without the adaptive limit.
+      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('CHAOS_QUERY_')).map(([k, v]) => [k.slice('CHAOS_'.length), v])),
     });
-    let svcOut = '';
-    svc.stdout.on('data', (d) => (svcOut += d));
-    svc.stderr.on('data', (d) => (svcOut += d));
-    const svcExited = new Promise<number | null>((r) => svc.on('exit', (c) => r(c)));
-    const base = `http://127.0.0.1:${port}`;
+    const base = svc.base;
     const burstAuth = { authorization: `Bearer ${BURST_TOKEN}` };
     const probeAuth = { authorization: `Bearer ${PROBE_TOKEN}` };
     try {
-      await waitFor('query service healthy', async () => (await fetch(`${base}/health`).catch(() => undefined))?.status === 200, 60_000, 200);
       // Warm up (JIT, connection pool, the service-time estimate), then measure the resting RSS.
       for (let i = 0; i < 5; i++) await (await fetch(`${base}/api/v1/runs/${prefix}0/metric-history?key=loss&max_results=25000`, { headers: burstAuth })).arrayBuffer();
       for (let i = 0; i < 5; i++) await (await fetch(`${base}/api/v1/runs/${prefix}1/metric-history?key=loss&max_results=10`, { headers: probeAuth })).arrayBuffer();
       await sleep(500);
-      const baseRss = rssMb(svc.pid!);
+      const baseRss = rssMb(svc.child.pid!);
       let peakRss = baseRss;
-      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(svc.pid!))), 50);
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(svc.child.pid!))), 50);
       const served: number[] = [];
       const shed: number[] = [];
       const byStatus: Record<string, number> = {};
@@ -458,7 +439,7 @@ export const queryBurst: Scenario = {
       const smallFailed = probes.smallRead.failed;
       const burstMs = Date.now() - burstStart;
       clearInterval(sampler);
-      peakRss = Math.max(peakRss, rssMb(svc.pid!, 'VmHWM'));
+      peakRss = Math.max(peakRss, rssMb(svc.child.pid!, 'VmHWM'));
       const latency: LatencyReport = {
         requests: BURST.requests,
         concurrency: BURST.concurrency,
@@ -485,7 +466,7 @@ export const queryBurst: Scenario = {
       if (wrongBodies) result.failures.push(`${wrongBodies} answers with the wrong points`);
       if (healthFailed || smallFailed) result.failures.push(`cheap requests failed during the burst: /health ${healthFailed}, small read ${smallFailed}`);
       if (peakRss > BURST.rssLimitMb) result.failures.push(`query service RSS peaked at ${Math.round(peakRss)} MB (> ${BURST.rssLimitMb} MB)`);
-      if (svc.exitCode !== null) result.failures.push(`query service exited during the burst (code ${svc.exitCode})`);
+      if (svc.child.exitCode !== null) result.failures.push(`query service exited during the burst (code ${svc.child.exitCode})`);
       // How starved the whole machine was for CPU (Linux PSI): on a shared machine the latencies mean little without it.
       const psi = /^some avg10=([\d.]+) avg60=([\d.]+)/m.exec((() => {
         try {
@@ -506,22 +487,17 @@ export const queryBurst: Scenario = {
       }
       const shedMetrics = ((await (await fetch(`${base}/metrics`)).text()).match(/^runstream_api_shed_total\{reason="[a-z_]+"\} \d+/gm) ?? []).map((l) => l.replace(/^runstream_api_shed_total\{reason="([a-z_]+)"\} (\d+)/, '$1 $2'));
       if (shedMetrics.length) result.notes.push(`503s by reason (service metrics): ${shedMetrics.join(', ')}`);
-      const errLines = svcOut.split('\n').filter((l) => /"level":(50|60)/.test(l));
+      const errLines = svc.output().split('\n').filter((l) => /"level":(50|60)/.test(l));
       if (errLines.length) result.notes.push(`query service logged ${errLines.length} errors, first: ${errLines[0]!.slice(0, 300)}`);
       result.notes.push(`burst of ${BURST.requests} requests took ${(burstMs / 1000).toFixed(1)} s (${served.length} answered 200; the unluckiest needed ${maxAttempts} attempts)`);
       const reasons = new Map<string, number>();
-      for (const l of svcOut.split('\n')) {
+      for (const l of svc.output().split('\n')) {
         const m = /"err":"([^"]{0,120})/.exec(l);
         if (m) reasons.set(m[1]!, (reasons.get(m[1]!) ?? 0) + 1);
       }
       if (reasons.size) result.notes.push(`query service warnings/errors: ${[...reasons].map(([r, c]) => `${c}× ${r}`).join('; ')}`);
     } finally {
-      mkdirSync(CHAOS_LOG_DIR, { recursive: true });
-      writeFileSync(join(CHAOS_LOG_DIR, 'query-burst-service.log'), svcOut);
-      svc.kill('SIGTERM');
-      const t = setTimeout(() => svc.kill('SIGKILL'), 15_000);
-      await svcExited;
-      clearTimeout(t);
+      await svc.stop('query-burst-service.log');
     }
     result.durationMs = Date.now() - t0;
     return result;
