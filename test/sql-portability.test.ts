@@ -43,16 +43,19 @@ import {
   type MetricPointRow,
   type MetricPointUnit,
   type PointValues,
-  binnedCountsSql,
   categorySetsSql,
   columnQualitySql,
   DATASET_ROW_COLUMNS,
   DATASET_ROWS_TABLE,
   distinctValuesSql,
-  wassersteinBucketsSql,
   bucketValuesSql,
-  driftProfileSql,
-  ecdfSql,
+  categoryCountsSql,
+  gridBounds,
+  gridBucket,
+  driftColumnsSql,
+  fewValuesSql,
+  numericBucketsSql,
+  subBucketsSql,
   encodeDatasetRowsUnits,
   insertDatasetRows,
   listDatasetsSql,
@@ -354,22 +357,29 @@ function buildQueries(): Query[] {
   }
   add('columnQuality one column', columnQualitySql(REF_SEL, ['x']));
   add('categorySets', categorySetsSql(REF_SEL, CUR_SEL, undefined, 10));
-  add('driftProfile', driftProfileSql(REF_SEL, CUR_SEL));
-  add('driftProfile columns', driftProfileSql(REF_SEL, CUR_SEL, ['x', "cat'"]));
-  add('ecdf x', ecdfSql(REF_SEL, CUR_SEL, 'x'));
+  // Drift reads: REF_SEL is whole versions (summaries of migration 0011), CUR_SEL a time window (rows).
+  const wholeCur: RowSelection = { dataset: HOSTILE_DATASET, version: "v'2" };
+  const windowRef: RowSelection = { ...REF_SEL, fromMs: 0 };
+  // Buckets that hold stored values of x: a negative one, a positive one, and part of another.
+  const xs = DATASET_UNITS.flatMap((u) => u.batch.rows.map((r) => r.values[0])).filter((v): v is number => typeof v === 'number' && Number.isFinite(v) && v !== 0);
+  const negative = gridBucket(xs.find((v) => v < 0)!);
+  const positive = gridBucket(xs.find((v) => v > 0)!);
+  const partial = gridBounds(gridBucket(xs.filter((v) => v > 0)[1]!));
+  add('driftColumns', driftColumnsSql(REF_SEL, CUR_SEL));
+  add('driftColumns named', driftColumnsSql(REF_SEL, CUR_SEL, ['x', "cat'", 'nope']));
+  for (const column of ['x', 'level', 'nope']) {
+    add(`numericBuckets ${column} summaries + rows`, numericBucketsSql(REF_SEL, CUR_SEL, column), true);
+    add(`numericBuckets ${column} rows + summaries`, numericBucketsSql(windowRef, wholeCur, column), true);
+  }
   add('distinctValues', distinctValuesSql(REF_SEL, CUR_SEL, ['x', 'level']));
-  const grids = [{ column: 'x', min: -500, max: 500, buckets: 64 }];
-  add('wassersteinBuckets x', wassersteinBucketsSql(REF_SEL, CUR_SEL, grids));
-  add('wassersteinBuckets constant', wassersteinBucketsSql(REF_SEL, CUR_SEL, [{ column: 'level', min: 1, max: 1, buckets: 8 }]));
-  add('wassersteinBuckets two columns', wassersteinBucketsSql(REF_SEL, CUR_SEL, [...grids, { column: 'level', min: 0, max: 3, buckets: 4 }]));
-  const histGrid = [{ column: 'x', min: -500, max: 1e308, buckets: 16, histogram: [-500, -100.5, 0, 1 / 3, 1e308] }];
-  add('wassersteinBuckets histogram x', wassersteinBucketsSql(REF_SEL, CUR_SEL, histGrid));
-  add('wassersteinBuckets histogram constant', wassersteinBucketsSql(REF_SEL, CUR_SEL, [{ column: 'level', min: 1, max: 1, buckets: 8, histogram: [0.5, 1.5] }]));
-  add('bucketValues histogram x', bucketValuesSql(REF_SEL, CUR_SEL, histGrid, [{ column: 'x', bucket: 31, lo: -100.5, hi: 0 }, { column: 'x', bucket: 40, lo: 0, hi: 1 }]), true);
-  add('bucketValues x', bucketValuesSql(REF_SEL, CUR_SEL, grids, [{ column: 'x', bucket: 31, lo: -20, hi: 0 }, { column: 'x', bucket: 32, lo: 0, hi: 20 }]), true);
-  add('ecdf level', ecdfSql(REF_SEL, CUR_SEL, 'level'));
+  add('subBuckets x', subBucketsSql(REF_SEL, CUR_SEL, 'x', { bucket: positive, ...gridBounds(positive) }, 16), true);
+  add('subBuckets x window', subBucketsSql(windowRef, wholeCur, 'x', { bucket: negative, ...gridBounds(negative) }, 8), true);
+  for (const [label, ref, cur] of [['summaries', REF_SEL, wholeCur], ['rows', windowRef, CUR_SEL]] as const) {
+    add(`bucketValues ${label}`, bucketValuesSql(ref, cur, 'x', [{ bucket: negative }, { bucket: positive }, { bucket: gridBucket(partial.lo), lo: partial.lo, hi: (partial.lo + partial.hi) / 2 }]), true);
+    add(`fewValues ${label}`, fewValuesSql(ref, cur, 'level', 3), true);
+    add(`categoryCounts ${label}`, categoryCountsSql(ref, cur, ["cat'", 'x'], 100));
+  }
   add('sideValueCounts', sideValueCountsSql(REF_SEL, CUR_SEL, ['level', "cat'"], 100));
-  add('binnedCounts', binnedCountsSql(REF_SEL, CUR_SEL, [{ id: 'h:x', column: 'x', edges: [-500, -100.5, 0, 1 / 3, 1e308] }, { id: 'h:level', column: 'level', edges: [0, 1, 2, 3] }]), true);
 
   for (const [name, s] of HOSTILE_STRINGS) {
     add(`string ${name}`, sql`SELECT v, hex(v) AS h, length(v) AS n FROM (SELECT ${s} AS v)`);

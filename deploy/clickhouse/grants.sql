@@ -6,9 +6,11 @@
 CREATE USER IF NOT EXISTS runstream_ingest IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS allow_ddl = 0 CONST;
 GRANT INSERT ON runstream.metric_points_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.tracking_events_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.dataset_rows_v1 TO runstream_ingest;
 GRANT SELECT ON runstream.ingest_progress_v1 TO runstream_ingest;
 GRANT SELECT ON runstream.metric_points_v1 TO runstream_ingest;
 GRANT SELECT ON runstream.tracking_events_v1 TO runstream_ingest;
+GRANT SELECT ON runstream.dataset_rows_v1 TO runstream_ingest;
 -- Materialized views insert into their target tables as the inserting user.
 GRANT INSERT ON runstream.ingest_progress_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.metric_summary_v1 TO runstream_ingest;
@@ -22,6 +24,9 @@ GRANT INSERT ON runstream.run_inputs_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.registered_models_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.model_versions_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.logged_models_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.dataset_numeric_buckets_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.dataset_numeric_values_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.dataset_category_counts_v1 TO runstream_ingest;
 
 -- Query service: read everything in the database, write nothing; it may tune per-query limits.
 CREATE USER IF NOT EXISTS runstream_query IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS readonly = 2 CONST;

@@ -13,3 +13,4 @@ export * from './dataset-rows-table.ts';
 export * from './dataset-queries.ts';
 export * from './series-plan.ts';
 export * from './series-queries.ts';
+export * from './dataset-buckets.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { integrateSorted, chiSquare, defaultMethod, hellingerCategorical, hellingerNumerical, isDrifted, jensenShannon, klDiv, ks, psi, sturgesEdges, wassersteinNormed, zTest, type BinnedCounts } from './index.ts';
+import { emptyTotals, scanValues, chiSquare, defaultMethod, hellingerCategorical, hellingerNumerical, isDrifted, jensenShannon, klDiv, ks, psi, sturgesEdges, wassersteinNormed, zTest, type BinnedCounts } from './index.ts';
 // Scores printed by Evidently 0.7.23's stat tests (evidently.legacy.calculations.stattests) for these samples.
 import reference from './evidently-method-values.json' with { type: 'json' };
 
@@ -104,14 +104,19 @@ describe("Evidently's defaults", () => {
   });
 });
 
-describe('integrateSorted', () => {
-  it('integrates |F1 − F2| across sorted values, from a given starting gap', () => {
+describe('scanValues', () => {
+  it("integrates |F1 − F2| across sorted values and reproduces Evidently's normed Wasserstein", () => {
+    const whole = (values: number[], sides: number[], n1: number, n2: number) => {
+      const totals = emptyTotals(n1, n2, []);
+      scanValues(values, sides, { bucket: { point: 0, lo: values[0]!, hi: values[values.length - 1]!, c1: 0, c2: 0, s1: 0, s2: 0, q1: 0 }, dStart: 0, goals: { wasserstein: true, ks: true, histograms: [] } }, [], totals);
+      return totals;
+    };
     // reference [1, 3], current [2]: ∫|F1 − F2| = 0.5 + 0.5 = 1, scaled by n1·n2 = 2.
-    expect(integrateSorted([1, 2, 3], [1, 2, 1], 0, 2, 1)).toBe(2);
+    expect(whole([1, 2, 3], [1, 2, 1], 2, 1).wNumerator).toBe(2);
     const r = reference.num_ref;
     const c = reference.num_cur;
     const pairs = [...r.map((v) => [v, 1]), ...c.map((v) => [v, 2])].sort((a, b) => a[0]! - b[0]!);
-    const w = integrateSorted(pairs.map((p) => p[0]!), pairs.map((p) => p[1]!), 0, r.length, c.length) / (r.length * c.length);
+    const w = whole(pairs.map((p) => p[0]!), pairs.map((p) => p[1]!), r.length, c.length).wNumerator / (r.length * c.length);
     expect(rel(wassersteinNormed(w, popStd(r)), reference.scores['num:wasserstein'])).toBeLessThan(1e-12);
   });
 });

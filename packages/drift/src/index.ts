@@ -4,4 +4,4 @@ export { ksTwoSample, kolmogorovSurvival, type KsResult } from './ks-two-sample.
 export { chiSquareSurvival, logGamma, upperRegularizedGamma } from './gamma-functions.ts';
 export { normalCdf, erf, erfc } from './normal-distribution.ts';
 export * from './quantiles.ts';
-export * from './wasserstein-buckets.ts';
+export * from './bucket-scan.ts';

@@ -2,18 +2,16 @@
 // histograms over the same bins, and the dataset-level share of drifted columns. Queries in
 // @runstream/clickhouse return counts and sums; @runstream/drift turns them into scores.
 import {
-  binnedCounts,
+  categoryCounts,
   DISTINCT_CAP,
   distinctValues,
-  driftProfile,
-  ecdfStatistics,
+  driftColumns,
+  fewValues,
+  numericBuckets,
   sideValueCounts,
-  type BinRequest,
   type ClickHouse,
   type ColumnTypeName,
-  type DriftProfileRow,
   type RowSelection,
-  type SideValueCount,
 } from '@runstream/clickhouse';
 import {
   chiSquare,
@@ -25,15 +23,17 @@ import {
   klDiv,
   ks,
   METHOD_INFO,
+  profileBuckets,
   psi,
   sturgesEdges,
   wassersteinNormed,
   zTest,
   type BinnedCounts,
   type DriftMethod,
+  type ScanTotals,
 } from '@runstream/drift';
 import { ApiError } from '../api-errors.ts';
-import { wassersteinNumerators, type WassersteinColumn } from './wasserstein-exact.ts';
+import { scanNumericColumn, SelectionChangedError } from './numeric-column-scan.ts';
 
 export interface MethodChoice {
   method?: DriftMethod;
@@ -86,20 +86,26 @@ export function compareCodePoints(a: string, b: string): number {
   return Buffer.compare(x, y);
 }
 
-function compareValues(a: string | number, b: string | number): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  return compareCodePoints(String(a), String(b));
+/** What the method choice depends on, per column. */
+interface ColumnProfile {
+  column: string;
+  type: ColumnTypeName;
+  /** Clean values per side (after dropping missing values and ±inf). */
+  n1: number;
+  n2: number;
+  /** Exact for categorical columns; for numerical ones exact up to DISTINCT_CAP, else DISTINCT_CAP + 1. */
+  distinctAll: number;
+  distinctRef: number;
 }
 
 interface Plan {
-  profile: DriftProfileRow;
   method: DriftMethod;
   threshold: number;
   needsValues: boolean;
   binned: boolean;
 }
 
-function planColumn(p: DriftProfileRow, choice: MethodChoice | undefined): Plan {
+function planColumn(p: ColumnProfile, choice: MethodChoice | undefined): Plan {
   const method = choice?.method ?? defaultMethod(p.type, p.n1, p.distinctAll);
   if (!METHOD_INFO[method].kinds.includes(p.type)) {
     throw new ApiError(400, 'INVALID_ARGUMENT', `method ${method} does not apply to the ${p.type} column ${JSON.stringify(p.column)}`);
@@ -108,89 +114,47 @@ function planColumn(p: DriftProfileRow, choice: MethodChoice | undefined): Plan 
   // PSI, KL and JS bin numerical columns with more than 20 distinct reference values (Sturges); otherwise per value.
   const binned = p.type === 'numerical' && ['psi', 'kl_div', 'jensenshannon'].includes(method) && p.distinctRef > 20;
   const needsValues = p.type === 'categorical' || method === 'chisquare' || method === 'z' || (['psi', 'kl_div', 'jensenshannon'].includes(method) && !binned);
-  return { profile: p, method, threshold, needsValues, binned };
+  return { method, threshold, needsValues, binned };
 }
 
-const histogramId = (column: string) => `h:${column}`;
-const hellingerId = (column: string) => `g:${column}`;
+interface ValueCount {
+  value: string | number;
+  reference: number;
+  current: number;
+}
+
+/** Times a column is read again when rows arrive between its reads. */
+const READ_ATTEMPTS = 3;
+/** Numerical columns computed at once (each is a few queries; ClickHouse runs every one on all its cores). */
+const COLUMN_CONCURRENCY = 4;
 
 export async function driftReport(ch: ClickHouse, req: DriftRequest): Promise<DriftReport> {
-  const profiles = await driftProfile(ch, req.reference, req.current, req.columns);
-  if (profiles.length === 0) throw new ApiError(404, 'NOT_FOUND', 'neither selection has rows for the requested columns');
+  const found = await driftColumns(ch, req.reference, req.current, req.columns);
   for (const name of Object.keys(req.methods ?? {})) {
-    if (!profiles.some((p) => p.column === name)) throw new ApiError(400, 'INVALID_ARGUMENT', `methods names the column ${JSON.stringify(name)}, which has no rows in either selection`);
+    if (!found.some((c) => c.column === name)) throw new ApiError(400, 'INVALID_ARGUMENT', `methods names the column ${JSON.stringify(name)}, which has no rows in either selection`);
   }
-  const scorable = profiles.filter((p) => p.n1 > 0 && p.n2 > 0);
-  const plans = new Map(scorable.map((p) => [p.column, planColumn(p, req.methods && Object.hasOwn(req.methods, p.column) ? req.methods[p.column] : undefined)]));
-  // The profile counts numerical distinct values only up to a cap: Hellinger's bins need the exact count, and so does
-  // the size check of a per-value comparison (a chi-square requested on a continuous column).
-  const needExact = [...plans.values()].filter((p) => p.profile.type === 'numerical' && (p.method === 'hellinger' || (p.needsValues && p.profile.distinctAll > DISTINCT_CAP)));
-  const exactDistinct = await distinctValues(ch, req.reference, req.current, needExact.map((p) => p.profile.column));
-  for (const plan of plans.values()) {
-    const distinct = exactDistinct.get(plan.profile.column) ?? plan.profile.distinctAll;
-    if (plan.needsValues && distinct > MAX_VALUES_PER_COLUMN) {
-      throw new ApiError(400, 'INVALID_ARGUMENT', `column ${JSON.stringify(plan.profile.column)} has ${distinct} distinct values; at most ${MAX_VALUES_PER_COLUMN} are compared per column`);
-    }
-  }
-  const ecdfColumns = [...plans.values()].filter((p) => p.method === 'ks').map((p) => p.profile.column);
-  const valueColumns = [...plans.values()].filter((p) => p.needsValues).map((p) => p.profile.column);
-  // Every numerical column's histogram; a Wasserstein column's comes with its bucket read, the others are counted here.
-  const bins: BinRequest[] = [];
-  const wassersteinColumns: WassersteinColumn[] = [];
-  for (const p of scorable) {
-    if (p.type !== 'numerical') continue;
-    const edges = sturgesEdges(p.min, p.max, p.n1 + p.n2);
-    if (plans.get(p.column)!.method === 'wasserstein') wassersteinColumns.push({ profile: p, histogram: edges });
-    else bins.push({ id: histogramId(p.column), column: p.column, edges });
-    if (plans.get(p.column)!.method === 'hellinger') bins.push({ id: hellingerId(p.column), column: p.column, edges: sturgesEdges(p.min, p.max, exactDistinct.get(p.column)!) });
-  }
-  const [ecdfKs, wasserstein, values, binned] = await Promise.all([
-    ecdfStatistics(ch, req.reference, req.current, ecdfColumns),
-    wassersteinNumerators(ch, req.reference, req.current, wassersteinColumns),
-    sideValueCounts(ch, req.reference, req.current, valueColumns, MAX_VALUES_PER_COLUMN),
-    binnedCounts(ch, req.reference, req.current, bins),
-  ]);
-  for (const w of wasserstein) {
-    const c = wassersteinColumns.find((x) => x.profile.column === w.column)!;
-    binned.push({ id: histogramId(w.column), reference: w.histogram.reference, current: w.histogram.current });
-    bins.push({ id: histogramId(w.column), column: w.column, edges: c.histogram });
-  }
-  const ecdf = [...ecdfKs, ...wasserstein];
-  const valuesByColumn = new Map<string, SideValueCount[]>();
-  for (const v of values) {
-    let list = valuesByColumn.get(v.column);
-    if (!list) valuesByColumn.set(v.column, (list = []));
-    list.push(v);
-  }
-  const binsById = new Map(binned.map((b) => [b.id, b]));
-  const edgesById = new Map(bins.map((b) => [b.id, b.edges]));
+  const choice = (column: string) => (req.methods && Object.hasOwn(req.methods, column) ? req.methods[column] : undefined);
+  const mixed = found.filter((c) => c.types.length > 1);
+  const categorical = found.filter((c) => c.types.length === 1 && c.types[0] === 'categorical').map((c) => c.column);
+  const numerical = found.filter((c) => c.types.length === 1 && c.types[0] === 'numerical').map((c) => c.column);
 
-  const columns: ColumnDrift[] = profiles.map((p) => {
-    const plan = plans.get(p.column);
-    const base = { column: p.column, type: p.type, referenceRows: p.n1, currentRows: p.n2 };
-    if (!plan) {
-      const side = p.n1 === 0 ? 'reference' : 'current';
-      return { ...base, method: null, score: null, threshold: null, drifted: false, referenceHistogram: null, currentHistogram: null, note: `no values in the ${side} selection after dropping missing and infinite values` };
-    }
-    const valueCounts = (valuesByColumn.get(p.column) ?? []).sort((a, b) => compareValues(a.value, b.value));
-    const perValue: BinnedCounts = { reference: valueCounts.map((v) => v.reference), current: valueCounts.map((v) => v.current), referenceTotal: p.n1, currentTotal: p.n2 };
-    const hist = binsById.get(histogramId(p.column));
-    const perBin: BinnedCounts | undefined = hist && { reference: hist.reference, current: hist.current, referenceTotal: p.n1, currentTotal: p.n2 };
-    const score = scoreOf(plan, perValue, perBin, ecdf.find((e) => e.column === p.column), valueCounts, () => {
-      const h = binsById.get(hellingerId(p.column))!;
-      return hellingerNumerical({ reference: h.reference, current: h.current, referenceTotal: p.n1, currentTotal: p.n2 }, edgesById.get(hellingerId(p.column))!);
+  const results = new Map<string, ColumnDrift | null>();
+  const [counts] = await Promise.all([
+    categoryCounts(ch, req.reference, req.current, categorical, MAX_VALUES_PER_COLUMN + 1),
+    pool(numerical, COLUMN_CONCURRENCY, async (column) => results.set(column, await numericalColumn(ch, req, column, choice(column)))),
+  ]);
+  for (const column of categorical) {
+    const values = counts.filter((c) => c.column === column).sort((a, b) => compareCodePoints(a.value, b.value));
+    results.set(column, categoricalColumn(column, values, choice(column)));
+  }
+  for (const c of mixed) {
+    results.set(c.column, {
+      ...unscored(c.column, c.types[0]!, 0, 0),
+      note: `stored as ${c.types.join(' and ')} values in different rows; drift needs one type per column`,
     });
-    const histograms = p.type === 'numerical' && hist
-      ? {
-          referenceHistogram: { edges: [...edgesById.get(histogramId(p.column))!], counts: hist.reference, shares: hist.reference.map((c) => c / p.n1) },
-          currentHistogram: { edges: [...edgesById.get(histogramId(p.column))!], counts: hist.current, shares: hist.current.map((c) => c / p.n2) },
-        }
-      : {
-          referenceHistogram: { values: valueCounts.map((v) => v.value), counts: perValue.reference as number[], shares: perValue.reference.map((c) => c / p.n1) },
-          currentHistogram: { values: valueCounts.map((v) => v.value), counts: perValue.current as number[], shares: perValue.current.map((c) => c / p.n2) },
-        };
-    return { ...base, method: plan.method, score, threshold: plan.threshold, drifted: isDrifted(plan.method, score, plan.threshold), ...histograms };
-  });
+  }
+  const columns = found.map((c) => results.get(c.column)).filter((c): c is ColumnDrift => c !== null && c !== undefined);
+  if (columns.length === 0) throw new ApiError(404, 'NOT_FOUND', 'neither selection has rows for the requested columns');
 
   const scored = columns.filter((c) => c.score !== null);
   const driftedColumns = scored.filter((c) => c.drifted).length;
@@ -199,35 +163,181 @@ export async function driftReport(ch: ClickHouse, req: DriftRequest): Promise<Dr
   return { columns, driftedColumns, driftShare: share, datasetDrift: scored.length > 0 && share >= threshold, driftShareThreshold: threshold };
 }
 
-function scoreOf(
-  plan: Plan,
-  perValue: BinnedCounts,
-  perBin: BinnedCounts | undefined,
-  ecdf: { n1: number; n2: number; dNumerator: number; wNumerator: number } | undefined,
-  valueCounts: SideValueCount[],
-  hellingerNumeric: () => number,
-): number {
-  const p = plan.profile;
+async function pool<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
+function unscored(column: string, type: ColumnTypeName, n1: number, n2: number): ColumnDrift {
+  const side = n1 === 0 ? 'reference' : 'current';
+  return {
+    column,
+    type,
+    method: null,
+    score: null,
+    threshold: null,
+    drifted: false,
+    referenceRows: n1,
+    currentRows: n2,
+    referenceHistogram: null,
+    currentHistogram: null,
+    note: `no values in the ${side} selection after dropping missing and infinite values`,
+  };
+}
+
+function valueHistograms(values: readonly ValueCount[], n1: number, n2: number): Pick<ColumnDrift, 'referenceHistogram' | 'currentHistogram'> {
+  const list = values.map((v) => v.value);
+  return {
+    referenceHistogram: { values: list, counts: values.map((v) => v.reference), shares: values.map((v) => v.reference / n1) },
+    currentHistogram: { values: [...list], counts: values.map((v) => v.current), shares: values.map((v) => v.current / n2) },
+  };
+}
+
+function perValueCounts(values: readonly ValueCount[], n1: number, n2: number): BinnedCounts {
+  return { reference: values.map((v) => v.reference), current: values.map((v) => v.current), referenceTotal: n1, currentTotal: n2 };
+}
+
+function categoricalColumn(column: string, values: ValueCount[], choice: MethodChoice | undefined): ColumnDrift | null {
+  if (values.length > MAX_VALUES_PER_COLUMN) {
+    throw new ApiError(400, 'INVALID_ARGUMENT', `column ${JSON.stringify(column)} has more than ${MAX_VALUES_PER_COLUMN} distinct values; at most ${MAX_VALUES_PER_COLUMN} are compared per column`);
+  }
+  const n1 = values.reduce((a, v) => a + v.reference, 0);
+  const n2 = values.reduce((a, v) => a + v.current, 0);
+  if (n1 === 0 && n2 === 0) return null;
+  if (n1 === 0 || n2 === 0) return unscored(column, 'categorical', n1, n2);
+  const profile: ColumnProfile = { column, type: 'categorical', n1, n2, distinctAll: values.length, distinctRef: values.filter((v) => v.reference > 0).length };
+  const plan = planColumn(profile, choice);
+  const score = perValueScore(plan, profile, perValueCounts(values, n1, n2), values);
+  return { column, type: 'categorical', referenceRows: n1, currentRows: n2, method: plan.method, score, threshold: plan.threshold, drifted: isDrifted(plan.method, score, plan.threshold), ...valueHistograms(values, n1, n2) };
+}
+
+async function numericalColumn(ch: ClickHouse, req: DriftRequest, column: string, choice: MethodChoice | undefined): Promise<ColumnDrift | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await numericalColumnOnce(ch, req, column, choice);
+    } catch (err) {
+      if (!(err instanceof SelectionChangedError)) throw err;
+      if (attempt >= READ_ATTEMPTS) throw new ApiError(503, 'UNAVAILABLE', `${err.message} ${READ_ATTEMPTS} times; retry when fewer rows are arriving`);
+    }
+  }
+}
+
+/** Distinct counts and, when few, the values themselves, counted in the rows (capped at DISTINCT_CAP + 1). */
+async function countFewValues(ch: ClickHouse, req: DriftRequest, column: string): Promise<{ all: number; ref: number; values?: ValueCount[] }> {
+  const rows = await fewValues(ch, req.reference, req.current, column, DISTINCT_CAP + 1);
+  const byValue = new Map<number, ValueCount>();
+  let ref = 0;
+  let cur = 0;
+  for (const r of rows) {
+    if (r.side === 1) ref++;
+    else cur++;
+    let v = byValue.get(r.value);
+    if (!v) byValue.set(r.value, (v = { value: r.value, reference: 0, current: 0 }));
+    if (r.side === 1) v.reference = r.count;
+    else v.current = r.count;
+  }
+  // A side listing DISTINCT_CAP + 1 values was cut short: the union is at least that large.
+  const complete = ref <= DISTINCT_CAP && cur <= DISTINCT_CAP;
+  const all = complete ? Math.min(byValue.size, DISTINCT_CAP + 1) : DISTINCT_CAP + 1;
+  const values = complete && byValue.size <= DISTINCT_CAP ? [...byValue.values()].sort((a, b) => (a.value as number) - (b.value as number)) : undefined;
+  return { all, ref, ...(values ? { values } : {}) };
+}
+
+async function numericalColumnOnce(ch: ClickHouse, req: DriftRequest, column: string, choice: MethodChoice | undefined): Promise<ColumnDrift | null> {
+  const { buckets, refMin, refMax } = await numericBuckets(ch, req.reference, req.current, column);
+  const bp = profileBuckets(buckets, DISTINCT_CAP, Math.max(Math.abs(refMin), Math.abs(refMax)));
+  if (bp.n1 === 0 && bp.n2 === 0) return null;
+  if (bp.n1 === 0 || bp.n2 === 0) return unscored(column, 'numerical', bp.n1, bp.n2);
+  // Few buckets cannot tell how many distinct values they hold: count them (cheap: few buckets, few values each, or
+  // many equal values).
+  const few = bp.distinctAll === undefined || bp.distinctRef === undefined ? await countFewValues(ch, req, column) : undefined;
+  const distinctAll = bp.distinctAll ?? few!.all;
+  const distinctRef = bp.distinctRef ?? few!.ref;
+  const profile: ColumnProfile = { column, type: 'numerical', n1: bp.n1, n2: bp.n2, distinctAll, distinctRef };
+  const plan = planColumn(profile, choice);
+  // Beyond DISTINCT_CAP, exact distinct counts come from the rows (per-value methods and Hellinger's bins need them).
+  let exactAll: number | undefined = distinctAll <= DISTINCT_CAP ? distinctAll : undefined;
+  const countAll = async () => (exactAll ??= (await distinctValues(ch, req.reference, req.current, [column])).get(column)?.all ?? 0);
+
+  let values: ValueCount[] = [];
+  if (plan.needsValues) {
+    if (few?.values) values = few.values;
+    else {
+      const distinct = await countAll();
+      if (distinct > MAX_VALUES_PER_COLUMN) {
+        throw new ApiError(400, 'INVALID_ARGUMENT', `column ${JSON.stringify(column)} has ${distinct} distinct values; at most ${MAX_VALUES_PER_COLUMN} are compared per column`);
+      }
+      values = (await sideValueCounts(ch, req.reference, req.current, [column], MAX_VALUES_PER_COLUMN)).map((v) => ({ value: v.value, reference: v.reference, current: v.current }));
+      values.sort((a, b) => (a.value as number) - (b.value as number));
+    }
+  }
+  const min = buckets[0]!.lo;
+  const max = buckets[buckets.length - 1]!.hi;
+  const edges = [sturgesEdges(min, max, bp.n1 + bp.n2)];
+  if (plan.method === 'hellinger') edges.push(sturgesEdges(min, max, await countAll()));
+  const totals = await scanNumericColumn({
+    ch,
+    reference: req.reference,
+    current: req.current,
+    column,
+    buckets,
+    goals: { wasserstein: plan.method === 'wasserstein', ks: plan.method === 'ks', histograms: edges.map(() => true) },
+    edges,
+  });
+  const score = numericalScore(plan, profile, bp.refStdPop, totals, edges, values);
+  const [hist] = totals.histograms;
+  return {
+    column,
+    type: 'numerical',
+    referenceRows: bp.n1,
+    currentRows: bp.n2,
+    method: plan.method,
+    score,
+    threshold: plan.threshold,
+    drifted: isDrifted(plan.method, score, plan.threshold),
+    referenceHistogram: { edges: [...edges[0]!], counts: hist!.reference, shares: hist!.reference.map((c) => c / bp.n1) },
+    currentHistogram: { edges: [...edges[0]!], counts: hist!.current, shares: hist!.current.map((c) => c / bp.n2) },
+  };
+}
+
+function numericalScore(plan: Plan, p: ColumnProfile, refStdPop: number, totals: ScanTotals, edges: readonly (readonly number[])[], values: ValueCount[]): number {
+  const binned = (h: number): BinnedCounts => ({ reference: totals.histograms[h]!.reference, current: totals.histograms[h]!.current, referenceTotal: p.n1, currentTotal: p.n2 });
   switch (plan.method) {
     case 'ks':
-      return ks(p.n1, p.n2, ecdf!.dNumerator);
+      return ks(p.n1, p.n2, totals.dNumerator);
     case 'wasserstein':
-      return wassersteinNormed(ecdf!.wNumerator / (p.n1 * p.n2), p.refStdPop);
+      return wassersteinNormed(totals.wNumerator / (p.n1 * p.n2), refStdPop);
+    case 'hellinger':
+      return hellingerNumerical(binned(1), edges[1]!);
+    case 'psi':
+    case 'kl_div':
+    case 'jensenshannon':
+      if (plan.binned) return perValueScore(plan, p, binned(0), values);
+  }
+  return perValueScore(plan, p, perValueCounts(values, p.n1, p.n2), values);
+}
+
+function perValueScore(plan: Plan, p: ColumnProfile, counts: BinnedCounts, values: readonly ValueCount[]): number {
+  switch (plan.method) {
     case 'chisquare':
-      return chiSquare(perValue);
+      return chiSquare(counts);
     case 'z': {
-      const first = valueCounts[0]!;
+      const first = values[0]!;
       // One value in reference ∪ current: both sides hold that same single value.
-      const single = p.distinctAll === 1;
-      return zTest(p.n1, p.n2, first.reference, first.current, single);
+      return zTest(p.n1, p.n2, first.reference, first.current, p.distinctAll === 1);
     }
     case 'psi':
-      return psi(plan.binned ? perBin! : perValue);
+      return psi(counts);
     case 'kl_div':
-      return klDiv(plan.binned ? perBin! : perValue);
+      return klDiv(counts);
     case 'jensenshannon':
-      return jensenShannon(plan.binned ? perBin! : perValue);
+      return jensenShannon(counts);
     case 'hellinger':
-      return p.type === 'categorical' ? hellingerCategorical(perValue) : hellingerNumeric();
+      return hellingerCategorical(counts);
+    default:
+      throw new Error(`${plan.method} is not a per-value method`);
   }
 }

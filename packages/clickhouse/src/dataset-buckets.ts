@@ -1,0 +1,356 @@
+// Reads for drift of numerical columns by buckets (packages/drift/src/bucket-scan.ts does the maths), and the
+// per-category counts of categorical columns. A selection of whole versions (or a whole dataset) reads what migration
+// 0011 keeps up to date: bucket summaries, then the compact copy of the values for the few buckets the summaries
+// leave undecided. A time window or a segment reads the rows and summarizes them the same way, with the very same
+// expressions.
+import { queryRowBinary, queryRows, type ClickHouse } from './clickhouse-client.ts';
+import { CLEAN, columnFilter, selectionFilter, type ColumnTypeName, type RowSelection } from './dataset-selection.ts';
+import type { ValueBucket } from '@runstream/drift';
+import { joinSql, sql, SqlFragment } from './sql-literal.ts';
+
+// The bucket grid, as migration 0011 spells it (test/dataset-summaries.test.ts checks the migration uses these).
+/** A clean value, -0 counted as 0. */
+export const VALUE_EXPR = 'num_value + 0';
+const BITS = `reinterpretAsUInt64(reinterpretAsString(${VALUE_EXPR}))`;
+/** Top 24 bits of the value's order-preserving bit pattern: 4096 equal slices of every power-of-two range. */
+export const BUCKET_EXPR = `toUInt32(bitShiftRight(if(${BITS} >= 9223372036854775808, bitNot(${BITS}), bitOr(${BITS}, 9223372036854775808)), 40))`;
+/** The bucket's point: the value's top 24 bits with the low bits cleared (offsets from it stay small). */
+export const POINT_EXPR = `reinterpretAsFloat64(reinterpretAsString(bitAnd(${BITS}, 18446742974197923840)))`;
+/** Whole versions or a whole dataset: what the summaries can answer. */
+export function summarized(s: RowSelection): boolean {
+  return s.fromMs === undefined && s.toMs === undefined && s.segment === undefined;
+}
+
+function summaryFilter(s: RowSelection): SqlFragment {
+  return s.version === undefined ? sql`dataset = ${s.dataset}` : sql`dataset = ${s.dataset} AND version = ${s.version}`;
+}
+
+const numericRows = (s: RowSelection, column: string, extra?: SqlFragment) =>
+  sql`dataset_rows_v1 WHERE ${selectionFilter(s)} AND column = ${column} AND column_type = 'numerical' AND ${CLEAN}${extra ? sql` AND ${extra}` : sql``}`;
+
+function sideBuckets(side: 1 | 2, s: RowSelection, column: string): SqlFragment {
+  const tag = new SqlFragment(`toUInt8(${side}) AS side`);
+  if (summarized(s)) {
+    // Bounds and point follow from the bucket number (gridBounds); the extents come as one more row, side + 2.
+    const extentsTag = new SqlFragment(`toUInt8(${side + 2}) AS side`);
+    return sql`SELECT ${tag}, bucket, sum(value_count) AS c, sum(offset_sum) AS s, sum(offset_sq_sum) AS q, nan AS lo, nan AS hi, nan AS point
+        FROM dataset_numeric_buckets_v1 WHERE ${summaryFilter(s)} AND column = ${column} GROUP BY bucket
+      UNION ALL
+      SELECT ${extentsTag}, toUInt32(0) AS bucket, countMerge(value_count) AS c, toFloat64(0) AS s, toFloat64(0) AS q, minMerge(min_value) AS lo, maxMerge(max_value) AS hi, nan AS point
+        FROM dataset_numeric_extents_v1 WHERE ${summaryFilter(s)} AND column = ${column}`;
+  }
+  return sql`SELECT ${tag}, bucket, count() AS c, sum(v - p) AS s, sum(pow(v - p, 2)) AS q, min(v) AS lo, max(v) AS hi, any(p) AS point
+    FROM (SELECT ${new SqlFragment(BUCKET_EXPR)} AS bucket, ${new SqlFragment(VALUE_EXPR)} AS v, ${new SqlFragment(POINT_EXPR)} AS p FROM ${numericRows(s, column)})
+    GROUP BY bucket`;
+}
+
+const BUCKET_COLUMNS = new SqlFragment('side, bucket, c, s, q, lo, hi, point');
+
+/**
+ * Both sides' buckets of one numerical column (RowBinary: UInt8, UInt32, UInt64, 5 × Float64; in no particular
+ * order). Side 1 = reference, 2 = current; sides 3 and 4 carry a summarized side's extremes.
+ */
+export function numericBucketsSql(ref: RowSelection, cur: RowSelection, column: string): SqlFragment {
+  return sql`SELECT ${BUCKET_COLUMNS} FROM (${sideBuckets(1, ref, column)} UNION ALL ${sideBuckets(2, cur, column)})`;
+}
+
+export interface BucketPart {
+  bucket: number;
+  /** A range inside the bucket; the whole bucket without one. */
+  lo?: number;
+  hi?: number;
+}
+
+/**
+ * One side's clean values of one column as (bucket, value): for whole versions the compact copy of migration 0011
+ * (hashed names, bucket in the primary key), otherwise the rows themselves with the bucket computed.
+ */
+function sideValues(side: 1 | 2, s: RowSelection, column: string, parts: readonly BucketPart[] | undefined): SqlFragment {
+  let wanted = sql`1`;
+  if (parts) {
+    const whole = parts.filter((p) => p.lo === undefined).map((p) => p.bucket);
+    const terms = parts.filter((p) => p.lo !== undefined).map((p) => sql`(bucket = ${p.bucket} AND value >= ${p.lo!} AND value <= ${p.hi!})`);
+    if (whole.length > 0) terms.unshift(sql`bucket IN ${whole}`);
+    wanted = joinSql(terms, ' OR ');
+  }
+  const tag = new SqlFragment(`toUInt8(${side}) AS side`);
+  if (summarized(s)) {
+    const version = s.version === undefined ? sql`` : sql` AND version_key = sipHash64(${s.version})`;
+    return sql`SELECT ${tag}, bucket, value FROM dataset_numeric_values_v1 WHERE dataset_key = sipHash64(${s.dataset}) AND column_key = sipHash64(${column})${version} AND (${wanted})`;
+  }
+  return sql`SELECT ${tag}, bucket, value FROM (SELECT ${new SqlFragment(BUCKET_EXPR)} AS bucket, ${new SqlFragment(VALUE_EXPR)} AS value FROM ${numericRows(s, column)}) WHERE ${wanted}`;
+}
+
+const bothSidesValues = (ref: RowSelection, cur: RowSelection, column: string, parts: readonly BucketPart[] | undefined) =>
+  sql`(${sideValues(1, ref, column, parts)} UNION ALL ${sideValues(2, cur, column, parts)})`;
+
+/** One bucket's values (or a range of them) cut into `cells` equal cells (same columns as numericBucketsSql). */
+export function subBucketsSql(ref: RowSelection, cur: RowSelection, column: string, part: Required<BucketPart>, cells: number): SqlFragment {
+  const scale = part.hi > part.lo ? cells / (part.hi - part.lo) : 0;
+  const width = part.hi > part.lo ? (part.hi - part.lo) / cells : 0;
+  return sql`SELECT side, cell AS bucket, count() AS c, sum(value - p) AS s, sum(pow(value - p, 2)) AS q, min(value) AS lo, max(value) AS hi, any(p) AS point
+    FROM (SELECT side, value, least(toUInt32(floor((value - ${part.lo}) * ${scale})), toUInt32(${cells - 1})) AS cell, ${part.lo} + cell * ${width} AS p FROM ${bothSidesValues(ref, cur, column, [part])})
+    GROUP BY side, cell
+    ORDER BY bucket, side`;
+}
+
+/** The clean values of the given bucket parts of one column, both sides, sorted (RowBinary: UInt8 side, Float64). */
+export function bucketValuesSql(ref: RowSelection, cur: RowSelection, column: string, parts: readonly BucketPart[]): SqlFragment {
+  return sql`SELECT side, value FROM ${bothSidesValues(ref, cur, column, parts)} ORDER BY value, side`;
+}
+
+/**
+ * Each side's distinct values with their counts, the smallest `perSide` of each (RowBinary: UInt8 side, Float64
+ * value, UInt64 count): for columns whose buckets are too few to tell their distinct counts.
+ */
+export function fewValuesSql(ref: RowSelection, cur: RowSelection, column: string, perSide: number): SqlFragment {
+  return sql`SELECT side, value, count() AS c FROM ${bothSidesValues(ref, cur, column, undefined)} GROUP BY side, value ORDER BY side, value LIMIT ${perSide} BY side`;
+}
+
+export async function fewValues(ch: ClickHouse, ref: RowSelection, cur: RowSelection, column: string, perSide: number): Promise<{ side: number; value: number; count: number }[]> {
+  const data = await queryRowBinary(ch, fewValuesSql(ref, cur, column, perSide));
+  const out: { side: number; value: number; count: number }[] = [];
+  for (let at = 0; at < data.length; at += 17) out.push({ side: data.readUInt8(at), value: data.readDoubleLE(at + 1), count: data.readUInt32LE(at + 9) + data.readUInt32LE(at + 13) * 2 ** 32 });
+  return out;
+}
+
+/** One bucket of both sides, as packages/drift's scanBuckets takes it. */
+export interface NumericBucket extends ValueBucket {
+  /** The grid bucket (of BUCKET_EXPR) the values lie in; sub-buckets keep their bucket's. */
+  top: number;
+}
+
+export interface NumericColumnBuckets {
+  /** In value order. The first bucket's lo and the last one's hi are the column's extremes. */
+  buckets: NumericBucket[];
+  /** The reference's extremes (NaN without reference values). */
+  refMin: number;
+  refMax: number;
+}
+
+const BUCKET_ROW_BYTES = 1 + 4 + 8 + 5 * 8;
+const floatScratch = new DataView(new ArrayBuffer(8));
+
+/** The double whose order-preserving key has these high and low 32-bit words. */
+function keyToFloat(high: number, low: number): number {
+  if (high >= 0x80000000) floatScratch.setUint32(0, (high ^ 0x80000000) >>> 0);
+  else floatScratch.setUint32(0, ~high >>> 0);
+  floatScratch.setUint32(4, high >= 0x80000000 ? low : ~low >>> 0);
+  return floatScratch.getFloat64(0);
+}
+
+/** The grid bucket of a finite value, as BUCKET_EXPR computes it (-0 counted as 0). */
+export function gridBucket(value: number): number {
+  floatScratch.setFloat64(0, value + 0);
+  const high = floatScratch.getUint32(0);
+  // Order-preserving key: flip every bit of a negative number, only the sign bit of a positive one; keep the top 24.
+  return (high >= 0x80000000 ? ~high >>> 0 : (high | 0x80000000) >>> 0) >>> 8;
+}
+
+/** A summary bucket's slice of the grid, [smallest, largest double in it], and its point (BUCKET_EXPR, POINT_EXPR). */
+export function gridBounds(bucket: number): { lo: number; hi: number; point: number } {
+  const lo = keyToFloat((bucket << 8) >>> 0, 0);
+  const hi = keyToFloat(((bucket << 8) | 0xff) >>> 0, 0xffffffff);
+  // The point clears the value's low 40 bits: the bound nearer zero.
+  return { lo, hi, point: bucket >= 0x800000 ? lo : hi };
+}
+
+/** One side's rows, column-wise (parsing tens of thousands of rows per column must not allocate per row). */
+interface SideRows {
+  n: number;
+  bucket: Uint32Array;
+  c: Float64Array;
+  s: Float64Array;
+  q: Float64Array;
+  lo: Float64Array;
+  hi: Float64Array;
+  point: Float64Array;
+}
+
+function sideRows(capacity: number): SideRows {
+  const f = () => new Float64Array(capacity);
+  return { n: 0, bucket: new Uint32Array(capacity), c: f(), s: f(), q: f(), lo: f(), hi: f(), point: f() };
+}
+
+/** Row order by bucket: the rows arrive in no particular order. */
+function orderByBucket(rows: SideRows): Uint32Array {
+  let sorted = true;
+  for (let i = 1; i < rows.n && sorted; i++) sorted = rows.bucket[i - 1]! < rows.bucket[i]!;
+  const order = new Uint32Array(rows.n);
+  if (sorted) {
+    for (let i = 0; i < rows.n; i++) order[i] = i;
+    return order;
+  }
+  // bucket · 2^24 + row is exact in a double (both below 2^24) and sorts natively.
+  const keys = new Float64Array(rows.n);
+  for (let i = 0; i < rows.n; i++) keys[i] = rows.bucket[i]! * 16777216 + i;
+  keys.sort();
+  for (let i = 0; i < rows.n; i++) order[i] = keys[i]! % 16777216;
+  return order;
+}
+
+/** Both sides' rows merged per bucket, in value order. */
+export function parseNumericBuckets(data: Buffer): NumericColumnBuckets {
+  if (data.length % BUCKET_ROW_BYTES !== 0) throw new Error(`bucket rows: ${data.length} bytes is not a whole number of rows`);
+  const total = data.length / BUCKET_ROW_BYTES;
+  if (total >= 16777216) throw new Error(`bucket rows: ${total} rows are more than one read handles`);
+  const sides = [sideRows(total), sideRows(total)] as const;
+  const extents: ([number, number] | undefined)[] = [undefined, undefined];
+  for (let at = 0; at < data.length; at += BUCKET_ROW_BYTES) {
+    const side = data[at]!;
+    const c = data.readUInt32LE(at + 5) + data.readUInt32LE(at + 9) * 2 ** 32;
+    if (side > 2) {
+      extents[side - 3] = c > 0 ? [data.readDoubleLE(at + 29), data.readDoubleLE(at + 37)] : [NaN, NaN];
+      continue;
+    }
+    if (c === 0) continue;
+    const r = sides[side - 1]!;
+    const i = r.n++;
+    const bucket = data.readUInt32LE(at + 1);
+    r.bucket[i] = bucket;
+    r.c[i] = c;
+    r.s[i] = data.readDoubleLE(at + 13);
+    r.q[i] = data.readDoubleLE(at + 21);
+    const point = data.readDoubleLE(at + 45);
+    if (Number.isNaN(point)) {
+      // A summary bucket: its slice of the grid.
+      const lo = keyToFloat((bucket << 8) >>> 0, 0);
+      const hi = keyToFloat(((bucket << 8) | 0xff) >>> 0, 0xffffffff);
+      r.lo[i] = lo;
+      r.hi[i] = hi;
+      r.point[i] = bucket >= 0x800000 ? lo : hi;
+    } else {
+      r.lo[i] = data.readDoubleLE(at + 29);
+      r.hi[i] = data.readDoubleLE(at + 37);
+      r.point[i] = point;
+    }
+  }
+  const [ref, cur] = sides;
+  const refOrder = orderByBucket(ref);
+  const curOrder = orderByBucket(cur);
+  const buckets: NumericBucket[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < ref.n || j < cur.n) {
+    const ri = i < ref.n ? refOrder[i]! : -1;
+    const ci = j < cur.n ? curOrder[j]! : -1;
+    const rb = ri >= 0 ? ref.bucket[ri]! : Infinity;
+    const cb = ci >= 0 ? cur.bucket[ci]! : Infinity;
+    const bucket = Math.min(rb, cb);
+    const b: NumericBucket = { top: bucket, point: 0, lo: Infinity, hi: -Infinity, c1: 0, c2: 0, s1: 0, s2: 0, q1: 0 };
+    if (rb === bucket) {
+      b.point = ref.point[ri]!;
+      b.lo = ref.lo[ri]!;
+      b.hi = ref.hi[ri]!;
+      b.c1 = ref.c[ri]!;
+      b.s1 = ref.s[ri]!;
+      b.q1 = ref.q[ri]!;
+      i++;
+    }
+    if (cb === bucket) {
+      b.point = cur.point[ci]!;
+      b.lo = Math.min(b.lo, cur.lo[ci]!);
+      b.hi = Math.max(b.hi, cur.hi[ci]!);
+      b.c2 = cur.c[ci]!;
+      b.s2 = cur.s[ci]!;
+      j++;
+    }
+    buckets.push(b);
+  }
+  // A summarized side's extremes come from its extents; a side read from rows has them in its buckets.
+  const extremes = (k: 0 | 1): [number, number] => {
+    const e = extents[k];
+    if (e) return e;
+    const r = sides[k];
+    if (r.n === 0) return [NaN, NaN];
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (let x = 0; x < r.n; x++) {
+      lo = Math.min(lo, r.lo[x]!);
+      hi = Math.max(hi, r.hi[x]!);
+    }
+    return [lo, hi];
+  };
+  const [refMin, refMax] = extremes(0);
+  const [curMin, curMax] = extremes(1);
+  const known = (xs: number[]) => xs.filter((x) => !Number.isNaN(x));
+  if (buckets.length > 0) {
+    buckets[0]!.lo = Math.min(...known([refMin, curMin]));
+    buckets[buckets.length - 1]!.hi = Math.max(...known([refMax, curMax]));
+  }
+  return { buckets, refMin, refMax };
+}
+
+export async function numericBuckets(ch: ClickHouse, ref: RowSelection, cur: RowSelection, column: string): Promise<NumericColumnBuckets> {
+  return parseNumericBuckets(await queryRowBinary(ch, numericBucketsSql(ref, cur, column)));
+}
+
+export async function subBuckets(ch: ClickHouse, ref: RowSelection, cur: RowSelection, column: string, part: Required<BucketPart>, cells: number): Promise<NumericBucket[]> {
+  return parseNumericBuckets(await queryRowBinary(ch, subBucketsSql(ref, cur, column, part, cells))).buckets.map((b) => ({ ...b, top: part.bucket }));
+}
+
+export async function bucketValues(ch: ClickHouse, ref: RowSelection, cur: RowSelection, column: string, parts: readonly BucketPart[]): Promise<{ values: Float64Array; sides: Uint8Array }> {
+  const data = await queryRowBinary(ch, bucketValuesSql(ref, cur, column, parts));
+  const n = data.length / 9;
+  const values = new Float64Array(n);
+  const sides = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    sides[i] = data.readUInt8(i * 9);
+    values[i] = data.readDoubleLE(i * 9 + 1);
+  }
+  return { values, sides };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Columns and categories
+
+function sidesFilter(ref: RowSelection, cur: RowSelection): SqlFragment {
+  // Summaries filter by version only; a window's columns are found among its dataset's (and dropped later if empty).
+  const one = (s: RowSelection) => (summarized(s) ? summaryFilter(s) : sql`dataset = ${s.dataset}`);
+  return sql`((${one(ref)}) OR (${one(cur)}))`;
+}
+
+export function driftColumnsSql(ref: RowSelection, cur: RowSelection, columns?: readonly string[]): SqlFragment {
+  const where = sql`${sidesFilter(ref, cur)}${columnFilter(columns)}`;
+  return sql`SELECT column, arraySort(groupUniqArray(t)) AS types FROM (
+      SELECT column, 'numerical' AS t FROM dataset_numeric_buckets_v1 WHERE ${where} GROUP BY column
+      UNION ALL
+      SELECT column, 'categorical' AS t FROM dataset_category_counts_v1 WHERE ${where} GROUP BY column
+    )
+    GROUP BY column
+    ORDER BY column`;
+}
+
+/** The columns with clean values in the selections' datasets (or versions), with the types they were stored as. */
+export async function driftColumns(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns?: readonly string[]): Promise<{ column: string; types: ColumnTypeName[] }[]> {
+  return queryRows<{ column: string; types: ColumnTypeName[] }>(ch, driftColumnsSql(ref, cur, columns));
+}
+
+function sideCategories(side: 1 | 2, s: RowSelection, columns: readonly string[]): SqlFragment {
+  const counts = side === 1 ? new SqlFragment('n AS c1, toUInt64(0) AS c2') : new SqlFragment('toUInt64(0) AS c1, n AS c2');
+  if (summarized(s)) {
+    return sql`SELECT column, value, ${counts} FROM (SELECT column, value, sum(value_count) AS n FROM dataset_category_counts_v1 WHERE ${summaryFilter(s)}${columnFilter(columns)} GROUP BY column, value)`;
+  }
+  return sql`SELECT column, value, ${counts} FROM (SELECT column, cat_value AS value, count() AS n FROM dataset_rows_v1 WHERE ${selectionFilter(s)}${columnFilter(columns)} AND column_type = 'categorical' AND is_missing = 0 GROUP BY column, value)`;
+}
+
+export function categoryCountsSql(ref: RowSelection, cur: RowSelection, columns: readonly string[], limitPerColumn: number): SqlFragment {
+  return sql`SELECT column, value, sum(c1) AS c1, sum(c2) AS c2 FROM (${sideCategories(1, ref, columns)} UNION ALL ${sideCategories(2, cur, columns)})
+    GROUP BY column, value
+    ORDER BY column, value
+    LIMIT ${limitPerColumn} BY column`;
+}
+
+export interface CategoryCount {
+  column: string;
+  value: string;
+  reference: number;
+  current: number;
+}
+
+/** Each category's clean values per side, for categorical columns; at most `limitPerColumn` categories each. */
+export async function categoryCounts(ch: ClickHouse, ref: RowSelection, cur: RowSelection, columns: readonly string[], limitPerColumn: number): Promise<CategoryCount[]> {
+  if (columns.length === 0) return [];
+  const rows = await queryRows<{ column: string; value: string; c1: string; c2: string }>(ch, categoryCountsSql(ref, cur, columns, limitPerColumn));
+  return rows.map((r) => ({ column: r.column, value: r.value, reference: Number(r.c1), current: Number(r.c2) }));
+}

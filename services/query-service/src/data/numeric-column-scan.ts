@@ -1,0 +1,98 @@
+// Exact KS, Wasserstein and histograms of one numerical column: the bucket summaries first (dataset-buckets.ts), then
+// only the buckets the scan leaves undecided (packages/drift/src/bucket-scan.ts), read again finer — as sub-buckets
+// when they hold many values, value by value otherwise — until nothing is undecided.
+import { bucketValues, subBuckets, type BucketPart, type ClickHouse, type NumericBucket, type RowSelection } from '@runstream/clickhouse';
+import { emptyTotals, scanBuckets, scanValues, type PendingBucket, type ScanGoals, type ScanTotals } from '@runstream/drift';
+
+/** An undecided bucket holding more values than this is cut into sub-buckets rather than read value by value. */
+const MAX_VALUES_PER_BUCKET = 20_000;
+const SUB_BUCKETS = 1024;
+
+/** Rows arrived between two reads of the same selection: the counts no longer add up (the caller reads again). */
+export class SelectionChangedError extends Error {
+  constructor(column: string) {
+    super(`column ${JSON.stringify(column)} changed while it was being read`);
+  }
+}
+
+export interface NumericColumnScan {
+  ch: ClickHouse;
+  reference: RowSelection;
+  current: RowSelection;
+  column: string;
+  /** The column's bucket summaries, both sides, in value order. */
+  buckets: NumericBucket[];
+  goals: ScanGoals;
+  /** Histogram edges (numpy's bins), one array per histogram the goals ask for. */
+  edges: readonly (readonly number[])[];
+}
+
+export async function scanNumericColumn(s: NumericColumnScan): Promise<ScanTotals> {
+  let n1 = 0;
+  let n2 = 0;
+  for (const b of s.buckets) {
+    n1 += b.c1;
+    n2 += b.c2;
+  }
+  const totals = emptyTotals(n1, n2, s.edges);
+  const top = scanBuckets(s.buckets, 0, s.goals, s.edges, totals);
+  // Undecided summary buckets are read whole (by bucket number: the primary key finds them); finer ones by range.
+  const whole = new Set(top.map((p) => p.bucket));
+  let pending = top;
+  while (pending.length > 0) {
+    const next: PendingBucket<NumericBucket>[] = [];
+    const small = pending.filter((p) => p.bucket.c1 + p.bucket.c2 <= MAX_VALUES_PER_BUCKET);
+    const large = pending.filter((p) => p.bucket.c1 + p.bucket.c2 > MAX_VALUES_PER_BUCKET);
+    await Promise.all([
+      small.length > 0 ? settleFromValues(s, small, whole, totals) : undefined,
+      ...large.map(async (p) => {
+        const sub = await subBuckets(s.ch, s.reference, s.current, s.column, { bucket: p.bucket.top, lo: p.bucket.lo, hi: p.bucket.hi }, SUB_BUCKETS);
+        expectCounts(s.column, p.bucket, sub.reduce((a, b) => a + b.c1, 0), sub.reduce((a, b) => a + b.c2, 0));
+        next.push(...scanBuckets(sub, p.dStart, p.goals, s.edges, totals));
+      }),
+    ]);
+    pending = next;
+  }
+  return totals;
+}
+
+async function settleFromValues(s: NumericColumnScan, pending: PendingBucket<NumericBucket>[], whole: Set<NumericBucket>, totals: ScanTotals): Promise<void> {
+  const parts: BucketPart[] = pending.map((p) => (whole.has(p.bucket) ? { bucket: p.bucket.top } : { bucket: p.bucket.top, lo: p.bucket.lo, hi: p.bucket.hi }));
+  const { values, sides } = await bucketValues(s.ch, s.reference, s.current, s.column, dedupe(parts));
+  for (const p of pending) {
+    const from = lowerBound(values, p.bucket.lo);
+    const to = lowerBound(values, p.bucket.hi, true);
+    const v = values.subarray(from, to);
+    const side = sides.subarray(from, to);
+    let c1 = 0;
+    for (let i = 0; i < side.length; i++) if (side[i] === 1) c1++;
+    expectCounts(s.column, p.bucket, c1, side.length - c1);
+    scanValues(v, side, p, s.edges, totals);
+  }
+}
+
+function expectCounts(column: string, b: NumericBucket, c1: number, c2: number): void {
+  if (c1 !== b.c1 || c2 !== b.c2) throw new SelectionChangedError(column);
+}
+
+/** First index whose value is ≥ x (or > x with `after`). */
+function lowerBound(values: Float64Array, x: number, after = false): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! < x || (after && values[mid] === x)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function dedupe(parts: BucketPart[]): BucketPart[] {
+  const seen = new Set<string>();
+  return parts.filter((p) => {
+    const key = `${p.bucket}:${p.lo}:${p.hi}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
