@@ -59,8 +59,10 @@ describe('parseNumericBuckets', () => {
       row(3, 0, 5, 0, 0, 1.25, 2.5, NaN),
       row(4, 0, 5, 0, 0, 2.5, 7.5, NaN),
     ]);
-    const { buckets, refMin, refMax } = parseNumericBuckets(data);
-    expect([refMin, refMax]).toEqual([1.25, 2.5]);
+    const { buckets, refMin, refMax, consistent } = parseNumericBuckets(data);
+    expect([refMin, refMax, consistent]).toEqual([1.25, 2.5, true]);
+    // Extents that count another number of values than the buckets: rows arrived between two views.
+    expect(parseNumericBuckets(Buffer.concat([data, row(3, 0, 6, 0, 0, 1.25, 2.5, NaN)])).consistent).toBe(false);
     expect(buckets.map((b) => [b.top, b.c1, b.c2, b.s1, b.s2, b.q1])).toEqual([
       [b1, 3, 0, 0.75, 0, 0.2],
       [b2, 2, 1, 0.25, 0, 0.1],

@@ -126,6 +126,11 @@ export interface NumericColumnBuckets {
   /** The reference's extremes (NaN without reference values). */
   refMin: number;
   refMax: number;
+  /**
+   * False when a summarized side's extents count other values than its buckets: rows arrived between the views of one
+   * insert (they run one after the other); read again.
+   */
+  consistent: boolean;
 }
 
 const BUCKET_ROW_BYTES = 1 + 4 + 8 + 5 * 8;
@@ -196,11 +201,13 @@ export function parseNumericBuckets(data: Buffer): NumericColumnBuckets {
   if (total >= 16777216) throw new Error(`bucket rows: ${total} rows are more than one read handles`);
   const sides = [sideRows(total), sideRows(total)] as const;
   const extents: ([number, number] | undefined)[] = [undefined, undefined];
+  const extentCounts: (number | undefined)[] = [undefined, undefined];
   for (let at = 0; at < data.length; at += BUCKET_ROW_BYTES) {
     const side = data[at]!;
     const c = data.readUInt32LE(at + 5) + data.readUInt32LE(at + 9) * 2 ** 32;
     if (side > 2) {
       extents[side - 3] = c > 0 ? [data.readDoubleLE(at + 29), data.readDoubleLE(at + 37)] : [NaN, NaN];
+      extentCounts[side - 3] = c;
       continue;
     }
     if (c === 0) continue;
@@ -278,7 +285,13 @@ export function parseNumericBuckets(data: Buffer): NumericColumnBuckets {
     buckets[0]!.lo = Math.min(...known([refMin, curMin]));
     buckets[buckets.length - 1]!.hi = Math.max(...known([refMax, curMax]));
   }
-  return { buckets, refMin, refMax };
+  const consistent = [0, 1].every((k) => {
+    if (extentCounts[k] === undefined) return true;
+    let n = 0;
+    for (let x = 0; x < sides[k]!.n; x++) n += sides[k]!.c[x]!;
+    return n === extentCounts[k];
+  });
+  return { buckets, refMin, refMax, consistent };
 }
 
 export async function numericBuckets(ch: ClickHouse, ref: RowSelection, cur: RowSelection, column: string): Promise<NumericColumnBuckets> {

@@ -247,7 +247,8 @@ async function countFewValues(ch: ClickHouse, req: DriftRequest, column: string)
 }
 
 async function numericalColumnOnce(ch: ClickHouse, req: DriftRequest, column: string, choice: MethodChoice | undefined): Promise<ColumnDrift | null> {
-  const { buckets, refMin, refMax } = await numericBuckets(ch, req.reference, req.current, column);
+  const { buckets, refMin, refMax, consistent } = await numericBuckets(ch, req.reference, req.current, column);
+  if (!consistent) throw new SelectionChangedError(column);
   const bp = profileBuckets(buckets, DISTINCT_CAP, Math.max(Math.abs(refMin), Math.abs(refMax)));
   if (bp.n1 === 0 && bp.n2 === 0) return null;
   if (bp.n1 === 0 || bp.n2 === 0) return unscored(column, 'numerical', bp.n1, bp.n2);
