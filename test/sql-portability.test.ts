@@ -375,7 +375,7 @@ function buildQueries(): Query[] {
   add('subBuckets x', subBucketsSql(REF_SEL, CUR_SEL, 'x', { bucket: positive, ...gridBounds(positive) }, 16), true);
   add('subBuckets x window', subBucketsSql(windowRef, wholeCur, 'x', { bucket: negative, ...gridBounds(negative) }, 8), true);
   for (const [label, ref, cur] of [['summaries', REF_SEL, wholeCur], ['rows', windowRef, CUR_SEL]] as const) {
-    add(`bucketValues ${label}`, bucketValuesSql(ref, cur, 'x', [{ bucket: negative }, { bucket: positive }, { bucket: gridBucket(partial.lo), lo: partial.lo, hi: (partial.lo + partial.hi) / 2 }]), true);
+    for (const [side, sel] of [['ref', ref], ['cur', cur]] as const) add(`bucketValues ${label} ${side}`, bucketValuesSql(sel, 'x', [{ bucket: negative }, { bucket: positive }, { bucket: gridBucket(partial.lo), lo: partial.lo, hi: (partial.lo + partial.hi) / 2 }]), true);
     add(`fewValues ${label}`, fewValuesSql(ref, cur, 'level', 3), true);
     add(`categoryCounts ${label}`, categoryCountsSql(ref, cur, ["cat'", 'x'], 100));
   }

@@ -64,8 +64,8 @@ export async function queryNumericRows(ch: ClickHouse, query: SqlFragment, opts:
  * Runs a SELECT and returns its result in ClickHouse's RowBinary format: numbers as little-endian bytes, no text to
  * parse. For large results of fixed-width numbers (see dataset-buckets.ts).
  */
-export async function queryRowBinary(ch: ClickHouse, query: SqlFragment, opts: { abortSignal?: AbortSignal } = {}): Promise<Buffer> {
-  const result = await ch.client.exec({ query: `${query.text}\nFORMAT RowBinary`, abort_signal: opts.abortSignal });
+export async function queryRowBinary(ch: ClickHouse, query: SqlFragment, opts: { abortSignal?: AbortSignal; settings?: Record<string, string | number> } = {}): Promise<Buffer> {
+  const result = await ch.client.exec({ query: `${query.text}\nFORMAT RowBinary`, abort_signal: opts.abortSignal, clickhouse_settings: opts.settings });
   const chunks: Buffer[] = [];
   for await (const chunk of result.stream) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);

@@ -33,8 +33,9 @@ function sideBuckets(side: 1 | 2, s: RowSelection, column: string): SqlFragment 
   if (summarized(s)) {
     // Bounds and point follow from the bucket number (gridBounds); the extents come as one more row, side + 2.
     const extentsTag = new SqlFragment(`toUInt8(${side + 2}) AS side`);
-    return sql`SELECT ${tag}, bucket, sum(value_count) AS c, sum(offset_sum) AS s, sum(offset_sq_sum) AS q, nan AS lo, nan AS hi, nan AS point
-        FROM dataset_numeric_buckets_v1 WHERE ${summaryFilter(s)} AND column = ${column} GROUP BY bucket
+    // Rows as stored: parts not merged yet repeat a bucket, and the parse adds those up (cheaper than GROUP BY here).
+    return sql`SELECT ${tag}, bucket, value_count AS c, offset_sum AS s, offset_sq_sum AS q, nan AS lo, nan AS hi, nan AS point
+        FROM dataset_numeric_buckets_v1 WHERE ${summaryFilter(s)} AND column = ${column}
       UNION ALL
       SELECT ${extentsTag}, toUInt32(0) AS bucket, countMerge(value_count) AS c, toFloat64(0) AS s, toFloat64(0) AS q, minMerge(min_value) AS lo, maxMerge(max_value) AS hi, nan AS point
         FROM dataset_numeric_extents_v1 WHERE ${summaryFilter(s)} AND column = ${column}`;
@@ -94,11 +95,6 @@ export function subBucketsSql(ref: RowSelection, cur: RowSelection, column: stri
     ORDER BY bucket, side`;
 }
 
-/** The clean values of the given bucket parts of one column, both sides, sorted (RowBinary: UInt8 side, Float64). */
-export function bucketValuesSql(ref: RowSelection, cur: RowSelection, column: string, parts: readonly BucketPart[]): SqlFragment {
-  return sql`SELECT side, value FROM ${bothSidesValues(ref, cur, column, parts)} ORDER BY value, side`;
-}
-
 /**
  * Each side's distinct values with their counts, the smallest `perSide` of each (RowBinary: UInt8 side, Float64
  * value, UInt64 count): for columns whose buckets are too few to tell their distinct counts.
@@ -134,6 +130,7 @@ export interface NumericColumnBuckets {
 }
 
 const BUCKET_ROW_BYTES = 1 + 4 + 8 + 5 * 8;
+const LITTLE_ENDIAN = new Uint8Array(new Float64Array([1]).buffer)[7] === 0x3f;
 const floatScratch = new DataView(new ArrayBuffer(8));
 
 /** The double whose order-preserving key has these high and low 32-bit words. */
@@ -180,7 +177,7 @@ function sideRows(capacity: number): SideRows {
 /** Row order by bucket: the rows arrive in no particular order. */
 function orderByBucket(rows: SideRows): Uint32Array {
   let sorted = true;
-  for (let i = 1; i < rows.n && sorted; i++) sorted = rows.bucket[i - 1]! < rows.bucket[i]!;
+  for (let i = 1; i < rows.n && sorted; i++) sorted = rows.bucket[i - 1]! <= rows.bucket[i]!;
   const order = new Uint32Array(rows.n);
   if (sorted) {
     for (let i = 0; i < rows.n; i++) order[i] = i;
@@ -239,28 +236,27 @@ export function parseNumericBuckets(data: Buffer): NumericColumnBuckets {
   let i = 0;
   let j = 0;
   while (i < ref.n || j < cur.n) {
-    const ri = i < ref.n ? refOrder[i]! : -1;
-    const ci = j < cur.n ? curOrder[j]! : -1;
-    const rb = ri >= 0 ? ref.bucket[ri]! : Infinity;
-    const cb = ci >= 0 ? cur.bucket[ci]! : Infinity;
+    const rb = i < ref.n ? ref.bucket[refOrder[i]!]! : Infinity;
+    const cb = j < cur.n ? cur.bucket[curOrder[j]!]! : Infinity;
     const bucket = Math.min(rb, cb);
     const b: NumericBucket = { top: bucket, point: 0, lo: Infinity, hi: -Infinity, c1: 0, c2: 0, s1: 0, s2: 0, q1: 0 };
-    if (rb === bucket) {
-      b.point = ref.point[ri]!;
-      b.lo = ref.lo[ri]!;
-      b.hi = ref.hi[ri]!;
-      b.c1 = ref.c[ri]!;
-      b.s1 = ref.s[ri]!;
-      b.q1 = ref.q[ri]!;
-      i++;
+    // Several rows of one bucket and side (summary parts not merged yet) add up.
+    for (; i < ref.n && ref.bucket[refOrder[i]!] === bucket; i++) {
+      const r = refOrder[i]!;
+      b.point = ref.point[r]!;
+      b.lo = Math.min(b.lo, ref.lo[r]!);
+      b.hi = Math.max(b.hi, ref.hi[r]!);
+      b.c1 += ref.c[r]!;
+      b.s1 += ref.s[r]!;
+      b.q1 += ref.q[r]!;
     }
-    if (cb === bucket) {
-      b.point = cur.point[ci]!;
-      b.lo = Math.min(b.lo, cur.lo[ci]!);
-      b.hi = Math.max(b.hi, cur.hi[ci]!);
-      b.c2 = cur.c[ci]!;
-      b.s2 = cur.s[ci]!;
-      j++;
+    for (; j < cur.n && cur.bucket[curOrder[j]!] === bucket; j++) {
+      const r = curOrder[j]!;
+      b.point = cur.point[r]!;
+      b.lo = Math.min(b.lo, cur.lo[r]!);
+      b.hi = Math.max(b.hi, cur.hi[r]!);
+      b.c2 += cur.c[r]!;
+      b.s2 += cur.s[r]!;
     }
     buckets.push(b);
   }
@@ -302,14 +298,44 @@ export async function subBuckets(ch: ClickHouse, ref: RowSelection, cur: RowSele
   return parseNumericBuckets(await queryRowBinary(ch, subBucketsSql(ref, cur, column, part, cells))).buckets.map((b) => ({ ...b, top: part.bucket }));
 }
 
+/** One side's clean values of the given bucket parts of one column (RowBinary: Float64). */
+export function bucketValuesSql(side: RowSelection, column: string, parts: readonly BucketPart[]): SqlFragment {
+  return sql`SELECT value FROM (${sideValues(1, side, column, parts)})`;
+}
+
+/** One side's values as doubles, ascending. */
+async function sideValuesSorted(ch: ClickHouse, s: RowSelection, column: string, parts: readonly BucketPart[]): Promise<Float64Array> {
+  // One thread reads a part in key order, so the values of one part come sorted (and the check below is all it costs).
+  const data = await queryRowBinary(ch, bucketValuesSql(s, column, parts), { settings: { max_threads: 1 } });
+  const values = new Float64Array(data.length / 8);
+  // On a little-endian machine the bytes copied into an aligned buffer are the doubles.
+  if (LITTLE_ENDIAN) new Uint8Array(values.buffer).set(data);
+  else for (let i = 0; i < values.length; i++) values[i] = data.readDoubleLE(i * 8);
+  for (let i = 1; i < values.length; i++) {
+    if (values[i - 1]! > values[i]!) return values.sort();
+  }
+  return values;
+}
+
+/** The values of the given bucket parts, both sides, in ascending order (equal values in either side's order). */
 export async function bucketValues(ch: ClickHouse, ref: RowSelection, cur: RowSelection, column: string, parts: readonly BucketPart[]): Promise<{ values: Float64Array; sides: Uint8Array }> {
-  const data = await queryRowBinary(ch, bucketValuesSql(ref, cur, column, parts));
-  const n = data.length / 9;
+  const [a, b] = await Promise.all([sideValuesSorted(ch, ref, column, parts), sideValuesSorted(ch, cur, column, parts)]);
+  return mergeSorted(a, b);
+}
+
+/** Two ascending lists merged, each value tagged with its side (1 = the first list). */
+export function mergeSorted(ref: Float64Array, cur: Float64Array): { values: Float64Array; sides: Uint8Array } {
+  const n = ref.length + cur.length;
   const values = new Float64Array(n);
   const sides = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    sides[i] = data.readUInt8(i * 9);
-    values[i] = data.readDoubleLE(i * 9 + 1);
+  for (let k = 0, a = 0, b = 0; k < n; k++) {
+    if (b >= cur.length || (a < ref.length && ref[a]! <= cur[b]!)) {
+      values[k] = ref[a++]!;
+      sides[k] = 1;
+    } else {
+      values[k] = cur[b++]!;
+      sides[k] = 2;
+    }
   }
   return { values, sides };
 }
