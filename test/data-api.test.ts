@@ -53,6 +53,20 @@ describe('data metrics API', () => {
     expect((await call('POST', '/api/v1/drift', { reference: { dataset }, current: { dataset } }, 'nope-nope-nope-nope-nope')).status).toBe(401);
   });
 
+  it('reports a column stored as numbers in some rows and categories in others without a score, saying why', async () => {
+    const mixed = `${dataset} mixed`;
+    const rows = (m: number | string) => Array.from({ length: 20 }, (_, i) => ({ timestamp_ms: T0 + i, values: { m, x: ['p', 'q'][i % 2]! } }));
+    const mixedPath = `/api/v1/datasets/${encodeURIComponent(mixed)}/rows`;
+    expect((await call('POST', mixedPath, { columns: { m: 'numerical' }, rows: rows(1) }, WRITE)).status).toBe(200);
+    expect((await call('POST', mixedPath, { columns: { m: 'categorical' }, rows: rows('one') }, WRITE)).status).toBe(200);
+    const { status, body } = await call('POST', '/api/v1/drift', { reference: { dataset: mixed }, current: { dataset: mixed } });
+    expect(status).toBe(200);
+    const m = body.columns.find((c: { column: string }) => c.column === 'm');
+    expect(m).toMatchObject({ score: null, drifted: false });
+    expect(m.note).toMatch(/categorical and numerical/);
+    expect(body.columns.find((c: { column: string }) => c.column === 'x')).toMatchObject({ method: 'z', drifted: false });
+  });
+
   it('lists the dataset with its rows, versions, columns and time range', async () => {
     const { status, body } = await call('GET', '/api/v1/datasets?max_results=1000');
     expect(status).toBe(200);
