@@ -220,6 +220,27 @@ function buildCases(): Case[] {
     current: { dirty: dirty(500, 0.2), dirty_big: dirty(500, 0.2), const_same: times(500, () => 7), const_diff: times(500, () => 8), const_cat: times(500, () => 'only') },
     methods: { dirty_big: 'wasserstein' },
   });
+  // Many values in few buckets of the summaries' grid (read again as sub-buckets), negative values, integers, few values.
+  const many = 30_000;
+  cases.push({
+    name: 'narrow_large',
+    columns: { tight: 'numerical', tight_ks: 'numerical', neg: 'numerical', ints: 'numerical', few: 'numerical' },
+    reference: {
+      tight: times(many, () => 1e6 + r.normal(0, 1e-3)),
+      tight_ks: times(many, () => 1e6 + r.normal(0, 1e-3)),
+      neg: times(many, () => r.normal(-1000, 5)),
+      ints: times(many, () => Math.round(r.normal(50, 15))),
+      few: times(many, () => r.pick([0.5, 1, 2, 4, 8])),
+    },
+    current: {
+      tight: times(many - 1000, () => 1e6 + r.normal(2e-5, 1e-3)),
+      tight_ks: times(many - 1000, () => 1e6 + r.normal(2e-5, 1e-3)),
+      neg: times(many - 1000, () => r.normal(-1000.05, 5)),
+      ints: times(many - 1000, () => Math.round(r.normal(50.2, 15))),
+      few: times(many - 1000, () => r.pick([0.5, 1, 2, 4, 8], [1, 1, 1, 1, 1.1])),
+    },
+    methods: { tight_ks: 'ks' },
+  });
   cases.push({
     name: 'constant_large',
     columns: { k: 'numerical', kc: 'categorical' },

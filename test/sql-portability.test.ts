@@ -55,6 +55,7 @@ import {
   driftColumnsSql,
   fewValuesSql,
   numericBucketsSql,
+  shiftedMomentsSql,
   subBucketsSql,
   encodeDatasetRowsUnits,
   insertDatasetRows,
@@ -379,6 +380,10 @@ function buildQueries(): Query[] {
     add(`fewValues ${label}`, fewValuesSql(ref, cur, 'level', 3), true);
     add(`categoryCounts ${label}`, categoryCountsSql(ref, cur, ["cat'", 'x'], 100));
   }
+  // Kahan sums in another order differ in the last bits: compared rounded.
+  const rounded = (f: SqlFragment) => sql`SELECT n, round(reinterpretAsFloat64(unhex(s)), 6) AS s6, round(reinterpretAsFloat64(unhex(q)), 3) AS q3 FROM (${f})`;
+  add('shiftedMoments summaries', rounded(shiftedMomentsSql(REF_SEL, 'x', -500.25)));
+  add('shiftedMoments rows', rounded(shiftedMomentsSql(CUR_SEL, 'x', 0)));
   add('sideValueCounts', sideValueCountsSql(REF_SEL, CUR_SEL, ['level', "cat'"], 100));
 
   for (const [name, s] of HOSTILE_STRINGS) {

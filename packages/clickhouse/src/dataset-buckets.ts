@@ -4,6 +4,7 @@
 // leave undecided. A time window or a segment reads the rows and summarizes them the same way, with the very same
 // expressions.
 import { queryRowBinary, queryRows, type ClickHouse } from './clickhouse-client.ts';
+import { floatFromBits } from './float-bits.ts';
 import { CLEAN, columnFilter, selectionFilter, type ColumnTypeName, type RowSelection } from './dataset-selection.ts';
 import type { ValueBucket } from '@runstream/drift';
 import { joinSql, sql, SqlFragment } from './sql-literal.ts';
@@ -93,6 +94,20 @@ export function subBucketsSql(ref: RowSelection, cur: RowSelection, column: stri
     FROM (SELECT side, value, least(toUInt32(floor((value - ${part.lo}) * ${scale})), toUInt32(${cells - 1})) AS cell, ${part.lo} + cell * ${width} AS p FROM ${bothSidesValues(ref, cur, column, [part])})
     GROUP BY side, cell
     ORDER BY bucket, side`;
+}
+
+/**
+ * One side's count, Σ(v − shift) and Σ(v − shift)² (Kahan sums; as IEEE bits): with a shift near the values, a
+ * variance without the cancellation of sums far from them.
+ */
+export function shiftedMomentsSql(s: RowSelection, column: string, shift: number): SqlFragment {
+  return sql`SELECT count() AS n, hex(reinterpretAsString(sumKahan(value - ${shift}))) AS s, hex(reinterpretAsString(sumKahan(pow(value - ${shift}, 2)))) AS q
+    FROM (${sideValues(1, s, column, undefined)})`;
+}
+
+export async function shiftedMoments(ch: ClickHouse, s: RowSelection, column: string, shift: number): Promise<{ n: number; sum: number; sumSq: number }> {
+  const [row] = await queryRows<{ n: string; s: string; q: string }>(ch, shiftedMomentsSql(s, column, shift));
+  return { n: Number(row!.n), sum: floatFromBits(row!.s), sumSq: floatFromBits(row!.q) };
 }
 
 /**

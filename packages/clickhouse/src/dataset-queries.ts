@@ -97,9 +97,10 @@ export function columnQualitySql(s: RowSelection, columns?: readonly string[]): 
         countIf(is_missing = 0 AND column_type = 'numerical') AS n_num,
         minIf(num_value, is_missing = 0) AS min_v, maxIf(num_value, is_missing = 0) AS max_v,
         sumKahanIf(num_value, is_missing = 0) AS sum_v,
-        -- Squares of values beyond 1e154 overflow (and ±inf has no variance): NaN, as numpy gives, on every version.
-        if(n_num > 1 AND maxIf(abs(num_value), is_missing = 0) < 1e154, varSampIf(num_value, is_missing = 0), nan) AS var_v,
-        arraySort(groupArrayIf(num_value, is_missing = 0 AND column_type = 'numerical')) AS sorted
+        arraySort(groupArrayIf(num_value, is_missing = 0 AND column_type = 'numerical')) AS sorted,
+        -- Two passes over the values: deviations from the mean (one pass over sums of squares cancels when values are
+        -- large and close together). Squares beyond 1e154 overflow and ±inf has no variance: NaN, as numpy gives.
+        if(n_num > 1 AND maxIf(abs(num_value), is_missing = 0) < 1e154, arraySum(arrayMap(x -> (x - sum_v / n_num) * (x - sum_v / n_num), sorted)) / (n_num - 1), nan) AS var_v
       FROM dataset_rows_v1
       WHERE ${selectionFilter(s)}${columnFilter(columns)}
       GROUP BY column

@@ -85,10 +85,10 @@ function bruteForce(ref: number[], cur: number[], edges: number[][]) {
 }
 
 /** Scans coarse buckets, then settles every pending bucket from its values (as the query service does). */
-function scanAll(s: Sample, n1: number, n2: number, key: (v: number) => number, point: (k: number) => number, edges: number[][], widen = false): ScanTotals & { pending: number } {
+function scanAll(s: Sample, n1: number, n2: number, key: (v: number) => number, point: (k: number) => number, edges: number[][], widen = false, ks = true): ScanTotals & { pending: number } {
   const { buckets, members } = bucketsOf(s, key, point, widen);
   const totals = emptyTotals(n1, n2, edges);
-  const pending: PendingBucket[] = scanBuckets(buckets, 0, { wasserstein: true, ks: true, histograms: edges.map(() => true) }, edges, totals);
+  const pending: PendingBucket[] = scanBuckets(buckets, 0, { wasserstein: true, ks, histograms: edges.map(() => true) }, edges, totals);
   for (const p of pending) {
     const m = members[buckets.indexOf(p.bucket)]!;
     scanValues(m.values, m.sides, p, edges, totals);
@@ -141,6 +141,20 @@ describe('scanBuckets', () => {
   });
 });
 
+describe('scanBuckets precision', () => {
+  it('reads again buckets whose sums would cancel: values far from their point relative to their spread', () => {
+    const r = random(11);
+    // Two buckets, one per side, whose point (0) is 1e6 below values spread over 0.001: each is sign-stable, so its
+    // sums alone would be used, and they would cancel.
+    const ref = Array.from({ length: 4000 }, () => 1e6 + r() * 1e-3);
+    const cur = Array.from({ length: 3000 }, () => 1e6 + 1 + r() * 1e-3);
+    const expected = bruteForce(ref, cur, []);
+    const got = scanAll(sortedPairs(ref, cur), ref.length, cur.length, (v) => Math.floor(v), () => 0, [], false, false);
+    expect(got.pending).toBe(2);
+    expect(rel(got.wNumerator, expected.w)).toBeLessThan(1e-12);
+  });
+});
+
 describe('profileBuckets', () => {
   it('gives counts and a precise standard deviation where values are large and close together', () => {
     const r = random(7);
@@ -153,6 +167,10 @@ describe('profileBuckets', () => {
     expect(p.n1).toBe(5000);
     expect(p.n2).toBe(100);
     expect(rel(p.refStdPop, std)).toBeLessThan(1e-12);
+    expect(p.refStdPrecise).toBe(true);
+    // The same values in one wide bucket whose point is far below them: the sums cannot be trusted, and say so.
+    const wide = bucketsOf(sortedPairs(ref, cur), () => 0, () => 0).buckets;
+    expect(profileBuckets(wide, 64, 1e8 + 1).refStdPrecise).toBe(false);
     expect(p.distinctAll).toBe(65);
     expect(p.distinctRef).toBe(65);
   });

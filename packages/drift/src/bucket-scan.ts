@@ -56,6 +56,10 @@ export interface PendingBucket<B extends ValueBucket = ValueBucket> {
   goals: ScanGoals;
 }
 
+const EPSILON = 2 ** -53;
+/** The rounding error allowed in the Wasserstein integral of one scan, relative to what it adds up. */
+const MAX_RELATIVE_ERROR = 1e-12;
+
 export function emptyTotals(n1: number, n2: number, edges: readonly (readonly number[])[]): ScanTotals {
   return { n1, n2, wNumerator: 0, dNumerator: 0, histograms: edges.map((e) => ({ reference: new Array<number>(e.length - 1).fill(0), current: new Array<number>(e.length - 1).fill(0) })) };
 }
@@ -78,6 +82,7 @@ export function numpyBin(edges: readonly number[], value: number): number {
  */
 export function scanBuckets<B extends ValueBucket>(buckets: readonly B[], dStart: number, goals: ScanGoals, edges: readonly (readonly number[])[], totals: ScanTotals): PendingBucket<B>[] {
   const { n1, n2 } = totals;
+  const wBefore = totals.wNumerator;
   const starts = new Array<number>(buckets.length);
   let d = dStart;
   for (let i = 0; i < buckets.length; i++) {
@@ -87,19 +92,47 @@ export function scanBuckets<B extends ValueBucket>(buckets: readonly B[], dStart
     d += b.c1 * n2 - b.c2 * n1;
     if (goals.ks) totals.dNumerator = Math.max(totals.dNumerator, Math.abs(d));
   }
+  // Wasserstein from sums: what each sign-stable bucket adds, and a bound on that number's rounding error. Sums of
+  // offsets from a point far from a bucket's values (relative to their spread) cancel: such a bucket is read again.
+  const contribution = new Float64Array(buckets.length);
+  const errorBound = new Float64Array(buckets.length);
+  const ambiguous = new Uint8Array(buckets.length);
+  let settled = totals.wNumerator - wBefore;
+  let bound = 0;
+  if (goals.wasserstein) {
+    for (let i = 0; i < buckets.length; i++) {
+      const b = buckets[i]!;
+      if (!(b.hi > b.lo)) continue;
+      const d0 = starts[i]!;
+      if (d0 - b.c2 * n1 >= 0 || d0 + b.c1 * n2 <= 0) {
+        const width = b.hi - b.point;
+        contribution[i] = Math.abs(d0 * (b.hi - b.lo) + n2 * (b.c1 * width - b.s1) - n1 * (b.c2 * width - b.s2));
+        // Σ(v − point) of c values each at most `reach` from the point, summed one by one: error ≤ c²·reach·ε.
+        const reach = Math.max(Math.abs(b.lo - b.point), Math.abs(b.hi - b.point));
+        errorBound[i] = EPSILON * (Math.abs(d0) * (b.hi - b.lo) + (n2 * b.c1 * (b.c1 + 2) + n1 * b.c2 * (b.c2 + 2)) * reach);
+        settled += contribution[i]!;
+        bound += errorBound[i]!;
+      } else ambiguous[i] = 1;
+    }
+    // Within 1e-12 of the result: drop the least precise buckets from the sum until the rest is.
+    if (bound > MAX_RELATIVE_ERROR * settled) {
+      const order = [...errorBound.keys()].filter((i) => errorBound[i]! > 0).sort((x, y) => errorBound[y]! - errorBound[x]!);
+      for (const i of order) {
+        if (bound <= MAX_RELATIVE_ERROR * settled) break;
+        bound -= errorBound[i]!;
+        settled -= contribution[i]!;
+        contribution[i] = 0;
+        ambiguous[i] = 1;
+      }
+    }
+    for (let i = 0; i < buckets.length; i++) totals.wNumerator += contribution[i]!;
+  }
   const pending: PendingBucket<B>[] = [];
   for (let i = 0; i < buckets.length; i++) {
     const b = buckets[i]!;
     const d0 = starts[i]!;
     const spread = b.hi > b.lo;
-    let wasserstein = false;
-    if (goals.wasserstein && spread) {
-      const low = d0 - b.c2 * n1;
-      const high = d0 + b.c1 * n2;
-      if (low >= 0 || high <= 0) {
-        totals.wNumerator += Math.abs(d0 * (b.hi - b.lo) + n2 * (b.c1 * (b.hi - b.point) - b.s1) - n1 * (b.c2 * (b.hi - b.point) - b.s2));
-      } else wasserstein = true;
-    }
+    const wasserstein = ambiguous[i] === 1;
     const ks = goals.ks && spread && Math.max(Math.abs(d0 - b.c2 * n1), Math.abs(d0 + b.c1 * n2)) > totals.dNumerator;
     const histograms = goals.histograms.map((wanted, h) => {
       if (!wanted) return false;
@@ -142,6 +175,11 @@ export interface BucketProfile {
   /** Population standard deviation of the reference side; NaN where numpy's would overflow (|v| ≥ 1e154) or n1 = 0. */
   refStdPop: number;
   /**
+   * False when rounding in the buckets' sums may reach 1e-12 of the variance (values far from their bucket's point
+   * relative to their spread): compute it from the values instead.
+   */
+  refStdPrecise: boolean;
+  /**
    * Distinct values of both sides and of the reference: cap + 1 when more buckets than `cap` hold values (each holds
    * at least one), else undefined (the values must be counted).
    */
@@ -170,22 +208,29 @@ export function profileBuckets(buckets: readonly ValueBucket[], cap: number, ref
     }
   }
   let refStdPop = NaN;
+  let refStdPrecise = true;
   if (n1 > 0 && refMaxAbs < 1e154) {
     const meanOffset = offsetSum / n1;
     let m2 = 0;
+    let bound = 0;
     for (const b of buckets) {
       if (b.c1 === 0) continue;
       const offsetMean = b.s1 / b.c1;
       const within = Math.max(b.q1 - b.s1 * offsetMean, 0);
       const between = b.point - base + offsetMean - meanOffset;
       m2 += within + b.c1 * between * between;
+      // Sums of c values each within `reach` of the point: Σ(v − p)² and Σ(v − p)²/c err by at most ~3·c²·reach²·ε.
+      const reach = Math.max(Math.abs(b.lo - b.point), Math.abs(b.hi - b.point));
+      bound += 3 * EPSILON * b.c1 * b.c1 * reach * reach;
     }
     refStdPop = Math.sqrt(m2 / n1);
+    refStdPrecise = bound <= MAX_RELATIVE_ERROR * m2;
   }
   return {
     n1,
     n2,
     refStdPop,
+    refStdPrecise,
     distinctAll: buckets.length > cap ? cap + 1 : undefined,
     distinctRef: refBuckets > cap ? cap + 1 : undefined,
   };

@@ -46,4 +46,21 @@ describe('DatasetProducer', () => {
     await expect(data.logRows('', [{ values: { x: 1 } }])).rejects.toThrow(/dataset name is empty/);
     expect(sent.length).toBeGreaterThan(1);
   });
+
+  it('keeps every message under the broker limit, rows in order, however many columns and bytes a row has', async () => {
+    const { producer, sent } = memoryProducer();
+    const data = new DatasetProducer({ producer, topic: 't' });
+    // 30 000 rows of five doubles: 1.5M bytes of values, over the 1 MiB a broker accepts per message by default.
+    const rows = Array.from({ length: 30_000 }, (_, i) => ({ values: { a: i, b: i + 0.5, c: -i, d: i * 2, e: i / 3 } }));
+    await data.logRows('wide', rows);
+    const messages = sent.map((s) => s.messages[0]!.value as Buffer);
+    expect(Math.max(...messages.map((m) => m.length))).toBeLessThanOrEqual(900_000);
+    const decoded = messages.flatMap((m) => (decodeDatasetRows(m) as { value: { rows: { values: unknown[] }[] } }).value.rows);
+    expect(decoded.map((r) => r.values[0])).toEqual(rows.map((_, i) => i));
+    // Long strings with a small limit: split down to single rows when need be.
+    const small = memoryProducer();
+    const tight = new DatasetProducer({ producer: small.producer, topic: 't', maxMessageBytes: 1_200 });
+    await tight.logRows('long', Array.from({ length: 10 }, (_, i) => ({ values: { s: `${i}`.padEnd(900, 'x') } })));
+    expect(small.sent.length).toBe(10);
+  });
 });

@@ -30,12 +30,18 @@ export class DatasetProducer {
   private readonly topic: string;
   private readonly producerId: string | null;
   private readonly now: () => number;
+  private readonly maxMessageBytes: number;
 
-  constructor(opts: { producer: Producer; topic: string; producerId?: string; now?: () => number }) {
+  /**
+   * `maxMessageBytes`: the largest message sent (default 900 KB; brokers reject a record batch over their
+   * max.message.bytes, 1 MiB by default); a larger batch is split in halves until it fits.
+   */
+  constructor(opts: { producer: Producer; topic: string; producerId?: string; now?: () => number; maxMessageBytes?: number }) {
     this.producer = opts.producer;
     this.topic = opts.topic;
     this.producerId = opts.producerId ?? null;
     this.now = opts.now ?? Date.now;
+    this.maxMessageBytes = opts.maxMessageBytes ?? 900_000;
   }
 
   /** Sends the rows; resolves once Kafka has them. Throws InvalidDatasetRowsError before sending anything invalid. */
@@ -49,13 +55,19 @@ export class DatasetProducer {
       values: columns.map((c) => (c.name in r.values ? (r.values[c.name] ?? null) : null)),
     }));
     const perBatch = Math.max(1, Math.floor(MAX_VALUES_PER_BATCH / columns.length / 4));
-    const messages = [];
-    for (let i = 0; i < encoded.length; i += perBatch) {
-      const batch = { dataset, version: opts.version ?? '', columns, rows: encoded.slice(i, i + perBatch), producer: this.producerId };
+    const messages: { key: string; value: Buffer }[] = [];
+    const add = (rows: DatasetRow[]) => {
+      const batch = { dataset, version: opts.version ?? '', columns, rows, producer: this.producerId };
       const problem = datasetRowsProblem(batch, now);
       if (problem) throw new InvalidDatasetRowsError(problem);
-      messages.push({ key: `dataset:${dataset}`, value: encodeDatasetRows(batch) });
-    }
+      const value = encodeDatasetRows(batch);
+      // Too many bytes for one message (long strings, many columns): halves, until each fits or holds one row.
+      if (value.length > this.maxMessageBytes && rows.length > 1) {
+        add(rows.slice(0, rows.length >> 1));
+        add(rows.slice(rows.length >> 1));
+      } else messages.push({ key: `dataset:${dataset}`, value });
+    };
+    for (let i = 0; i < encoded.length; i += perBatch) add(encoded.slice(i, i + perBatch));
     for (const m of messages) await this.producer.send(this.topic, [m]);
   }
 

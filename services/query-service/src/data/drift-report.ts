@@ -8,6 +8,7 @@ import {
   driftColumns,
   fewValues,
   numericBuckets,
+  shiftedMoments,
   sideValueCounts,
   type ClickHouse,
   type ColumnTypeName,
@@ -288,7 +289,14 @@ async function numericalColumnOnce(ch: ClickHouse, req: DriftRequest, column: st
     goals: { wasserstein: plan.method === 'wasserstein', ks: plan.method === 'ks', histograms: edges.map(() => true) },
     edges,
   });
-  const score = numericalScore(plan, profile, bp.refStdPop, totals, edges, values);
+  let refStdPop = bp.refStdPop;
+  if (plan.method === 'wasserstein' && !bp.refStdPrecise) {
+    // Values far from their buckets' points: the variance from the values themselves, shifted to the smallest.
+    const m = await shiftedMoments(ch, req.reference, column, refMin);
+    if (m.n !== bp.n1) throw new SelectionChangedError(column);
+    refStdPop = Math.sqrt(Math.max(m.sumSq - (m.sum * m.sum) / m.n, 0) / m.n);
+  }
+  const score = numericalScore(plan, profile, refStdPop, totals, edges, values);
   const [hist] = totals.histograms;
   return {
     column,
