@@ -27,6 +27,7 @@ GRANT INSERT ON runstream.logged_models_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.dataset_numeric_buckets_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.dataset_numeric_values_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.dataset_category_counts_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.dataset_columns_v1 TO runstream_ingest;
 
 -- Query service: read everything in the database, write nothing; it may tune per-query limits.
 CREATE USER IF NOT EXISTS runstream_query IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS readonly = 2 CONST;

@@ -38,8 +38,12 @@ export function listDatasetsSql(limit: number, after: string | undefined): SqlFr
       arraySort((x, c) -> c, groupArray(t), groupArray(column)) AS types, arraySort((x, c) -> c, groupArray(n), groupArray(column)) AS counts,
       min(t0) AS first_ts, max(t1) AS last_ts
     FROM (
-      SELECT dataset, column, toString(any(column_type)) AS t, count() AS n, groupUniqArray(version) AS vs, min(timestamp_ms) AS t0, max(timestamp_ms) AS t1
-      FROM dataset_rows_v1 ${afterFilter}
+      SELECT dataset, column, toString(any(column_type)) AS t, sum(n) AS n, groupUniqArray(version) AS vs, min(t0) AS t0, max(t1) AS t1
+      FROM (
+        SELECT dataset, column, version, column_type, countMerge(value_count) AS n, minMerge(first_timestamp_ms) AS t0, maxMerge(last_timestamp_ms) AS t1
+        FROM dataset_columns_v1 ${afterFilter}
+        GROUP BY dataset, column, version, column_type
+      )
       GROUP BY dataset, column
     )
     GROUP BY dataset
