@@ -224,13 +224,19 @@ function buildCases(): Case[] {
   const many = 30_000;
   cases.push({
     name: 'narrow_large',
-    columns: { tight: 'numerical', tight_ks: 'numerical', neg: 'numerical', ints: 'numerical', few: 'numerical' },
+    columns: { tight: 'numerical', tight_ks: 'numerical', neg: 'numerical', ints: 'numerical', few: 'numerical', zeros: 'numerical', strips: 'numerical', big_ints: 'numerical' },
     reference: {
       tight: times(many, () => 1e6 + r.normal(0, 1e-3)),
       tight_ks: times(many, () => 1e6 + r.normal(0, 1e-3)),
       neg: times(many, () => r.normal(-1000, 5)),
       ints: times(many, () => Math.round(r.normal(50, 15))),
       few: times(many, () => r.pick([0.5, 1, 2, 4, 8])),
+      // Mostly zeros (a bucket too narrow to cut), a tail of positive values.
+      zeros: times(many, (i) => (i < 25_000 ? 0 : r.normal(5, 1))),
+      // Many values close together inside one bucket with other buckets around it.
+      strips: times(many, (i) => (i < many - 1000 ? 1.0001 + r.next() * 1e-4 : 3)),
+      // Large integers: every number in the bucket queries is a whole number.
+      big_ints: times(many, () => 2 ** 40 + 4096 * Math.floor(r.next() * 30_000)),
     },
     current: {
       tight: times(many - 1000, () => 1e6 + r.normal(2e-5, 1e-3)),
@@ -238,6 +244,9 @@ function buildCases(): Case[] {
       neg: times(many - 1000, () => r.normal(-1000.05, 5)),
       ints: times(many - 1000, () => Math.round(r.normal(50.2, 15))),
       few: times(many - 1000, () => r.pick([0.5, 1, 2, 4, 8], [1, 1, 1, 1, 1.1])),
+      zeros: times(many - 1000, (i) => (i < 24_000 ? 0 : r.normal(5.1, 1))),
+      strips: times(many - 1000, (i) => (i < many - 2000 ? 1.0001 + r.next() * 1e-4 : 0.5)),
+      big_ints: times(many - 1000, () => 2 ** 40 + 4096 * (50 + Math.floor(r.next() * 30_000))),
     },
     methods: { tight_ks: 'ks' },
   });

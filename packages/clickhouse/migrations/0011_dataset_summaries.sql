@@ -100,7 +100,9 @@ FROM dataset_rows_v1
 WHERE column_type = 'categorical' AND is_missing = 0
 GROUP BY dataset, column, version, value;
 
--- Rows stored before this migration (migrations run before the ingest workers start: scripts/start.ts).
+-- Rows stored before this migration (migrations run before the ingest workers start: scripts/start.ts). Each target
+-- is emptied first, so that a migration interrupted and run again does not count rows twice.
+TRUNCATE TABLE dataset_numeric_buckets_v1;
 INSERT INTO dataset_numeric_buckets_v1
 SELECT
     dataset,
@@ -114,12 +116,14 @@ FROM dataset_rows_v1
 WHERE column_type = 'numerical' AND is_missing = 0 AND isFinite(num_value)
 GROUP BY dataset, column, version, bucket;
 
+TRUNCATE TABLE dataset_numeric_extents_v1;
 INSERT INTO dataset_numeric_extents_v1
 SELECT dataset, column, version, countState() AS value_count, minState(num_value + 0) AS min_value, maxState(num_value + 0) AS max_value
 FROM dataset_rows_v1
 WHERE column_type = 'numerical' AND is_missing = 0 AND isFinite(num_value)
 GROUP BY dataset, column, version;
 
+TRUNCATE TABLE dataset_numeric_values_v1;
 INSERT INTO dataset_numeric_values_v1
 SELECT sipHash64(dataset) AS dataset_key, sipHash64(column) AS column_key, sipHash64(version) AS version_key,
     toUInt32(bitShiftRight(if(reinterpretAsUInt64(reinterpretAsString(num_value + 0)) >= 9223372036854775808, bitNot(reinterpretAsUInt64(reinterpretAsString(num_value + 0))), bitOr(reinterpretAsUInt64(reinterpretAsString(num_value + 0)), 9223372036854775808)), 40)) AS bucket,
@@ -127,6 +131,7 @@ SELECT sipHash64(dataset) AS dataset_key, sipHash64(column) AS column_key, sipHa
 FROM dataset_rows_v1
 WHERE column_type = 'numerical' AND is_missing = 0 AND isFinite(num_value);
 
+TRUNCATE TABLE dataset_category_counts_v1;
 INSERT INTO dataset_category_counts_v1
 SELECT dataset, column, version, cat_value AS value, count() AS value_count
 FROM dataset_rows_v1

@@ -19,7 +19,9 @@ SELECT dataset, column, version, column_type, countState() AS value_count, minSt
 FROM dataset_rows_v1
 GROUP BY dataset, column, version, column_type;
 
--- Rows stored before this migration (migrations run before the ingest workers start: scripts/start.ts).
+-- Rows stored before this migration (migrations run before the ingest workers start: scripts/start.ts). Each target
+-- is emptied first, so that a migration interrupted and run again does not count rows twice.
+TRUNCATE TABLE dataset_columns_v1;
 INSERT INTO dataset_columns_v1
 SELECT dataset, column, version, column_type, countState() AS value_count, minState(timestamp_ms) AS first_timestamp_ms, maxState(timestamp_ms) AS last_timestamp_ms
 FROM dataset_rows_v1

@@ -7,7 +7,7 @@ import { queryRowBinary, queryRows, type ClickHouse } from './clickhouse-client.
 import { floatFromBits } from './float-bits.ts';
 import { CLEAN, columnFilter, selectionFilter, type ColumnTypeName, type RowSelection } from './dataset-selection.ts';
 import type { ValueBucket } from '@runstream/drift';
-import { joinSql, sql, SqlFragment } from './sql-literal.ts';
+import { joinSql, quoteFloat, sql, SqlFragment } from './sql-literal.ts';
 
 // The bucket grid, as migration 0011 spells it (test/dataset-summaries.test.ts checks the migration uses these).
 /** A clean value, -0 counted as 0. */
@@ -68,13 +68,7 @@ export interface BucketPart {
  * (hashed names, bucket in the primary key), otherwise the rows themselves with the bucket computed.
  */
 function sideValues(side: 1 | 2, s: RowSelection, column: string, parts: readonly BucketPart[] | undefined): SqlFragment {
-  let wanted = sql`1`;
-  if (parts) {
-    const whole = parts.filter((p) => p.lo === undefined).map((p) => p.bucket);
-    const terms = parts.filter((p) => p.lo !== undefined).map((p) => sql`(bucket = ${p.bucket} AND value >= ${p.lo!} AND value <= ${p.hi!})`);
-    if (whole.length > 0) terms.unshift(sql`bucket IN ${whole}`);
-    wanted = joinSql(terms, ' OR ');
-  }
+  const wanted = parts ? partsFilter(parts) : sql`1`;
   const tag = new SqlFragment(`toUInt8(${side}) AS side`);
   if (summarized(s)) {
     const version = s.version === undefined ? sql`` : sql` AND version_key = sipHash64(${s.version})`;
@@ -83,15 +77,51 @@ function sideValues(side: 1 | 2, s: RowSelection, column: string, parts: readonl
   return sql`SELECT ${tag}, bucket, value FROM (SELECT ${new SqlFragment(BUCKET_EXPR)} AS bucket, ${new SqlFragment(VALUE_EXPR)} AS value FROM ${numericRows(s, column)}) WHERE ${wanted}`;
 }
 
+/** Ranges inside one bucket beyond this many are read as one range covering them (the caller picks its values). */
+const RANGES_PER_BUCKET = 16;
+
+/**
+ * The filter for bucket parts: runs of consecutive whole buckets as BETWEEN, single ones in one IN list, ranges
+ * inside a bucket per bucket (few: every term is evaluated for every row read).
+ */
+function partsFilter(parts: readonly BucketPart[]): SqlFragment {
+  const whole = [...new Set(parts.filter((p) => p.lo === undefined).map((p) => p.bucket))].sort((a, b) => a - b);
+  const terms: SqlFragment[] = [];
+  const singles: number[] = [];
+  for (let i = 0; i < whole.length; ) {
+    let j = i;
+    while (j + 1 < whole.length && whole[j + 1] === whole[j]! + 1) j++;
+    if (j - i >= 2) terms.push(sql`(bucket BETWEEN ${whole[i]!} AND ${whole[j]!})`);
+    else for (let k = i; k <= j; k++) singles.push(whole[k]!);
+    i = j + 1;
+  }
+  if (singles.length > 0) terms.push(sql`bucket IN ${singles}`);
+  const ranges = new Map<number, { lo: number; hi: number }[]>();
+  for (const p of parts) {
+    if (p.lo === undefined) continue;
+    let list = ranges.get(p.bucket);
+    if (!list) ranges.set(p.bucket, (list = []));
+    list.push({ lo: p.lo, hi: p.hi! });
+  }
+  for (const [bucket, list] of ranges) {
+    const merged = list.length > RANGES_PER_BUCKET ? [{ lo: Math.min(...list.map((r) => r.lo)), hi: Math.max(...list.map((r) => r.hi)) }] : list;
+    terms.push(sql`(bucket = ${bucket} AND (${joinSql(merged.map((r) => sql`(value >= ${r.lo} AND value <= ${r.hi})`), ' OR ')}))`);
+  }
+  return terms.length > 0 ? joinSql(terms, ' OR ') : sql`0`;
+}
+
 const bothSidesValues = (ref: RowSelection, cur: RowSelection, column: string, parts: readonly BucketPart[] | undefined) =>
   sql`(${sideValues(1, ref, column, parts)} UNION ALL ${sideValues(2, cur, column, parts)})`;
 
 /** One bucket's values (or a range of them) cut into `cells` equal cells (same columns as numericBucketsSql). */
 export function subBucketsSql(ref: RowSelection, cur: RowSelection, column: string, part: Required<BucketPart>, cells: number): SqlFragment {
+  // A range too narrow for the cells (a scale that overflows, a width that underflows) is one cell.
   const scale = part.hi > part.lo ? cells / (part.hi - part.lo) : 0;
-  const width = part.hi > part.lo ? (part.hi - part.lo) / cells : 0;
+  const width = (part.hi - part.lo) / cells;
+  const split = Number.isFinite(scale) && width > 0;
+  const f = (x: number) => new SqlFragment(`toFloat64(${quoteFloat(x)})`);
   return sql`SELECT side, cell AS bucket, count() AS c, sum(value - p) AS s, sum(pow(value - p, 2)) AS q, min(value) AS lo, max(value) AS hi, any(p) AS point
-    FROM (SELECT side, value, least(toUInt32(floor((value - ${part.lo}) * ${scale})), toUInt32(${cells - 1})) AS cell, ${part.lo} + cell * ${width} AS p FROM ${bothSidesValues(ref, cur, column, [part])})
+    FROM (SELECT side, value, least(toUInt32(floor((value - ${f(part.lo)}) * ${f(split ? scale : 0)})), toUInt32(${cells - 1})) AS cell, ${f(part.lo)} + cell * ${f(split ? width : 0)} AS p FROM ${bothSidesValues(ref, cur, column, [part])})
     GROUP BY side, cell
     ORDER BY bucket, side`;
 }

@@ -179,6 +179,8 @@ export interface BucketProfile {
    * relative to their spread): compute it from the values instead.
    */
   refStdPrecise: boolean;
+  /** The reference mean as the buckets give it (NaN without reference values). */
+  refMean: number;
   /**
    * Distinct values of both sides and of the reference: cap + 1 when more buckets than `cap` hold values (each holds
    * at least one), else undefined (the values must be counted).
@@ -209,6 +211,7 @@ export function profileBuckets(buckets: readonly ValueBucket[], cap: number, ref
   }
   let refStdPop = NaN;
   let refStdPrecise = true;
+  const refMean = n1 > 0 ? base + offsetSum / n1 : NaN;
   if (n1 > 0 && refMaxAbs < 1e154) {
     const meanOffset = offsetSum / n1;
     let m2 = 0;
@@ -231,6 +234,7 @@ export function profileBuckets(buckets: readonly ValueBucket[], cap: number, ref
     n2,
     refStdPop,
     refStdPrecise,
+    refMean,
     distinctAll: buckets.length > cap ? cap + 1 : undefined,
     distinctRef: refBuckets > cap ? cap + 1 : undefined,
   };

@@ -274,6 +274,7 @@ async function numericalColumnOnce(ch: ClickHouse, req: DriftRequest, column: st
       }
       values = (await sideValueCounts(ch, req.reference, req.current, [column], MAX_VALUES_PER_COLUMN)).map((v) => ({ value: v.value, reference: v.reference, current: v.current }));
       values.sort((a, b) => (a.value as number) - (b.value as number));
+      if (values.reduce((a, v) => a + v.reference, 0) !== bp.n1 || values.reduce((a, v) => a + v.current, 0) !== bp.n2) throw new SelectionChangedError(column);
     }
   }
   const min = buckets[0]!.lo;
@@ -291,8 +292,9 @@ async function numericalColumnOnce(ch: ClickHouse, req: DriftRequest, column: st
   });
   let refStdPop = bp.refStdPop;
   if (plan.method === 'wasserstein' && !bp.refStdPrecise) {
-    // Values far from their buckets' points: the variance from the values themselves, shifted to the smallest.
-    const m = await shiftedMoments(ch, req.reference, column, refMin);
+    // Values far from their buckets' points: the variance from the values themselves, shifted by the mean the buckets
+    // give (close enough that the shifted sums do not cancel).
+    const m = await shiftedMoments(ch, req.reference, column, Number.isFinite(bp.refMean) ? bp.refMean : refMin);
     if (m.n !== bp.n1) throw new SelectionChangedError(column);
     refStdPop = Math.sqrt(Math.max(m.sumSq - (m.sum * m.sum) / m.n, 0) / m.n);
   }

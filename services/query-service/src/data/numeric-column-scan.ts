@@ -38,27 +38,69 @@ export async function scanNumericColumn(s: NumericColumnScan): Promise<ScanTotal
   const top = scanBuckets(s.buckets, 0, s.goals, s.edges, totals);
   // Undecided summary buckets are read whole (by bucket number: the primary key finds them); finer ones by range.
   const whole = new Set(top.map((p) => p.bucket));
+  // Buckets whose sub-buckets did not split them (values too close together for the cells): read value by value.
+  const byValue = new Set<NumericBucket>();
   let pending = top;
   while (pending.length > 0) {
     const next: PendingBucket<NumericBucket>[] = [];
-    const small = pending.filter((p) => p.bucket.c1 + p.bucket.c2 <= MAX_VALUES_PER_BUCKET);
-    const large = pending.filter((p) => p.bucket.c1 + p.bucket.c2 > MAX_VALUES_PER_BUCKET);
-    await Promise.all([
-      small.length > 0 ? settleFromValues(s, small, whole, totals) : undefined,
-      ...large.map(async (p) => {
-        const sub = await subBuckets(s.ch, s.reference, s.current, s.column, { bucket: p.bucket.top, lo: p.bucket.lo, hi: p.bucket.hi }, SUB_BUCKETS);
-        expectCounts(s.column, p.bucket, sub.reduce((a, b) => a + b.c1, 0), sub.reduce((a, b) => a + b.c2, 0));
-        next.push(...scanBuckets(sub, p.dStart, p.goals, s.edges, totals));
-      }),
-    ]);
+    const small = pending.filter((p) => p.bucket.c1 + p.bucket.c2 <= MAX_VALUES_PER_BUCKET || byValue.has(p.bucket));
+    const large = pending.filter((p) => !small.includes(p));
+    for (const chunk of chunks(small)) await settleFromValues(s, chunk, whole, totals);
+    await pool(large, SUB_BUCKET_QUERIES, async (p) => {
+      const parent = p.bucket;
+      const sub = await subBuckets(s.ch, s.reference, s.current, s.column, { bucket: parent.top, lo: parent.lo, hi: parent.hi }, SUB_BUCKETS);
+      expectCounts(s.column, parent, sub.reduce((a, b) => a + b.c1, 0), sub.reduce((a, b) => a + b.c2, 0));
+      if (sub.length === 1 && sub[0]!.lo === parent.lo && sub[0]!.hi === parent.hi) byValue.add(sub[0]!);
+      // The sub-buckets span their values; D is constant from the parent's bound to the first and after the last.
+      if (p.goals.wasserstein && sub.length > 0) {
+        const dEnd = p.dStart + parent.c1 * n2 - parent.c2 * n1;
+        totals.wNumerator += Math.abs(p.dStart) * (sub[0]!.lo - parent.lo) + Math.abs(dEnd) * (parent.hi - sub[sub.length - 1]!.hi);
+      }
+      next.push(...scanBuckets(sub, p.dStart, p.goals, s.edges, totals));
+    });
     pending = next;
   }
   return totals;
 }
 
+/** Values read per query at most, and query terms: bounded memory and query size (ClickHouse accepts 256 KiB). */
+const VALUES_PER_READ = 2_000_000;
+const TERMS_PER_READ = 1_000;
+/** Sub-bucket queries of one column at once. */
+const SUB_BUCKET_QUERIES = 2;
+
+/** Pending buckets in value order, cut into reads of bounded size. */
+function chunks(pending: PendingBucket<NumericBucket>[]): PendingBucket<NumericBucket>[][] {
+  const sorted = [...pending].sort((a, b) => a.bucket.lo - b.bucket.lo);
+  const out: PendingBucket<NumericBucket>[][] = [];
+  let current: PendingBucket<NumericBucket>[] = [];
+  let values = 0;
+  for (const p of sorted) {
+    const n = p.bucket.c1 + p.bucket.c2;
+    if (current.length > 0 && (values + n > VALUES_PER_READ || current.length >= TERMS_PER_READ)) {
+      out.push(current);
+      current = [];
+      values = 0;
+    }
+    current.push(p);
+    values += n;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
+async function pool<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await task(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
+}
+
 async function settleFromValues(s: NumericColumnScan, pending: PendingBucket<NumericBucket>[], whole: Set<NumericBucket>, totals: ScanTotals): Promise<void> {
   const parts: BucketPart[] = pending.map((p) => (whole.has(p.bucket) ? { bucket: p.bucket.top } : { bucket: p.bucket.top, lo: p.bucket.lo, hi: p.bucket.hi }));
-  const { values, sides } = await bucketValues(s.ch, s.reference, s.current, s.column, dedupe(parts));
+  const { values, sides } = await bucketValues(s.ch, s.reference, s.current, s.column, parts);
+  // Values arrive for whole buckets or covering ranges: each pending bucket takes those within its bounds.
   for (const p of pending) {
     const from = lowerBound(values, p.bucket.lo);
     const to = lowerBound(values, p.bucket.hi, true);
@@ -85,14 +127,4 @@ function lowerBound(values: Float64Array, x: number, after = false): number {
     else hi = mid;
   }
   return lo;
-}
-
-function dedupe(parts: BucketPart[]): BucketPart[] {
-  const seen = new Set<string>();
-  return parts.filter((p) => {
-    const key = `${p.bucket}:${p.lo}:${p.hi}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
