@@ -41,8 +41,8 @@ export interface ScanGoals {
 export interface ScanTotals {
   n1: number;
   n2: number;
-  /** ∫ |D| dx so far (W1 · n1 · n2). */
-  wNumerator: number;
+  /** ∫ |F1 − F2| dx so far (the Wasserstein-1 distance once every bucket is settled). */
+  wasserstein: number;
   /** max |D| so far (the KS statistic · n1 · n2). */
   dNumerator: number;
   /** Counts per histogram and bin. */
@@ -61,7 +61,7 @@ const EPSILON = 2 ** -53;
 const MAX_RELATIVE_ERROR = 1e-12;
 
 export function emptyTotals(n1: number, n2: number, edges: readonly (readonly number[])[]): ScanTotals {
-  return { n1, n2, wNumerator: 0, dNumerator: 0, histograms: edges.map((e) => ({ reference: new Array<number>(e.length - 1).fill(0), current: new Array<number>(e.length - 1).fill(0) })) };
+  return { n1, n2, wasserstein: 0, dNumerator: 0, histograms: edges.map((e) => ({ reference: new Array<number>(e.length - 1).fill(0), current: new Array<number>(e.length - 1).fill(0) })) };
 }
 
 /** np.histogram's bin of a value within [edges[0], last edge]: [e_i, e_i+1), the last bin closed. */
@@ -82,13 +82,15 @@ export function numpyBin(edges: readonly number[], value: number): number {
  */
 export function scanBuckets<B extends ValueBucket>(buckets: readonly B[], dStart: number, goals: ScanGoals, edges: readonly (readonly number[])[], totals: ScanTotals): PendingBucket<B>[] {
   const { n1, n2 } = totals;
-  const wBefore = totals.wNumerator;
+  const wBefore = totals.wasserstein;
+  // D / (n1·n2) = F1 − F2: multiplied by a width only once scaled, so that widths near the largest double stay finite.
+  const scale = 1 / (n1 * n2);
   const starts = new Array<number>(buckets.length);
   let d = dStart;
   for (let i = 0; i < buckets.length; i++) {
     const b = buckets[i]!;
     starts[i] = d;
-    if (goals.wasserstein && i > 0) totals.wNumerator += Math.abs(d) * (b.lo - buckets[i - 1]!.hi);
+    if (goals.wasserstein && i > 0) totals.wasserstein += Math.abs(d) * scale * (b.lo - buckets[i - 1]!.hi);
     d += b.c1 * n2 - b.c2 * n1;
     if (goals.ks) totals.dNumerator = Math.max(totals.dNumerator, Math.abs(d));
   }
@@ -97,7 +99,7 @@ export function scanBuckets<B extends ValueBucket>(buckets: readonly B[], dStart
   const contribution = new Float64Array(buckets.length);
   const errorBound = new Float64Array(buckets.length);
   const ambiguous = new Uint8Array(buckets.length);
-  let settled = totals.wNumerator - wBefore;
+  let settled = totals.wasserstein - wBefore;
   let bound = 0;
   if (goals.wasserstein) {
     for (let i = 0; i < buckets.length; i++) {
@@ -106,10 +108,11 @@ export function scanBuckets<B extends ValueBucket>(buckets: readonly B[], dStart
       const d0 = starts[i]!;
       if (d0 - b.c2 * n1 >= 0 || d0 + b.c1 * n2 <= 0) {
         const width = b.hi - b.point;
-        contribution[i] = Math.abs(d0 * (b.hi - b.lo) + n2 * (b.c1 * width - b.s1) - n1 * (b.c2 * width - b.s2));
+        // (D0·(hi − lo) + n2·Σref(hi − v) − n1·Σcur(hi − v)) / (n1·n2), each term scaled before it is multiplied.
+        contribution[i] = Math.abs(d0 * scale * (b.hi - b.lo) + (b.c1 / n1) * width - b.s1 / n1 - ((b.c2 / n2) * width - b.s2 / n2));
         // Σ(v − point) of c values each at most `reach` from the point, summed one by one: error ≤ c²·reach·ε.
         const reach = Math.max(Math.abs(b.lo - b.point), Math.abs(b.hi - b.point));
-        errorBound[i] = EPSILON * (Math.abs(d0) * (b.hi - b.lo) + (n2 * b.c1 * (b.c1 + 2) + n1 * b.c2 * (b.c2 + 2)) * reach);
+        errorBound[i] = EPSILON * (Math.abs(d0) * scale * (b.hi - b.lo) + ((b.c1 * (b.c1 + 2)) / n1 + (b.c2 * (b.c2 + 2)) / n2) * reach);
         settled += contribution[i]!;
         bound += errorBound[i]!;
       } else ambiguous[i] = 1;
@@ -125,7 +128,7 @@ export function scanBuckets<B extends ValueBucket>(buckets: readonly B[], dStart
         ambiguous[i] = 1;
       }
     }
-    for (let i = 0; i < buckets.length; i++) totals.wNumerator += contribution[i]!;
+    for (let i = 0; i < buckets.length; i++) totals.wasserstein += contribution[i]!;
   }
   const pending: PendingBucket<B>[] = [];
   for (let i = 0; i < buckets.length; i++) {
@@ -150,14 +153,15 @@ export function scanBuckets<B extends ValueBucket>(buckets: readonly B[], dStart
 /** Finishes a pending bucket from its values, sorted ascending (side 1 = reference). */
 export function scanValues(values: ArrayLike<number>, sides: ArrayLike<number>, p: PendingBucket, edges: readonly (readonly number[])[], totals: ScanTotals): void {
   const { n1, n2 } = totals;
+  const scale = 1 / (n1 * n2);
   let d = p.dStart;
   // D is constant between the bucket's lower bound and its first value, and after its last value up to its bound.
-  if (p.goals.wasserstein && values.length > 0) totals.wNumerator += Math.abs(d) * (values[0]! - p.bucket.lo);
+  if (p.goals.wasserstein && values.length > 0) totals.wasserstein += Math.abs(d) * scale * (values[0]! - p.bucket.lo);
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     d += sides[i] === 1 ? n2 : -n1;
     const next = i + 1 < values.length ? values[i + 1]! : undefined;
-    if (p.goals.wasserstein && next !== undefined) totals.wNumerator += Math.abs(d) * (next - v);
+    if (p.goals.wasserstein && next !== undefined) totals.wasserstein += Math.abs(d) * scale * (next - v);
     // KS compares after the last of equal values only.
     if (p.goals.ks && next !== v) totals.dNumerator = Math.max(totals.dNumerator, Math.abs(d));
     for (let h = 0; h < edges.length; h++) {
@@ -166,7 +170,7 @@ export function scanValues(values: ArrayLike<number>, sides: ArrayLike<number>, 
       side[numpyBin(edges[h]!, v)]!++;
     }
   }
-  if (p.goals.wasserstein && values.length > 0) totals.wNumerator += Math.abs(d) * (p.bucket.hi - values[values.length - 1]!);
+  if (p.goals.wasserstein && values.length > 0) totals.wasserstein += Math.abs(d) * scale * (p.bucket.hi - values[values.length - 1]!);
 }
 
 export interface BucketProfile {

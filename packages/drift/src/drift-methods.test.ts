@@ -111,12 +111,12 @@ describe('scanValues', () => {
       scanValues(values, sides, { bucket: { point: 0, lo: values[0]!, hi: values[values.length - 1]!, c1: 0, c2: 0, s1: 0, s2: 0, q1: 0 }, dStart: 0, goals: { wasserstein: true, ks: true, histograms: [] } }, [], totals);
       return totals;
     };
-    // reference [1, 3], current [2]: ∫|F1 − F2| = 0.5 + 0.5 = 1, scaled by n1·n2 = 2.
-    expect(whole([1, 2, 3], [1, 2, 1], 2, 1).wNumerator).toBe(2);
+    // reference [1, 3], current [2]: ∫|F1 − F2| = 0.5 + 0.5 = 1.
+    expect(whole([1, 2, 3], [1, 2, 1], 2, 1).wasserstein).toBe(1);
     const r = reference.num_ref;
     const c = reference.num_cur;
     const pairs = [...r.map((v) => [v, 1]), ...c.map((v) => [v, 2])].sort((a, b) => a[0]! - b[0]!);
-    const w = whole(pairs.map((p) => p[0]!), pairs.map((p) => p[1]!), r.length, c.length).wNumerator / (r.length * c.length);
+    const w = whole(pairs.map((p) => p[0]!), pairs.map((p) => p[1]!), r.length, c.length).wasserstein;
     expect(rel(wassersteinNormed(w, popStd(r)), reference.scores['num:wasserstein'])).toBeLessThan(1e-12);
   });
 });

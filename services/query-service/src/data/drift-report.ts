@@ -320,7 +320,7 @@ function numericalScore(plan: Plan, p: ColumnProfile, refStdPop: number, totals:
     case 'ks':
       return ks(p.n1, p.n2, totals.dNumerator);
     case 'wasserstein':
-      return wassersteinNormed(totals.wNumerator / (p.n1 * p.n2), refStdPop);
+      return wassersteinNormed(totals.wasserstein, refStdPop);
     case 'hellinger':
       return hellingerNumerical(binned(1), edges[1]!);
     case 'psi':

@@ -54,7 +54,8 @@ export async function scanNumericColumn(s: NumericColumnScan): Promise<ScanTotal
       // The sub-buckets span their values; D is constant from the parent's bound to the first and after the last.
       if (p.goals.wasserstein && sub.length > 0) {
         const dEnd = p.dStart + parent.c1 * n2 - parent.c2 * n1;
-        totals.wNumerator += Math.abs(p.dStart) * (sub[0]!.lo - parent.lo) + Math.abs(dEnd) * (parent.hi - sub[sub.length - 1]!.hi);
+        const scale = 1 / (n1 * n2);
+        totals.wasserstein += Math.abs(p.dStart) * scale * (sub[0]!.lo - parent.lo) + Math.abs(dEnd) * scale * (parent.hi - sub[sub.length - 1]!.hi);
       }
       next.push(...scanBuckets(sub, p.dStart, p.goals, s.edges, totals));
     });
