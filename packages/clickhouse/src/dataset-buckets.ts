@@ -81,21 +81,12 @@ function sideValues(side: 1 | 2, s: RowSelection, column: string, parts: readonl
 const RANGES_PER_BUCKET = 16;
 
 /**
- * The filter for bucket parts: runs of consecutive whole buckets as BETWEEN, single ones in one IN list, ranges
- * inside a bucket per bucket (few: every term is evaluated for every row read).
+ * The filter for bucket parts: whole buckets in one IN list (a set lookup per row read), ranges inside a bucket per
+ * bucket (few: every term is evaluated for every row read). Callers bound the number of parts per query.
  */
 function partsFilter(parts: readonly BucketPart[]): SqlFragment {
-  const whole = [...new Set(parts.filter((p) => p.lo === undefined).map((p) => p.bucket))].sort((a, b) => a - b);
-  const terms: SqlFragment[] = [];
-  const singles: number[] = [];
-  for (let i = 0; i < whole.length; ) {
-    let j = i;
-    while (j + 1 < whole.length && whole[j + 1] === whole[j]! + 1) j++;
-    if (j - i >= 2) terms.push(sql`(bucket BETWEEN ${whole[i]!} AND ${whole[j]!})`);
-    else for (let k = i; k <= j; k++) singles.push(whole[k]!);
-    i = j + 1;
-  }
-  if (singles.length > 0) terms.push(sql`bucket IN ${singles}`);
+  const whole = [...new Set(parts.filter((p) => p.lo === undefined).map((p) => p.bucket))];
+  const terms: SqlFragment[] = whole.length > 0 ? [sql`bucket IN ${whole}`] : [];
   const ranges = new Map<number, { lo: number; hi: number }[]>();
   for (const p of parts) {
     if (p.lo === undefined) continue;
