@@ -35,6 +35,7 @@ import {
 } from '@runstream/drift';
 import { ApiError } from '../api-errors.ts';
 import { scanNumericColumn, SelectionChangedError } from './numeric-column-scan.ts';
+import { pool } from './task-pool.ts';
 
 export interface MethodChoice {
   method?: DriftMethod;
@@ -162,14 +163,6 @@ export async function driftReport(ch: ClickHouse, req: DriftRequest): Promise<Dr
   const share = scored.length === 0 ? 0 : driftedColumns / scored.length;
   const threshold = req.driftShare ?? 0.5;
   return { columns, driftedColumns, driftShare: share, datasetDrift: scored.length > 0 && share >= threshold, driftShareThreshold: threshold };
-}
-
-async function pool<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
 function unscored(column: string, type: ColumnTypeName, n1: number, n2: number): ColumnDrift {

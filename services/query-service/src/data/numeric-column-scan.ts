@@ -3,6 +3,7 @@
 // when they hold many values, value by value otherwise — until nothing is undecided.
 import { bucketValues, subBuckets, type BucketPart, type ClickHouse, type NumericBucket, type RowSelection } from '@runstream/clickhouse';
 import { emptyTotals, scanBuckets, scanValues, type PendingBucket, type ScanGoals, type ScanTotals } from '@runstream/drift';
+import { pool } from './task-pool.ts';
 
 /** An undecided bucket holding more values than this is cut into sub-buckets rather than read value by value. */
 const MAX_VALUES_PER_BUCKET = 20_000;
@@ -88,14 +89,6 @@ function chunks(pending: PendingBucket<NumericBucket>[]): PendingBucket<NumericB
   }
   if (current.length > 0) out.push(current);
   return out;
-}
-
-async function pool<T>(items: readonly T[], concurrency: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await task(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, worker));
 }
 
 async function settleFromValues(s: NumericColumnScan, pending: PendingBucket<NumericBucket>[], whole: Set<NumericBucket>, totals: ScanTotals): Promise<void> {
