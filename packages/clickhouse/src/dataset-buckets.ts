@@ -187,11 +187,16 @@ export function gridBucket(value: number): number {
 
 /** A summary bucket's slice of the grid, [smallest, largest double in it], and its point (BUCKET_EXPR, POINT_EXPR). */
 export function gridBounds(bucket: number): { lo: number; hi: number; point: number } {
-  const lo = keyToFloat((bucket << 8) >>> 0, 0);
-  const hi = keyToFloat(((bucket << 8) | 0xff) >>> 0, 0xffffffff);
-  // The point clears the value's low 40 bits: the bound nearer zero.
-  return { lo, hi, point: bucket >= 0x800000 ? lo : hi };
+  const lo = gridLow(bucket);
+  const hi = gridHigh(bucket);
+  return { lo, hi, point: gridPoint(bucket, lo, hi) };
 }
+
+/** The smallest and largest double of a bucket (its key's low 40 bits all clear, all set). */
+const gridLow = (bucket: number) => keyToFloat((bucket << 8) >>> 0, 0);
+const gridHigh = (bucket: number) => keyToFloat(((bucket << 8) | 0xff) >>> 0, 0xffffffff);
+/** The point clears the value's low 40 bits: the bound nearer zero. */
+const gridPoint = (bucket: number, lo: number, hi: number) => (bucket >= 0x800000 ? lo : hi);
 
 /** One side's rows, column-wise (parsing tens of thousands of rows per column must not allocate per row). */
 interface SideRows {
@@ -227,6 +232,21 @@ function orderByBucket(rows: SideRows): Uint32Array {
   return order;
 }
 
+/** One side's rows of `bucket` from position `from` of its order, added up; `next` is the position after them. */
+function addUp(rows: SideRows, order: Uint32Array, from: number, bucket: number) {
+  const out = { next: from, n: 0, s: 0, q: 0, lo: Infinity, hi: -Infinity, point: 0 };
+  for (; out.next < rows.n && rows.bucket[order[out.next]!] === bucket; out.next++) {
+    const x = order[out.next]!;
+    out.point = rows.point[x]!;
+    out.lo = Math.min(out.lo, rows.lo[x]!);
+    out.hi = Math.max(out.hi, rows.hi[x]!);
+    out.n += rows.c[x]!;
+    out.s += rows.s[x]!;
+    out.q += rows.q[x]!;
+  }
+  return out;
+}
+
 /** Both sides' rows merged per bucket, in value order. */
 export function parseNumericBuckets(data: Buffer): NumericColumnBuckets {
   if (data.length % BUCKET_ROW_BYTES !== 0) throw new Error(`bucket rows: ${data.length} bytes is not a whole number of rows`);
@@ -253,12 +273,10 @@ export function parseNumericBuckets(data: Buffer): NumericColumnBuckets {
     r.q[i] = data.readDoubleLE(at + 21);
     const point = data.readDoubleLE(at + 45);
     if (Number.isNaN(point)) {
-      // A summary bucket: its slice of the grid.
-      const lo = keyToFloat((bucket << 8) >>> 0, 0);
-      const hi = keyToFloat(((bucket << 8) | 0xff) >>> 0, 0xffffffff);
-      r.lo[i] = lo;
-      r.hi[i] = hi;
-      r.point[i] = bucket >= 0x800000 ? lo : hi;
+      // A summary bucket: its slice of the grid (gridBounds, without an object per row).
+      r.lo[i] = gridLow(bucket);
+      r.hi[i] = gridHigh(bucket);
+      r.point[i] = gridPoint(bucket, r.lo[i]!, r.hi[i]!);
     } else {
       r.lo[i] = data.readDoubleLE(at + 29);
       r.hi[i] = data.readDoubleLE(at + 37);
@@ -275,26 +293,12 @@ export function parseNumericBuckets(data: Buffer): NumericColumnBuckets {
     const rb = i < ref.n ? ref.bucket[refOrder[i]!]! : Infinity;
     const cb = j < cur.n ? cur.bucket[curOrder[j]!]! : Infinity;
     const bucket = Math.min(rb, cb);
-    const b: NumericBucket = { top: bucket, point: 0, lo: Infinity, hi: -Infinity, c1: 0, c2: 0, s1: 0, s2: 0, q1: 0 };
     // Several rows of one bucket and side (summary parts not merged yet) add up.
-    for (; i < ref.n && ref.bucket[refOrder[i]!] === bucket; i++) {
-      const r = refOrder[i]!;
-      b.point = ref.point[r]!;
-      b.lo = Math.min(b.lo, ref.lo[r]!);
-      b.hi = Math.max(b.hi, ref.hi[r]!);
-      b.c1 += ref.c[r]!;
-      b.s1 += ref.s[r]!;
-      b.q1 += ref.q[r]!;
-    }
-    for (; j < cur.n && cur.bucket[curOrder[j]!] === bucket; j++) {
-      const r = curOrder[j]!;
-      b.point = cur.point[r]!;
-      b.lo = Math.min(b.lo, cur.lo[r]!);
-      b.hi = Math.max(b.hi, cur.hi[r]!);
-      b.c2 += cur.c[r]!;
-      b.s2 += cur.s[r]!;
-    }
-    buckets.push(b);
+    const r = addUp(ref, refOrder, i, bucket);
+    const c = addUp(cur, curOrder, j, bucket);
+    i = r.next;
+    j = c.next;
+    buckets.push({ top: bucket, point: r.n > 0 ? r.point : c.point, lo: Math.min(r.lo, c.lo), hi: Math.max(r.hi, c.hi), c1: r.n, c2: c.n, s1: r.s, s2: c.s, q1: r.q });
   }
   // A summarized side's extremes come from its extents; a side read from rows has them in its buckets.
   const extremes = (k: 0 | 1): [number, number] => {
