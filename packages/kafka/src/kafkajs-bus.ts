@@ -1,7 +1,7 @@
 // The message bus on kafkajs.
 import { CompressionTypes, Kafka, Partitioners, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { KafkaSettings, Logger } from '@runstream/config';
-import type { Admin, Consumer, ConsumerOptions, IncomingBatch, MessageBus, Producer, ProducerOptions } from './message-bus.ts';
+import { MissingTopicError, type Admin, type Consumer, type ConsumerOptions, type IncomingBatch, type MessageBus, type Producer, type ProducerOptions } from './message-bus.ts';
 
 function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -11,6 +11,15 @@ function headersOf(raw: Record<string, unknown> | undefined): Record<string, str
     out[k] = Buffer.isBuffer(v) ? v.toString('utf8') : Array.isArray(v) ? String(v[0]) : String(v);
   }
   return out;
+}
+
+/** kafkajs wraps a broker's error code in retry errors; true when any layer says the topic is unknown. */
+function isUnknownTopic(err: unknown): boolean {
+  for (let e = err as { type?: string; originalError?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 5; depth++) {
+    if (e.type === 'UNKNOWN_TOPIC_OR_PARTITION') return true;
+    e = (e.originalError ?? e.cause) as typeof e;
+  }
+  return false;
 }
 
 function kafkajsLogger(log: Logger) {
@@ -51,8 +60,26 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
       : {}),
   };
   const kafka = new Kafka(config);
+  // The producer's own partitioner, so partitionOf() can never disagree with where a keyed message lands.
+  const partitioner = Partitioners.DefaultPartitioner();
+  const partitionOf = (key: string, partitions: number): number => {
+    const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    return partitioner({ topic: '', partitionMetadata, message: { key, value: null } });
+  };
+
+  async function topicNamesOnCluster(): Promise<Set<string>> {
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      return new Set(await admin.listTopics());
+    } finally {
+      await admin.disconnect();
+    }
+  }
 
   return {
+    partitionOf,
+
     async producer(opts: ProducerOptions): Promise<Producer> {
       const producer = kafka.producer({
         idempotent: opts.idempotent,
@@ -64,19 +91,39 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
       });
       await producer.connect();
       const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+      // Without auto-creation, kafkajs retries a missing topic's metadata for its whole retry budget (a minute and
+      // more) before failing with a bare UNKNOWN_TOPIC_OR_PARTITION. Ask the cluster once per topic instead, and
+      // fail at once with the topic's name and the fix.
+      const present = new Set<string>();
+      const requireTopic = async (topic: string) => {
+        if (present.has(topic)) return;
+        if (!(await topicNamesOnCluster()).has(topic)) throw new MissingTopicError(topic, settings.brokers, settings.topicPrefix);
+        present.add(topic);
+      };
       return {
         async send(topic, messages) {
-          const meta = await producer.send({
-            topic,
-            acks: -1,
-            compression,
-            messages: messages.map((m) => ({
-              key: m.key,
-              value: m.value,
-              headers: m.headers,
-              ...(m.partition === undefined ? {} : { partition: m.partition }),
-            })),
-          });
+          await requireTopic(topic);
+          const meta = await producer
+            .send({
+              topic,
+              acks: -1,
+              compression,
+              messages: messages.map((m) => ({
+                key: m.key,
+                value: m.value,
+                headers: m.headers,
+                ...(m.partition === undefined ? {} : { partition: m.partition }),
+              })),
+            })
+            .catch(async (err: unknown) => {
+              // Deleted since it was checked: say so, and check again on the next send.
+              if (isUnknownTopic(err)) {
+                present.delete(topic);
+                const names = await topicNamesOnCluster().catch(() => new Set([topic]));
+                if (!names.has(topic)) throw new MissingTopicError(topic, settings.brokers, settings.topicPrefix);
+              }
+              throw err;
+            });
           return meta.map((r) => ({ partition: r.partition, firstOffset: Number(r.baseOffset ?? r.offset ?? -1) }));
         },
         disconnect: () => producer.disconnect(),
@@ -93,6 +140,10 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
         rebalanceTimeout: opts.rebalanceTimeoutMs ?? 60_000,
         heartbeatInterval: Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3)),
         retry: { retries: 10, initialRetryTime: 300, maxRetryTime: 10_000 },
+        // A fetch is a long poll: the broker answers as soon as one byte is there (so a lone message is delivered at
+        // once) or after maxWaitTimeInMs with nothing. Stated here because freshness depends on them.
+        minBytes: 1,
+        maxWaitTimeInMs: 5_000,
       });
       const heartbeatIntervalMs = Math.min(3_000, Math.floor((opts.sessionTimeoutMs ?? 30_000) / 3));
       let lastHeartbeatMs = 0;
@@ -129,6 +180,7 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
                   headers: headersOf(m.headers as Record<string, unknown>),
                   timestampMs: Number(m.timestamp),
                 })),
+                highWatermark: Number(batch.highWatermark),
               };
               // Keep the membership alive while the batch waits (e.g. for ClickHouse): kafkajs heartbeats only
               // between batches, and a member silent for the session timeout loses its partitions.
@@ -175,10 +227,25 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
             }
           }
         },
+        async missingTopics(topics) {
+          const existing = new Set(await admin.listTopics());
+          return topics.filter((t) => !existing.has(t));
+        },
         async lag(groupId, topic) {
           const [committed, ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
           const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
           return ends.map((e) => ({ partition: e.partition, committed: Math.max(0, byPartition.get(e.partition) ?? 0), end: Number(e.high) }));
+        },
+        async endOffsets(topic) {
+          const offsets = await admin.fetchTopicOffsets(topic);
+          const out: number[] = [];
+          for (const o of offsets) out[o.partition] = Number(o.high);
+          return out;
+        },
+        async committedOffsets(groupId, topic) {
+          const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+          // kafkajs reports "no commit" as -1.
+          return new Map((committed?.partitions ?? []).filter((p) => Number(p.offset) >= 0).map((p) => [p.partition, Number(p.offset)]));
         },
         async ping() {
           await admin.describeCluster();

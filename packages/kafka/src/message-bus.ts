@@ -21,6 +21,11 @@ export interface IncomingBatch {
   topic: string;
   partition: number;
   messages: IncomingMessage[];
+  /**
+   * The partition's high watermark when the batch was fetched: the offset the next message will get. Above the last
+   * message's offset + 1, more is already waiting in Kafka. Absent when unknown (treat as more waiting).
+   */
+  highWatermark?: number;
 }
 
 export interface SendReceipt {
@@ -75,13 +80,42 @@ export interface Consumer {
 
 export interface Admin {
   ensureTopic(topic: string, partitions: number, config?: Record<string, string>): Promise<void>;
+  /** Those of `topics` the cluster does not have (one metadata request; nothing is created). */
+  missingTopics(topics: string[]): Promise<string[]>;
   /** Committed offsets of a group, and the end offsets of the topic, per partition (for lag). */
   lag(groupId: string, topic: string): Promise<{ partition: number; committed: number; end: number }[]>;
+  /**
+   * The high watermark of every partition of `topic` (index = partition): the offset the next message will get.
+   * With acks=all it covers every acknowledged message, so it is what a reader must wait for to see them.
+   */
+  endOffsets(topic: string): Promise<number[]>;
+  /** Offsets a consumer group has committed on `topic`, per partition (partitions without a commit are absent). */
+  committedOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
   ping(): Promise<void>;
   disconnect(): Promise<void>;
 }
 
+/**
+ * A send (or a check) found that a topic does not exist. Producers never create topics (the ingest worker does,
+ * with the partitions and settings it needs), so this is a setup problem: the message says which topic and how to
+ * fix it, at once, instead of the transport retrying its metadata for a minute.
+ */
+export class MissingTopicError extends Error {
+  readonly topic: string;
+  constructor(topic: string, brokers: string[], topicPrefix?: string) {
+    const prefix = topicPrefix === undefined ? '' : ` (the prefix here is ${JSON.stringify(topicPrefix)})`;
+    super(
+      `Kafka topic ${JSON.stringify(topic)} does not exist on ${brokers.join(',')}: create it, or start the ingest worker ` +
+        `(it creates its topics), or check that KAFKA_TOPIC_PREFIX / topicPrefix matches the worker's${prefix}`,
+    );
+    this.name = 'MissingTopicError';
+    this.topic = topic;
+  }
+}
+
 export interface MessageBus {
+  /** The partition the producer sends a keyed message to, for a topic with `partitions` partitions. */
+  partitionOf(key: string, partitions: number): number;
   producer(opts: ProducerOptions): Promise<Producer>;
   consumer(opts: ConsumerOptions): Promise<Consumer>;
   admin(): Promise<Admin>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMetricBatch } from '@runstream/codec';
-import type { OutgoingMessage, Producer } from '@runstream/kafka';
+import { MissingTopicError, type OutgoingMessage, type Producer } from '@runstream/kafka';
 import { BufferFullError, InvalidMetricError, MetricsProducer, ProducerClosedError } from './metrics-producer.ts';
 
 class FakeProducer implements Producer {
@@ -104,6 +104,23 @@ describe('MetricsProducer', () => {
     await p.logMetric({ run: 'r' }, 'k', 1);
     await expect(p.flush()).rejects.toThrow(/failed to deliver 1 metric points/);
     await expect(p.logMetric({ run: 'r' }, 'k', 2)).rejects.toThrow(/broker down/);
+  });
+
+  it('a missing topic fails the producer at once: callers waiting for room get its error, not a timeout', async () => {
+    const fake = new FakeProducer();
+    let open!: () => void;
+    fake.gate = new Promise((r) => (open = r));
+    fake.fail = new MissingTopicError('nope.metrics.v1', ['127.0.0.1:1'], 'nope.');
+    const p = new MetricsProducer({ producer: fake, topic: 'nope.metrics.v1', maxBufferedPoints: 2, maxPointsPerMessage: 1, maxBlockMs: 60_000 });
+    await p.logMetric({ run: 'r' }, 'k', 1);
+    await p.logMetric({ run: 'r' }, 'k', 2);
+    const started = Date.now();
+    const blocked = p.logMetric({ run: 'r' }, 'k', 3);
+    open();
+    await expect(blocked).rejects.toBeInstanceOf(MissingTopicError);
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(p.bufferedPoints).toBe(0);
+    await expect(p.flush()).rejects.toThrow(/"nope.metrics.v1" does not exist.*KAFKA_TOPIC_PREFIX/);
   });
 
   it('spreads one hot entity over several partition keys when asked', async () => {

@@ -1,6 +1,6 @@
 // The producer SDK: log metric points for runs and model versions; batching, bounded memory, flush/close.
 import { encodeMetricBatch, entityIdProblem, pointProblem, type EntityKind, type MetricPoint } from '@runstream/codec';
-import type { OutgoingMessage } from '@runstream/kafka';
+import { MissingTopicError, type OutgoingMessage } from '@runstream/kafka';
 import type { MetricsProducerOptions } from './producer-config.ts';
 
 export type EntityRef = { run: string } | { modelVersion: { name: string; version: string | number } };
@@ -130,6 +130,7 @@ export class MetricsProducer {
 
   /** Sends everything queued; resolves once Kafka acknowledged it all. */
   async flush(): Promise<void> {
+    if (this.sendError) throw this.sendError;
     for (const msg of this.pending.values()) this.markReady(msg);
     this.pending.clear();
     while (this.ready.length > 0 || this.sending) {
@@ -232,10 +233,17 @@ export class MetricsProducer {
       try {
         await this.opts.producer.send(this.opts.topic, messages);
       } catch (err) {
-        // The transport already retried; points it could not deliver are reported, never dropped silently.
-        this.sendError = new Error(`failed to deliver ${points} metric points to Kafka: ${(err as Error).message}`, { cause: err });
+        // The transport already retried; points it could not deliver are reported, never dropped silently. A
+        // missing topic keeps its own error (it names the topic and the fix).
+        this.sendError = err instanceof MissingTopicError ? err : new Error(`failed to deliver ${points} metric points to Kafka: ${(err as Error).message}`, { cause: err });
+        const dropped = points + this.ready.reduce((n, r) => n + r.points, 0);
         this.ready = [];
-        this.release(points);
+        // Callers waiting for room would otherwise wait out maxBlockMs for a producer that can no longer send.
+        for (const w of this.waiters.splice(0)) {
+          clearTimeout(w.timer);
+          w.reject(this.sendError);
+        }
+        this.release(dropped);
         throw this.sendError;
       }
       this.release(points);
