@@ -40,6 +40,62 @@ describe('BatchWriter', () => {
     expect(writes).toEqual([[1]]);
   });
 
+  it('stores units at once when their source is caught up, whatever the linger time', async () => {
+    const writes: number[][] = [];
+    const w = writer({ writes, lingerMs: 60_000 });
+    const started = Date.now();
+    await w.add([[1]], { key: 'p0', behind: false });
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(writes).toEqual([[1]]);
+  });
+
+  it('lingers while a source of the queued units is behind', async () => {
+    const writes: number[][] = [];
+    const w = writer({ writes, lingerMs: 30 });
+    const started = Date.now();
+    await Promise.all([w.add([[1]], { key: 'p0', behind: true }), w.add([[2]], { key: 'p1', behind: false })]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25);
+    expect(writes).toEqual([[1, 2]]);
+  });
+
+  it('flushes at once when the source that was behind catches up', async () => {
+    const writes: number[][] = [];
+    const w = writer({ writes, lingerMs: 60_000 });
+    const behind = w.add([[1]], { key: 'p0', behind: true });
+    await new Promise((r) => setTimeout(r, 5));
+    expect(writes).toEqual([]);
+    await Promise.all([behind, w.add([[2]], { key: 'p0', behind: false })]);
+    expect(writes).toEqual([[1, 2]]);
+  });
+
+  it('puts caught-up units added in the same turn (one fetch, several partitions) into one insert', async () => {
+    const writes: number[][] = [];
+    const w = writer({ writes, lingerMs: 60_000 });
+    await Promise.all([w.add([[1]], { key: 'p0', behind: false }), w.add([[2]], { key: 'p1', behind: false }), w.add([[3]], { key: 'p2', behind: false })]);
+    expect(writes).toEqual([[1, 2, 3]]);
+  });
+
+  it('after a flush, lingers again only if a source with queued units is behind', async () => {
+    const writes: number[][] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const w = writer({
+      writes,
+      lingerMs: 60_000,
+      write: async (units) => {
+        writes.push(units.flat());
+        if (writes.length === 1) await gate;
+      },
+    });
+    const first = w.add([[1]], { key: 'p0', behind: false });
+    await new Promise((r) => setTimeout(r, 5));
+    // Arrives while the first insert runs; its partition is caught up, so it goes right after, without lingering.
+    const second = w.add([[2]], { key: 'p1', behind: false });
+    release();
+    await Promise.all([first, second]);
+    expect(writes).toEqual([[1], [2]]);
+  });
+
   it('never splits a unit across inserts, and keeps order', async () => {
     const writes: number[][] = [];
     const w = writer({ writes, maxRows: 5, lingerMs: 0 });

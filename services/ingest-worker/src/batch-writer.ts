@@ -1,7 +1,9 @@
 // The one writer of the points table. Callers hand it indivisible units (the points of one Kafka message) and
 // get a promise that settles when those rows are durable. Flushes are strictly sequential — which is what lets
-// ingest progress be "the highest offset stored" — and happen when enough rows are queued or the oldest has
-// waited `lingerMs`. While a flush runs, new units queue up for the next one (group commit).
+// ingest progress be "the highest offset stored" — and happen when enough rows are queued, or the oldest has
+// waited `lingerMs`, or at once when every source of the queued units is caught up: lingering only pays while more
+// data is already waiting, so a lone point is stored immediately. While a flush runs, new units queue up for the
+// next one (group commit).
 import type { Logger } from '@runstream/config';
 
 export interface BatchWriterOptions<Unit> {
@@ -32,7 +34,17 @@ interface Queued<Unit> {
   rows: number;
   entry: Entry;
   enqueuedAt: number;
+  source: string;
 }
+
+/** Where units came from (e.g. a partition), and whether more is already waiting there. */
+export interface UnitSource {
+  key: string;
+  behind: boolean;
+}
+
+// Units added without a source: nothing is known about what follows, so they linger as before.
+const UNKNOWN_SOURCE: UnitSource = { key: '\u0000unknown', behind: true };
 
 export class WriterFailedError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -45,6 +57,9 @@ export class BatchWriter<Unit> {
   private queue: Queued<Unit>[] = [];
   private queuedRows = 0;
   private timer: NodeJS.Timeout | undefined;
+  private immediate: NodeJS.Immediate | undefined;
+  /** Per source with queued units: how many, and whether it was behind when it last added some. */
+  private readonly sources = new Map<string, { queued: number; behind: boolean }>();
   private running: Promise<void> | undefined;
   private failure: Error | undefined;
   private readonly opts: BatchWriterOptions<Unit>;
@@ -59,8 +74,11 @@ export class BatchWriter<Unit> {
     return this.queuedRows;
   }
 
-  /** Queues the units; resolves when all their rows are stored, rejects if the writer gives up. */
-  add(units: Unit[]): Promise<void> {
+  /**
+   * Queues the units; resolves when all their rows are stored, rejects if the writer gives up. `source` says
+   * whether more data is waiting behind them: when no source of the queued units is behind, they are flushed at once.
+   */
+  add(units: Unit[], source: UnitSource = UNKNOWN_SOURCE): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
     const nonEmpty = units.filter((u) => this.opts.rowsOf(u) > 0);
     if (nonEmpty.length === 0) return Promise.resolve();
@@ -69,11 +87,19 @@ export class BatchWriter<Unit> {
       const now = Date.now();
       for (const unit of nonEmpty) {
         const rows = this.opts.rowsOf(unit);
-        this.queue.push({ unit, rows, entry, enqueuedAt: now });
+        this.queue.push({ unit, rows, entry, enqueuedAt: now, source: source.key });
         this.queuedRows += rows;
       }
+      const known = this.sources.get(source.key);
+      this.sources.set(source.key, { queued: (known?.queued ?? 0) + nonEmpty.length, behind: source.behind });
       this.schedule();
     });
+  }
+
+  /** True while some source of the queued units has more data waiting: then lingering fills the batch. */
+  private moreWaiting(): boolean {
+    for (const s of this.sources.values()) if (s.behind) return true;
+    return false;
   }
 
   /** Flushes everything queued now, ignoring the linger time. */
@@ -92,14 +118,23 @@ export class BatchWriter<Unit> {
   private schedule(): void {
     if (this.running) return; // the running loop picks new units up when it finishes its current flush
     if (this.queuedRows >= this.opts.maxRows) return this.start(false);
-    if (this.timer || this.queue.length === 0) return;
+    if (this.queue.length === 0) return;
+    if (!this.moreWaiting()) {
+      // Caught up: flush now, but after the current turn of the event loop, so that the other partitions' batches
+      // of the same fetch (handled in this turn) join the same insert.
+      this.immediate ??= setImmediate(() => this.start(false));
+      return;
+    }
+    if (this.timer) return;
     const waited = Date.now() - this.queue[0]!.enqueuedAt;
     this.timer = setTimeout(() => this.start(false), Math.max(0, this.opts.lingerMs - waited));
   }
 
   private start(all: boolean): void {
     if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
     this.timer = undefined;
+    this.immediate = undefined;
     if (this.running || this.queue.length === 0) return;
     this.running = this.loop(all).finally(() => {
       this.running = undefined;
@@ -110,7 +145,7 @@ export class BatchWriter<Unit> {
   private async loop(all: boolean): Promise<void> {
     while (this.queue.length > 0) {
       const oldestWait = Date.now() - this.queue[0]!.enqueuedAt;
-      if (!all && this.queuedRows < this.opts.maxRows && oldestWait < this.opts.lingerMs) return;
+      if (!all && this.queuedRows < this.opts.maxRows && oldestWait < this.opts.lingerMs && this.moreWaiting()) return;
       const take = this.takeBatch();
       try {
         await this.writeWithRetry(take.map((q) => q.unit), take.reduce((n, q) => n + q.rows, 0));
@@ -131,6 +166,8 @@ export class BatchWriter<Unit> {
       if (take.length > 0 && rows + next.rows > this.opts.maxRows) break;
       take.push(this.queue.shift()!);
       rows += next.rows;
+      const source = this.sources.get(next.source)!;
+      if (--source.queued === 0) this.sources.delete(next.source);
     }
     this.queuedRows -= rows;
     return take;
@@ -162,6 +199,7 @@ export class BatchWriter<Unit> {
     const entries = new Set([...inFlight, ...this.queue].map((u) => u.entry));
     this.queue = [];
     this.queuedRows = 0;
+    this.sources.clear();
     for (const e of entries) e.reject(this.failure);
   }
 }

@@ -11,6 +11,7 @@ import type { Logger } from '@runstream/config';
 import { isTransientClickHouseError, readIngestProgress, type ClickHouse } from '@runstream/clickhouse';
 import type { Consumer, IncomingBatch, Producer } from '@runstream/kafka';
 import { BatchWriter } from './batch-writer.ts';
+import { isCaughtUp } from './caught-up.ts';
 import { chunkBySize, deadLetterMessage } from './batch-decoder.ts';
 import { IngestStats } from './ingest-stats.ts';
 import { failpoint } from './failpoints.ts';
@@ -122,7 +123,8 @@ export class IngestWorker {
     }
     const waitStarted = performance.now();
     try {
-      await lane.writer.add(decoded.units);
+      // A partition with nothing more waiting needs no linger: its units are stored at once (freshness when idle).
+      await lane.writer.add(decoded.units, { key: String(partition), behind: !isCaughtUp(batch) });
     } catch (err) {
       this.fatal(err as Error);
       return;
