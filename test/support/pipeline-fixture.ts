@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { clickhouseEnv, createLogger, kafkaEnv, loadEnv, toClickHouseSettings } from '@runstream/config';
 import { connectClickHouse, queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
 import { createKafkaBus, topicNames, type Admin, type IncomingMessage, type MessageBus } from '@runstream/kafka';
-import { TrackingWriter } from '@runstream/tracking';
+import { ReadFence, TrackingWriter } from '@runstream/tracking';
 import { REPO_ROOT } from '../../scripts/local-stack.ts';
 import { buildService, type ServiceDeps } from '../../services/query-service/src/build-service.ts';
 
@@ -129,7 +129,9 @@ export async function startPipelineService(env: NodeJS.ProcessEnv, opts: Partial
     tokens: [],
     ...opts,
     ch,
-    writer: new TrackingWriter({ producer, ch, topics: topicNames(env.KAFKA_TOPIC_PREFIX!), visibilityTimeoutMs: 20_000 }),
+    writer: new TrackingWriter({ producer, topics: topicNames(env.KAFKA_TOPIC_PREFIX!) }),
+    fence: new ReadFence({ admin, partitionOf: bus.partitionOf, ch, ingestGroupId: env.INGEST_GROUP_ID!, budgetMs: Number(env.READ_YOUR_WRITES_BUDGET_MS ?? 20_000) }),
+    partitionOf: bus.partitionOf,
     health: {
       clickhouse: async () => {
         const r = await ch.client.ping();

@@ -13,3 +13,15 @@ export async function readIngestProgress(ch: ClickHouse, topic: string, partitio
   const rows = await queryRows<{ src_partition: number; max_offset: string }>(ch, readIngestProgressSql(topic, partitions));
   return new Map(rows.map((r) => [Number(r.src_partition), Number(r.max_offset)]));
 }
+
+/** Highest stored offset per topic and partition, keyed `progressKey(topic, partition)`, for several topics at once. */
+export async function readIngestProgressOf(ch: ClickHouse, topics: readonly string[]): Promise<Map<string, number>> {
+  if (topics.length === 0) return new Map();
+  const rows = await queryRows<{ src_topic: string; src_partition: number; max_offset: string }>(
+    ch,
+    sql`SELECT src_topic, src_partition, max(max_offset) AS max_offset FROM ingest_progress_v1 WHERE src_topic IN ${topics} GROUP BY src_topic, src_partition`,
+  );
+  return new Map(rows.map((r) => [progressKey(r.src_topic, Number(r.src_partition)), Number(r.max_offset)]));
+}
+
+export const progressKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;

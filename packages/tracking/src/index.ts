@@ -1,1 +1,4 @@
 export * from './tracking-writer.ts';
+export * from './read-fence.ts';
+export * from './fence-plan.ts';
+export * from './fresh-fetch.ts';

@@ -3,7 +3,7 @@
 import { clickhouseEnv, createLogger, int, kafkaEnv, loadEnv, oneOf, str, toClickHouseSettings } from '@runstream/config';
 import { connectClickHouse, type ClickHouse } from '@runstream/clickhouse';
 import { createKafkaBus, topicNames, type Admin, type Producer } from '@runstream/kafka';
-import { TrackingWriter } from '@runstream/tracking';
+import { ReadFence, TrackingWriter } from '@runstream/tracking';
 import { parseCliArgs, USAGE, UsageError } from './cli-args.ts';
 import { MlflowImporter, UnknownExperimentError, type ImportSummary } from './importer.ts';
 import { MlflowRestClient } from './mlflow-rest-client.ts';
@@ -92,7 +92,9 @@ try {
       onWait: (pending) => process.stderr.write(`waiting for the ingest worker to store writes in flight (${pending.length} partition(s))…\n`),
     });
     producer = await bus.producer({ idempotent: true });
-    writer = new TrackingWriter({ producer, ch, topics, visibilityTimeoutMs: config.visibilityTimeoutMs });
+    // The importer reads its own writes back at once (idempotent resume), so each write waits until it is stored.
+    const fence = new ReadFence({ admin, partitionOf: bus.partitionOf, ch, ingestGroupId: config.ingestGroupId, budgetMs: config.visibilityTimeoutMs });
+    writer = new TrackingWriter({ producer, topics, waitStored: fence });
   }
   importer = new MlflowImporter(
     { source, ch, writer, log, progress },

@@ -1,5 +1,5 @@
 // Builds the Fastify application (used by main.ts and by the tests).
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 // Liveness and monitoring are never rate limited; they and the API document never wait for a data slot.
 const UNLIMITED = new Set(['/health', '/metrics']);
@@ -14,7 +14,7 @@ import type { Logger } from '@runstream/config';
 import type { ClickHouse } from '@runstream/clickhouse';
 import { actorOf, mlflowErrorBody, requireScope, type ApiToken } from './auth.ts';
 import { registerMlflowRoutes } from './mlflow/mlflow-routes.ts';
-import type { TrackingWriter } from '@runstream/tracking';
+import type { FenceScope, ReadFence, TrackingWriter } from '@runstream/tracking';
 import { installErrorHandler } from './api-errors.ts';
 import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
 import { registerMetricRoutes } from './routes/metric-routes.ts';
@@ -35,6 +35,13 @@ export interface ServiceDeps {
   health: HealthChecks;
   /** Tracking writes (MLflow API); without it the service is read-only. */
   writer?: TrackingWriter;
+  /**
+   * Read-your-writes: reads wait (only while the ingest worker is behind) for the writes acknowledged before them.
+   * Required with a writer; without one the service reads what is stored.
+   */
+  fence?: ReadFence;
+  /** The partition a keyed message lands in (the producer's partitioner), for fences narrowed to one entity. */
+  partitionOf?: (key: string, partitions: number) => number;
   /** Directory of the MLflow artifact store. */
   artifactRoot?: string;
   requestTimeoutMs?: number;
@@ -127,15 +134,28 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
     await release(req);
   });
   registerHealthRoutes(app, deps.health);
-  registerMetricRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
-  registerSeriesRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
-  registerCompareRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
+  if (deps.writer && !deps.fence) throw new Error('a service that writes needs a read fence (read-your-writes)');
+  // A read checks the token first, then waits for the writes acknowledged before it (read-fence.ts).
+  const fencedRead = (scopes: FenceScope[], access: 'read' | 'write' = 'read') => {
+    const scope = requireScope(deps.tokens, access);
+    const fence = deps.fence;
+    if (!fence) return scope;
+    return async (req: FastifyRequest, reply: FastifyReply) => {
+      await scope(req, reply);
+      if (!reply.sent) await fence.wait(scopes);
+    };
+  };
+  const topics = deps.writer?.topics;
+  const metricReads = fencedRead(topics ? [{ topic: topics.tracking }, { topic: topics.metrics }] : []);
+  registerMetricRoutes(app, { ch: deps.ch, preHandler: metricReads });
+  registerSeriesRoutes(app, { ch: deps.ch, preHandler: metricReads });
+  registerCompareRoutes(app, { ch: deps.ch, preHandler: metricReads });
   registerTrackingRoutes(app, {
     ch: deps.ch,
-    preHandler: requireScope(deps.tokens, 'read'),
-    ...(deps.writer ? { writes: { writer: deps.writer, preHandler: requireScope(deps.tokens, 'write'), actorOf: (req) => actorOf(deps.tokens, req) } } : {}),
+    preHandler: metricReads,
+    ...(deps.writer ? { writes: { writer: deps.writer, preHandler: fencedRead([{ topic: deps.writer.topics.tracking }], 'write'), actorOf: (req) => actorOf(deps.tokens, req) } } : {}),
   });
-  registerDataRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read'), ...(deps.writer ? { writes: { writer: deps.writer, preHandler: requireScope(deps.tokens, 'write') } } : {}) });
+  registerDataRoutes(app, { ch: deps.ch, preHandler: fencedRead(topics ? [{ topic: topics.datasets }] : []), ...(deps.writer ? { writes: { writer: deps.writer, preHandler: requireScope(deps.tokens, 'write') } } : {}) });
   const writer = deps.writer;
   if (writer) {
     // Its own scope, so MLflow's error shape applies to MLflow routes only.
@@ -143,6 +163,8 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
       registerMlflowRoutes(mlflow, {
         ch: deps.ch,
         writer,
+        fence: deps.fence!,
+        partitionOf: deps.partitionOf ?? (() => 0),
         readScope: requireScope(deps.tokens, 'read', mlflowErrorBody),
         writeScope: requireScope(deps.tokens, 'write', mlflowErrorBody),
         actorOf: (req) => actorOf(deps.tokens, req),

@@ -3,7 +3,7 @@ import { createLogger } from '@runstream/config';
 import { connectClickHouse } from '@runstream/clickhouse';
 import { createKafkaBus, topicNames } from '@runstream/kafka';
 import { buildService } from './build-service.ts';
-import { TrackingWriter } from '@runstream/tracking';
+import { ReadFence, TrackingWriter } from '@runstream/tracking';
 import { loadServiceConfig } from './service-config.ts';
 
 let config;
@@ -20,11 +20,14 @@ const admin = await bus.admin();
 const topics = topicNames(config.kafka.topicPrefix);
 for (const topic of [topics.metrics, topics.tracking]) await admin.ensureTopic(topic, config.kafka.topicPartitions);
 const producer = await bus.producer({ idempotent: true });
+const fence = new ReadFence({ admin, partitionOf: bus.partitionOf, ch, ingestGroupId: config.ingestGroupId, budgetMs: config.readYourWritesBudgetMs });
 const app = await buildService({
   log,
   ch,
   tokens: config.tokens,
-  writer: new TrackingWriter({ producer, ch, topics, visibilityTimeoutMs: config.visibilityTimeoutMs }),
+  writer: new TrackingWriter({ producer, topics }),
+  fence,
+  partitionOf: bus.partitionOf,
   artifactRoot: config.artifactRoot,
   rateLimit: config.rateLimit,
   concurrency: config.concurrency,

@@ -11,8 +11,10 @@ export interface ServiceConfig {
   port: number;
   tokens: ApiToken[];
   queryTimeoutMs: number;
-  /** How long a write waits to become readable before answering 503 (it stays durable in Kafka). */
-  visibilityTimeoutMs: number;
+  /** How long a read waits for writes acknowledged before it to become readable before answering 503. */
+  readYourWritesBudgetMs: number;
+  /** The ingest worker's consumer group (its commits mark messages processed that stored no rows). */
+  ingestGroupId: string;
   artifactRoot: string;
   rateLimit: { ratePerSec: number; burst: number };
   /** Admission control of data requests. */
@@ -31,7 +33,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       port: int('PORT', 8080, 0, 65535),
       tokens: { name: 'RUNSTREAM_API_TOKENS', secret: true, parse: (raw) => parseTokens(raw ?? '') },
       queryTimeoutMs: int('QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
-      visibilityTimeoutMs: int('WRITE_VISIBILITY_TIMEOUT_MS', 10_000, 100, 600_000),
+      readYourWritesBudgetMs: int('READ_YOUR_WRITES_BUDGET_MS', 10_000, 100, 600_000),
+      ingestGroupId: str('INGEST_GROUP_ID', 'runstream-ingest'),
       artifactRoot: str('RUNSTREAM_ARTIFACT_DIR', `${process.cwd()}/.data/artifacts`),
       rateLimit: {
         name: 'RATE_LIMIT_PER_SEC / RATE_LIMIT_BURST',

@@ -1,6 +1,8 @@
 // MLflow-compatible tracking REST API under /api/2.0/mlflow/ (and /ajax-api/2.0/mlflow/), so MLflow clients
 // pointed at Runstream (MLFLOW_TRACKING_URI) work unchanged. Request and response shapes, error codes, HTTP
-// statuses and limits follow MLflow; writes go through Kafka and are visible when the call returns.
+// statuses and limits follow MLflow. Writes are acknowledged once Kafka has them; every read waits (only if the
+// ingest worker is behind) until the writes acknowledged before it are readable, so MLflow's read-your-writes holds
+// across instances. What is validated when, and how racing writes resolve: services/query-service/README.md.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MetricPoint } from '@runstream/codec';
@@ -22,8 +24,9 @@ import {
   type HistoryCursor,
   type RunRow,
 } from '@runstream/clickhouse';
-import type { TrackingWriter, NewEvent } from '@runstream/tracking';
+import type { TrackingWriter, NewEvent, ReadFence, FenceScope } from '@runstream/tracking';
 import { NotYetVisibleError } from '@runstream/tracking';
+import { RunStateCache, type PartitionStamp, type RunState } from './run-state-cache.ts';
 import { decodePageToken, encodePageToken, BadPageTokenError } from '../page-token.ts';
 import { MlflowError, invalid, mlflowErrorSchema, notFound } from './mlflow-errors.ts';
 import { experimentJson, metricJson, runInfoJson, runJson } from './mlflow-format.ts';
@@ -37,6 +40,9 @@ import { LIMITS, double, entryKey, entryValue, int64, metricKey, requiredString,
 export interface MlflowDeps {
   ch: ClickHouse;
   writer: TrackingWriter;
+  fence: ReadFence;
+  /** The partition a keyed message lands in (the producer's partitioner). */
+  partitionOf: (key: string, partitions: number) => number;
   readScope: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   writeScope: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   /** Name of the token that made a request, for the audit trail. */
@@ -67,13 +73,37 @@ function generatedRunName(): string {
   return `${ADJECTIVES[b[0]! % ADJECTIVES.length]}-${NOUNS[b[1]! % NOUNS.length]}-${b[2]! % 1000}`;
 }
 
+/**
+ * Run writes validated against the run-state cache (which fences the run's own partition when it must read): they
+ * need no fence of their own, which keeps the training loop's calls at one offset lookup plus the send.
+ */
+const RUN_STATE_WRITES = new Set(['runs/update', 'runs/delete', 'runs/restore', 'runs/log-metric', 'runs/log-parameter', 'runs/set-tag', 'runs/delete-tag', 'runs/log-batch', 'runs/log-inputs']);
+
 export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): void {
-  const { ch, writer } = deps;
+  const { ch, writer, fence } = deps;
+  const topics = writer.topics;
+  // Reads see every acknowledged write of tracking metadata and metric points; other writes validate against
+  // tracking metadata (experiment names, registry, logged models), so they see every acknowledged tracking write.
+  const READ_FENCE: FenceScope[] = [{ topic: topics.tracking }, { topic: topics.metrics }];
+  const WRITE_FENCE: FenceScope[] = [{ topic: topics.tracking }];
+
+  const runs = new RunStateCache({
+    stampOf: async (runId) => {
+      const ends = await fence.endOffsets(topics.tracking);
+      const partition = deps.partitionOf(runKey(runId), Math.max(1, ends.length));
+      return { partition, end: ends[partition] ?? 0 };
+    },
+    load: async (runId, stamp) => {
+      await fence.waitFor(stamp.end > 0 ? [{ topic: topics.tracking, partition: stamp.partition, offset: stamp.end - 1 }] : []);
+      const [[run], params] = await Promise.all([runsByIds(ch, [runId]), runParams(ch, [runId])]);
+      return run ? { run, params: new Map((params.get(runId) ?? []).map((p) => [p.key, p.value])) } : undefined;
+    },
+  });
 
   // MLflow's error shape for everything under these routes, including schema validation and auth failures.
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown; code?: string }, req, reply) => {
     if (err instanceof MlflowError) return reply.code(err.statusCode).send({ error_code: err.errorCode, message: err.message });
-    if (err instanceof NotYetVisibleError) return reply.code(503).header('retry-after', '5').send({ error_code: 'TEMPORARILY_UNAVAILABLE', message: err.message });
+    if (err instanceof NotYetVisibleError) return reply.code(503).header('retry-after', String(err.retryAfterSec)).send({ error_code: 'TEMPORARILY_UNAVAILABLE', message: err.message });
     if (err instanceof BadPageTokenError) return reply.code(400).send({ error_code: 'INVALID_PARAMETER_VALUE', message: err.message });
     if (err.validation) return reply.code(400).send({ error_code: 'INVALID_PARAMETER_VALUE', message: err.message });
     if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
@@ -99,6 +129,8 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
         },
         // Path parameters (logged-models/:model_id) join the input; MLflow's client sends DELETE fields as a JSON body.
         handler: async (req) => {
+          if (scope === 'read') await fence.wait(READ_FENCE);
+          else if (!RUN_STATE_WRITES.has(path)) await fence.wait(WRITE_FENCE);
           const body = typeof req.body === 'object' && req.body !== null ? (req.body as Body) : {};
           const input = method === 'GET' ? (req.query as Body) : method === 'DELETE' ? { ...(req.query as Body), ...body } : body;
           return handler(req, { ...input, ...(req.params as Body) });
@@ -112,9 +144,11 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   async function ensureDefaultExperiment(req: FastifyRequest): Promise<void> {
     if (await experimentById(ch, DEFAULT_EXPERIMENT_ID)) return;
     const now = Date.now();
-    await writer.emit(`EXP:${DEFAULT_EXPERIMENT_ID}`, deps.actorOf(req), [
+    const receipt = await writer.emit(`EXP:${DEFAULT_EXPERIMENT_ID}`, deps.actorOf(req), [
       { eventType: 'EXPERIMENT_UPSERTED', experimentId: DEFAULT_EXPERIMENT_ID, experiment: { name: 'Default', artifactLocation: `mlflow-artifacts:/${DEFAULT_EXPERIMENT_ID}`, lifecycleStage: ACTIVE, creationTimeMs: now, lastUpdateTimeMs: now } },
     ]);
+    // Once per database, from inside a read or a write that reads it next: wait until it is stored.
+    if (receipt) await fence.waitFor([{ topic: receipt.topic, partition: receipt.partition, offset: receipt.lastOffset }]);
   }
 
   async function getExperiment(req: FastifyRequest, id: string): Promise<ExperimentRow> {
@@ -179,10 +213,30 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     return run;
   }
 
-  async function activeRun(id: unknown): Promise<RunRow> {
-    const run = await getRun(id);
+  /** A run to write to, as of every tracking write acknowledged before the call (see run-state-cache.ts). */
+  interface RunForWrite {
+    state: RunState;
+    stamp: PartitionStamp;
+  }
+
+  async function runForWrite(id: unknown): Promise<RunForWrite> {
+    const runId = requiredString(id, 'run_id');
+    const { state, stamp } = await runs.get(runId);
+    if (!state) throw notFound(`Run with id=${runId} not found`);
+    return { state, stamp };
+  }
+
+  async function activeRunForWrite(id: unknown): Promise<RunForWrite> {
+    const w = await runForWrite(id);
+    const { run } = w.state;
     if (run.lifecycleStage !== ACTIVE) throw invalid(`The run ${run.runId} must be in the 'active' state. Current state is ${run.lifecycleStage}.`);
-    return run;
+    return w;
+  }
+
+  /** Appends events of a run and tells the cache what the run looks like after them. */
+  async function emitRun(req: FastifyRequest, w: RunForWrite, events: NewEvent[], next: RunState = w.state): Promise<void> {
+    const receipt = await writer.emit(runKey(w.state.run.runId), deps.actorOf(req), events);
+    if (receipt) runs.recordWrite(w.state.run.runId, w.stamp, receipt, next);
   }
 
   async function fullRun(run: RunRow, withInputs = true) {
@@ -218,12 +272,16 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
       artifactUri: `${experiment.artifactLocation}/${runId}/artifacts`,
       lifecycleStage: ACTIVE,
     };
-    await writer.emit(`RUN:${runId}`, deps.actorOf(req), [runEvent(run), ...[...tagMap].map(([key, value]): NewEvent => ({ eventType: 'RUN_TAG_SET', runId, key, value }))]);
+    const receipt = await writer.emit(runKey(runId), deps.actorOf(req), [runEvent(run), ...[...tagMap].map(([key, value]): NewEvent => ({ eventType: 'RUN_TAG_SET', runId, key, value }))]);
+    if (receipt) runs.recordCreate(runId, receipt, { run, params: new Map() });
     return { run: runJson(run, { metrics: [], params: [], tags: [...tagMap].map(([key, value]) => ({ key, value })).sort((x, y) => x.key.localeCompare(y.key)) }) };
   });
 
   route('POST', 'runs/update', 'write', 'Update a run (status, end time, name)', async (req, b) => {
-    const run = await activeRun(b.run_id ?? b.run_uuid);
+    const runId = requiredString(b.run_id ?? b.run_uuid, 'run_id');
+    return runs.exclusive(runId, async () => {
+    const w = await activeRunForWrite(runId);
+    const { run } = w.state;
     const next: RunRow = {
       ...run,
       ...(b.status === undefined ? {} : { status: runStatus(b.status) }),
@@ -232,22 +290,27 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     };
     const events: NewEvent[] = [runEvent(next)];
     if (next.runName !== run.runName) events.push({ eventType: 'RUN_TAG_SET', runId: run.runId, key: 'mlflow.runName', value: next.runName });
-    await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), events);
+    await emitRun(req, w, events, { ...w.state, run: next });
     return { run_info: runInfoJson(next) };
+    });
   });
 
   for (const [path, stage, from] of [['runs/delete', DELETED, ACTIVE], ['runs/restore', ACTIVE, DELETED]] as const) {
     route('POST', path, 'write', path === 'runs/delete' ? 'Mark a run deleted' : 'Restore a deleted run', async (req, b) => {
-      const run = await getRun(b.run_id);
-      if (run.lifecycleStage === from) await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), [runEvent({ ...run, lifecycleStage: stage })]);
-      return {};
+      const runId = requiredString(b.run_id, 'run_id');
+      return runs.exclusive(runId, async () => {
+        const w = await runForWrite(runId);
+        const { run } = w.state;
+        if (run.lifecycleStage === from) await emitRun(req, w, [runEvent({ ...run, lifecycleStage: stage })], { ...w.state, run: { ...run, lifecycleStage: stage } });
+        return {};
+      });
     });
   }
 
   route('GET', 'runs/get', 'read', 'Get a run with its latest metrics, params, tags and inputs', async (_req, q) => ({ run: await fullRun(await getRun(q.run_id ?? q.run_uuid)) }));
 
   route('POST', 'runs/log-metric', 'write', 'Log one metric point', async (req, b) => {
-    const run = await activeRun(b.run_id ?? b.run_uuid);
+    const { run } = (await activeRunForWrite(b.run_id ?? b.run_uuid)).state;
     const point: MetricPoint = { key: metricKey(b.key), value: double(b.value, 'value'), timestampMs: timestampMs(b.timestamp), step: int64(b.step, 'step', 0) };
     if (point.step < 0) throw invalid('step must be a non-negative integer');
     await writer.emitMetrics(run.runId, [point], `mlflow-api:${deps.actorOf(req)}`);
@@ -255,24 +318,28 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   });
 
   route('POST', 'runs/log-parameter', 'write', 'Log a param (immutable once set)', async (req, b) => {
-    const run = await activeRun(b.run_id ?? b.run_uuid);
-    await logParams(req, run, [{ key: b.key, value: b.value }]);
+    await logParams(req, requiredString(b.run_id ?? b.run_uuid, 'run_id'), [{ key: b.key, value: b.value }]);
     return {};
   });
 
   route('POST', 'runs/set-tag', 'write', 'Set a tag (last write wins)', async (req, b) => {
-    const run = await activeRun(b.run_id ?? b.run_uuid);
+    const w = await activeRunForWrite(b.run_id ?? b.run_uuid);
+    const { run } = w.state;
     const [tag] = tagList([{ key: b.key, value: b.value }], 'tag');
-    await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), [{ eventType: 'RUN_TAG_SET', runId: run.runId, key: tag!.key, value: tag!.value }]);
+    const next = tag!.key === 'mlflow.runName' ? { ...w.state, run: { ...run, runName: tag!.value } } : w.state;
+    await emitRun(req, w, [{ eventType: 'RUN_TAG_SET', runId: run.runId, key: tag!.key, value: tag!.value }], next);
     return {};
   });
 
   route('POST', 'runs/delete-tag', 'write', 'Delete a tag', async (req, b) => {
-    const run = await activeRun(b.run_id);
+    const w = await activeRunForWrite(b.run_id);
+    const { run } = w.state;
     const key = requiredString(b.key, 'key');
+    // Tags are not kept in the cache: read them with every acknowledged write of the run's partition stored.
+    if (w.stamp.end > 0) await fence.waitFor([{ topic: topics.tracking, partition: w.stamp.partition, offset: w.stamp.end - 1 }]);
     const tags = (await runTags(ch, [run.runId])).get(run.runId) ?? [];
     if (!tags.some((t) => t.key === key)) throw notFound(`No tag with name: ${key} in run with id ${run.runId}`);
-    await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), [{ eventType: 'RUN_TAG_DELETED', runId: run.runId, key }]);
+    await emitRun(req, w, [{ eventType: 'RUN_TAG_DELETED', runId: run.runId, key }]);
     return {};
   });
 
@@ -284,20 +351,25 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     if (params.length > LIMITS.batchParams) throw invalid(`A batch logging request can contain at most ${LIMITS.batchParams} params. Got ${params.length} params.`);
     if (tags.length > LIMITS.batchTags) throw invalid(`A batch logging request can contain at most ${LIMITS.batchTags} tags. Got ${tags.length} tags.`);
     if (metrics.length + params.length + tags.length > LIMITS.batchTotal) throw invalid(`A batch logging request can contain at most ${LIMITS.batchTotal} items in total.`);
-    const run = await activeRun(b.run_id);
+    const runId = requiredString(b.run_id, 'run_id');
     const points: MetricPoint[] = metrics.map((m) => {
       const p = { key: metricKey(m.key), value: double(m.value, 'value'), timestampMs: timestampMs(m.timestamp), step: int64(m.step, 'step', 0) };
       if (p.step < 0) throw invalid('step must be a non-negative integer');
       return p;
     });
     const tagEntries = tagList(tags, 'tag');
-    await logParams(req, run, params, tagEntries.map((t): NewEvent => ({ eventType: 'RUN_TAG_SET', runId: run.runId, key: t.key, value: t.value })));
-    await writer.emitMetrics(run.runId, points, `mlflow-api:${deps.actorOf(req)}`);
+    if (params.length > 0 || tagEntries.length > 0) {
+      await logParams(req, runId, params, tagEntries.map((t): NewEvent => ({ eventType: 'RUN_TAG_SET', runId, key: t.key, value: t.value })));
+    } else {
+      await activeRunForWrite(runId);
+    }
+    await writer.emitMetrics(runId, points, `mlflow-api:${deps.actorOf(req)}`);
     return {};
   });
 
   route('POST', 'runs/log-inputs', 'write', 'Log dataset inputs of a run', async (req, b) => {
-    const run = await activeRun(b.run_id);
+    const w = await activeRunForWrite(b.run_id);
+    const { run } = w.state;
     const datasets = arrayField(b.datasets, 'datasets');
     const events: NewEvent[] = datasets.map((d) => {
       const ds = (d.dataset ?? {}) as Body;
@@ -320,7 +392,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
         },
       };
     });
-    await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), events);
+    await emitRun(req, w, events);
     return {};
   });
 
@@ -387,7 +459,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   // ---- helpers using deps -----------------------------------------------------------------------------------------
 
   /** Params are immutable: the same value again is accepted (and not re-logged), a different value is refused. */
-  async function logParams(req: FastifyRequest, run: RunRow, raw: Body[], extra: NewEvent[] = []): Promise<void> {
+  async function logParams(req: FastifyRequest, runId: string, raw: Body[], extra: NewEvent[] = []): Promise<void> {
     const incoming = new Map<string, string>();
     for (const p of raw) {
       const key = entryKey(p.key, 'param');
@@ -396,18 +468,28 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
       if (seen !== undefined && seen !== value) throw invalid(`Duplicate parameter keys have been submitted: [${key}] with different values.`);
       incoming.set(key, value);
     }
-    const existing = new Map(((await runParams(ch, [run.runId])).get(run.runId) ?? []).map((p) => [p.key, p.value]));
-    const events: NewEvent[] = [];
-    for (const [key, value] of incoming) {
-      const old = existing.get(key);
-      if (old === undefined) events.push({ eventType: 'PARAM_LOGGED', runId: run.runId, key, value });
-      else if (old !== value) {
-        throw invalid(`Changing param values is not allowed. Param with key='${key}' was already logged with value='${old}' for run ID='${run.runId}'. Attempted logging new value '${value}'.`);
+    // One param check-and-append at a time per run on this instance, so two values for one key cannot both pass.
+    await runs.exclusive(runId, async () => {
+      const w = await activeRunForWrite(runId);
+      const existing = w.state.params;
+      const events: NewEvent[] = [];
+      const next = new Map(existing);
+      for (const [key, value] of incoming) {
+        const old = existing.get(key);
+        if (old === undefined) {
+          events.push({ eventType: 'PARAM_LOGGED', runId, key, value });
+          next.set(key, value);
+        } else if (old !== value) {
+          throw invalid(`Changing param values is not allowed. Param with key='${key}' was already logged with value='${old}' for run ID='${runId}'. Attempted logging new value '${value}'.`);
+        }
       }
-    }
-    await writer.emit(`RUN:${run.runId}`, deps.actorOf(req), [...events, ...extra]);
+      const runName = extra.find((e) => e.eventType === 'RUN_TAG_SET' && e.key === 'mlflow.runName')?.value;
+      await emitRun(req, w, [...events, ...extra], { run: runName === undefined ? w.state.run : { ...w.state.run, runName }, params: next });
+    });
   }
 }
+
+const runKey = (runId: string): string => `RUN:${runId}`;
 
 function arrayField(v: unknown, field: string): Body[] {
   if (v === undefined || v === null) return [];
