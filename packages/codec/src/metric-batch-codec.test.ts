@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { crc64Avro } from './crc64-avro.ts';
 import { decodeMetricBatch, encodeMetricBatch } from './metric-batch-codec.ts';
-import { batchProblem, keyProblem, pointProblem } from './metric-point-rules.ts';
+import { batchProblem, keyProblem, pointProblem, timestampPlausibilityProblem } from './metric-point-rules.ts';
 import { metricBatchSchemas } from './schema-registry.ts';
 import type { MetricBatch } from './metric-types.ts';
 
@@ -79,17 +79,26 @@ describe('hostile sizes', () => {
 
 describe('metric point rules', () => {
   it('accepts MLflow-style keys and rejects others', () => {
-    for (const ok of ['loss', 'eval/accuracy', 'lr-schedule.step 1', 'métrica_ñ', 'a'.repeat(250)]) expect(keyProblem(ok)).toBeUndefined();
-    for (const bad of ['', 'a'.repeat(251), 'loss!', "x'; DROP", 'a\nb', '/abs', 'a//b', 'a/../b', 'trailing/', 'tab\tkey']) expect(keyProblem(bad)).toBeDefined();
+    for (const ok of ['loss', 'eval/accuracy', 'lr-schedule.step 1', 'métrica_ñ', 'a'.repeat(250), 'val:loss', '.hidden', 'a..b', 'x/.y']) expect(keyProblem(ok), ok).toBeUndefined();
+    for (const bad of ['', 'a'.repeat(251), 'loss!', "x'; DROP", 'a\nb', '/abs', 'a//b', 'a/../b', 'trailing/', 'tab\tkey', '.', '..', '..x', 'a/.', './a']) expect(keyProblem(bad), bad).toBeDefined();
   });
 
-  it('checks step and timestamp plausibility', () => {
+  it("accepts MLflow's steps and timestamps: negative steps, timestamp 0, far future", () => {
     const p = { key: 'k', value: 1, step: 0, timestampMs: NOW };
     expect(pointProblem(p, NOW)).toBeUndefined();
-    expect(pointProblem({ ...p, step: -1 }, NOW)).toMatch(/step/);
+    expect(pointProblem({ ...p, step: -1 }, NOW)).toBeUndefined();
+    expect(pointProblem({ ...p, timestampMs: 0 }, NOW)).toBeUndefined();
+    expect(pointProblem({ ...p, timestampMs: NOW * 1000 }, NOW)).toBeUndefined();
     expect(pointProblem({ ...p, step: 1.5 }, NOW)).toMatch(/step/);
-    expect(pointProblem({ ...p, timestampMs: 1_700_000_000 }, NOW)).toMatch(/seconds instead of milliseconds/);
-    expect(pointProblem({ ...p, timestampMs: NOW + 2 * 86_400_000 }, NOW)).toMatch(/future/);
+    expect(pointProblem({ ...p, step: 2 ** 53 }, NOW)).toMatch(/step/);
+    expect(pointProblem({ ...p, timestampMs: -1 }, NOW)).toMatch(/non-negative/);
+  });
+
+  it("the SDK's plausibility guard catches seconds sent as milliseconds and clocks far ahead", () => {
+    const p = { key: 'k', value: 1, step: 0, timestampMs: NOW };
+    expect(timestampPlausibilityProblem(p, NOW)).toBeUndefined();
+    expect(timestampPlausibilityProblem({ ...p, timestampMs: 1_700_000_000 }, NOW)).toMatch(/seconds instead of milliseconds/);
+    expect(timestampPlausibilityProblem({ ...p, timestampMs: NOW + 2 * 86_400_000 }, NOW)).toMatch(/future/);
   });
 
   it('rejects a batch as a unit and says why', () => {

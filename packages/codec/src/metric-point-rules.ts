@@ -1,29 +1,39 @@
-// What a valid metric point and batch are. Shared by the SDK (reject early, at the caller) and the ingest
-// worker (the authority: anything that fails here goes to the dead-letter topic).
+// What a valid metric point and batch are. Shared by the SDK (reject early, at the caller), the MLflow API and the
+// ingest worker (the authority: anything that fails here goes to the dead-letter topic). The worker's rules are
+// MLflow's, so that whatever the MLflow API accepts is stored: a key by MLflow's name rule, any double, any int64
+// step (negative too), any non-negative int64 timestamp (ClickHouse keeps both in Int64 columns). The SDK adds
+// plausibility checks of its own on top (see timestampPlausibilityProblem).
 import type { MetricBatch, MetricPoint } from './metric-types.ts';
 
 export const MAX_KEY_LENGTH = 250;
 export const MAX_ENTITY_ID_LENGTH = 256;
 export const MAX_POINTS_PER_BATCH = 100_000;
-/** 2000-01-01T00:00:00Z: earlier wall-clock times are a unit mistake (seconds sent as ms), not history. */
-export const MIN_TIMESTAMP_MS = 946_684_800_000;
-/** Clocks drift; a point a day ahead of the validator's clock is implausible. */
+/** 2000-01-01T00:00:00Z: for the SDK, an earlier wall-clock time is a unit mistake (seconds sent as ms), not history. */
+export const MIN_PLAUSIBLE_TIMESTAMP_MS = 946_684_800_000;
+/** Clocks drift; for the SDK, a point a day ahead of its clock is implausible. */
 export const MAX_CLOCK_SKEW_MS = 24 * 3600 * 1000;
 
-// MLflow's metric name rule (Python's \w is Unicode-aware, hence the letter and number classes).
-const KEY_PATTERN = /^[\p{L}\p{N}_/.\- ]+$/u;
+// MLflow's name rule on POSIX, `^[/\w.\- :]*$` (Python's \w is Unicode-aware: letters and numbers of any script).
+const KEY_PATTERN = /^[\p{L}\p{N}_/.\- :]+$/u;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
+
+export const KEY_CHARACTERS_MESSAGE = 'Names may only contain alphanumerics, underscores (_), dashes (-), periods (.), spaces ( ), colon(:) and slashes (/).';
+
+/**
+ * MLflow's "names may be treated as files" rule: the name must be its own posixpath.normpath (no empty, '.' or
+ * '..' segments that would collapse, no trailing '/'), not start with '/' or '..', and not be '.'.
+ */
+export function keyPathProblem(key: string): boolean {
+  const segments = key.split('/');
+  return key.startsWith('/') || key.startsWith('..') || segments.some((s) => s === '' || s === '.' || s === '..');
+}
 
 export function keyProblem(key: string): string | undefined {
   if (key.length === 0) return 'metric key is empty';
   if (key.length > MAX_KEY_LENGTH) return `metric key is ${key.length} characters, the limit is ${MAX_KEY_LENGTH}`;
-  if (!KEY_PATTERN.test(key)) return `metric key ${JSON.stringify(key.slice(0, 80))} may only contain letters, digits, '_', '-', '.', ' ' and '/'`;
-  // Keys name paths in exports and MLflow's UI: the path must be normal (no '//', './', '..', leading '/').
-  const segments = key.split('/');
-  if (key.startsWith('/') || key.endsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..')) {
-    return `metric key ${JSON.stringify(key.slice(0, 80))} is not a normalized path`;
-  }
+  if (!KEY_PATTERN.test(key)) return `metric key ${JSON.stringify(key.slice(0, 80))} may only contain letters, digits, '_', '-', '.', ' ', ':' and '/'`;
+  if (keyPathProblem(key)) return `metric key ${JSON.stringify(key.slice(0, 80))} is not a normalized path`;
   return undefined;
 }
 
@@ -34,16 +44,22 @@ export function entityIdProblem(id: string): string | undefined {
   return undefined;
 }
 
-export function pointProblem(p: MetricPoint, nowMs: number, validKeys?: Set<string>): string | undefined {
+/** The worker's (and MLflow's) rules for one point. `_nowMs` is kept for callers; no rule depends on the clock. */
+export function pointProblem(p: MetricPoint, _nowMs: number, validKeys?: Set<string>): string | undefined {
   if (!validKeys?.has(p.key)) {
     const k = keyProblem(p.key);
     if (k) return k;
     validKeys?.add(p.key);
   }
   if (typeof p.value !== 'number') return `value of ${p.key} is not a number`;
-  if (!Number.isSafeInteger(p.step) || p.step < 0) return `step ${p.step} of ${p.key} must be an integer between 0 and 2^53-1`;
-  if (!Number.isSafeInteger(p.timestampMs)) return `timestamp ${p.timestampMs} of ${p.key} is not an integer number of milliseconds`;
-  if (p.timestampMs < MIN_TIMESTAMP_MS) return `timestamp ${p.timestampMs} of ${p.key} is before 2000-01-01 (seconds instead of milliseconds?)`;
+  if (!Number.isSafeInteger(p.step)) return `step ${p.step} of ${p.key} must be an integer between -(2^53-1) and 2^53-1`;
+  if (!Number.isSafeInteger(p.timestampMs) || p.timestampMs < 0) return `timestamp ${p.timestampMs} of ${p.key} must be a non-negative integer number of milliseconds`;
+  return undefined;
+}
+
+/** The SDK's extra guard: wall-clock times of a training process, in milliseconds, from a clock that is roughly right. */
+export function timestampPlausibilityProblem(p: MetricPoint, nowMs: number): string | undefined {
+  if (p.timestampMs < MIN_PLAUSIBLE_TIMESTAMP_MS) return `timestamp ${p.timestampMs} of ${p.key} is before 2000-01-01 (seconds instead of milliseconds?)`;
   if (p.timestampMs > nowMs + MAX_CLOCK_SKEW_MS) return `timestamp ${p.timestampMs} of ${p.key} is more than a day in the future`;
   return undefined;
 }

@@ -111,6 +111,19 @@ export function decodeTrackingEvent(bytes: Buffer): Decoded<TrackingEvent> {
   return decodeWith<TrackingEvent>(trackingEventSchemas, bytes);
 }
 
+/** Length in code points (Python's len of a str), not UTF-16 units. */
+export function codePointLength(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++, n++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+  }
+  return n;
+}
+
 /** The structural rules the worker enforces on every event (the API checks MLflow's limits before producing). */
 export function trackingEventProblem(e: TrackingEvent): string | undefined {
   if (!e.eventId) return 'eventId is empty';
@@ -125,6 +138,9 @@ export function trackingEventProblem(e: TrackingEvent): string | undefined {
   if (e.eventType === 'RUN_INPUT_LOGGED' && !e.dataset) return 'RUN_INPUT_LOGGED needs a dataset';
   if (['PARAM_LOGGED', 'RUN_TAG_SET', 'RUN_TAG_DELETED', 'EXPERIMENT_TAG_SET'].includes(e.eventType) && !e.key) return `${e.eventType} needs a key`;
   if (e.key.length > 250) return `key is ${e.key.length} characters, the limit is 250`;
-  if (e.value.length > 8000) return `value is ${e.value.length} characters, the limit is 8000`;
+  // MLflow's value limits: experiment tags 20,000 characters, params (6,000) and run tags 8,000.
+  // Characters as MLflow (Python) counts them: code points, so a value of emoji is not refused at half the limit.
+  const valueLimit = e.eventType === 'EXPERIMENT_TAG_SET' ? 20_000 : 8000;
+  if (e.value.length > valueLimit && codePointLength(e.value) > valueLimit) return `value is ${codePointLength(e.value)} characters, the limit is ${valueLimit}`;
   return undefined;
 }

@@ -53,7 +53,8 @@ describe('MetricsProducer', () => {
   it('rejects invalid points at the call site', async () => {
     const p = new MetricsProducer({ producer: new FakeProducer(), topic: 't' });
     await expect(p.logMetric({ run: 'r' }, 'bad key!', 1)).rejects.toBeInstanceOf(InvalidMetricError);
-    await expect(p.logMetric({ run: 'r' }, 'k', 1, { step: -1 })).rejects.toBeInstanceOf(InvalidMetricError);
+    await expect(p.logMetric({ run: 'r' }, 'k', 1, { timestampMs: 1_700_000_000 })).rejects.toBeInstanceOf(InvalidMetricError);
+    await expect(p.logMetric({ run: 'r' }, 'k', 1, { step: -1 })).resolves.toBeUndefined();
     await expect(p.logMetric({ run: '' }, 'k', 1)).rejects.toBeInstanceOf(InvalidMetricError);
     await expect(p.logMetric({ run: 'r' }, 'k', NaN)).resolves.toBeUndefined();
   });

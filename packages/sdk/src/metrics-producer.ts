@@ -1,5 +1,5 @@
 // The producer SDK: log metric points for runs and model versions; batching, bounded memory, flush/close.
-import { encodeMetricBatch, entityIdProblem, pointProblem, type EntityKind, type MetricPoint } from '@runstream/codec';
+import { encodeMetricBatch, entityIdProblem, pointProblem, timestampPlausibilityProblem, type EntityKind, type MetricPoint } from '@runstream/codec';
 import { MissingTopicError, type OutgoingMessage } from '@runstream/kafka';
 import type { MetricsProducerOptions } from './producer-config.ts';
 
@@ -105,7 +105,8 @@ export class MetricsProducer {
     const now = this.opts.now();
     const full: MetricPoint[] = points.map((p) => {
       const point = { key: p.key, value: p.value, step: p.step ?? 0, timestampMs: p.timestampMs ?? now };
-      const problem = pointProblem(point, now);
+      // The worker's rules, plus the SDK's own: a timestamp far off this process's clock is a unit mistake.
+      const problem = pointProblem(point, now) ?? timestampPlausibilityProblem(point, now);
       if (problem) throw new InvalidMetricError(problem);
       return point;
     });

@@ -21,7 +21,7 @@ it('metric batch decoder: 20,000 random and mutated messages, each stored or dea
   const reasons = new Set(out.deadLetters.map((d) => d.reason));
   expect(reasons.has('malformed') && reasons.has('unknown_schema')).toBe(true);
   for (const reason of reasons) expect(['malformed', 'unknown_schema', 'invalid_point', 'invalid_entity', 'empty_batch', 'too_many_points']).toContain(reason);
-  for (const u of out.units) for (const p of u.points) expect(Number.isSafeInteger(p.step) && p.step >= 0).toBe(true);
+  for (const u of out.units) for (const p of u.points) expect(Number.isSafeInteger(p.step) && Number.isSafeInteger(p.timestampMs) && p.timestampMs >= 0).toBe(true);
 });
 
 it('tracking event decoder: 20,000 random and mutated messages, each stored or dead-lettered', () => {

@@ -127,20 +127,19 @@ describe('metric histories: the prefix rule', () => {
     ];
     const plan = planMetricKey('r', 'm', pts, undefined, { nowMs: NOW });
     expect(plan.sourcePoints).toBe(7);
-    expect(plan.valid).toBe(2);
-    expect(plan.invalid.count).toBe(5);
-    expect(plan.invalid.examples).toHaveLength(3);
-    expect(plan.invalid.examples[0]).toMatch(/step -1/);
-    expect(plan.invalid.examples[1]).toMatch(/before 2000/);
-    expect(plan.invalid.examples[2]).toMatch(/"banana".*not a number/);
-    expect(plan.toSend.map((p) => p.value)).toEqual([1, 6]);
+    // MLflow's own rules: negative steps, early and future timestamps are stored like any other point.
+    expect(plan.valid).toBe(5);
+    expect(plan.invalid.count).toBe(2);
+    expect(plan.invalid.examples).toHaveLength(2);
+    expect(plan.invalid.examples[0]).toMatch(/"banana".*not a number/);
+    expect(plan.invalid.examples[1]).toMatch(/step .* must be an integer/);
+    expect(plan.toSend.map((p) => p.value)).toEqual([2, 1, 3, 5, 6]);
   });
 
-  it("rejects every point of a key Runstream's rules refuse (MLflow allows ':')", () => {
+  it("keeps every point of a key with MLflow's ':'", () => {
     const plan = planMetricKey('r', 'eval:acc', [{ key: 'eval:acc', value: 1, step: 0, timestampMs: T0 }], undefined, { nowMs: NOW });
-    expect(plan.valid).toBe(0);
-    expect(plan.invalid.count).toBe(1);
-    expect(plan.invalid.examples[0]).toMatch(/may only contain/);
+    expect(plan.valid).toBe(1);
+    expect(plan.invalid.count).toBe(0);
   });
 
   it('holds back points beyond maxToSend and resumes exactly there', () => {
