@@ -14,7 +14,7 @@ export const MIN_PLAUSIBLE_TIMESTAMP_MS = 946_684_800_000;
 export const MAX_CLOCK_SKEW_MS = 24 * 3600 * 1000;
 
 // MLflow's name rule on POSIX, `^[/\w.\- :]*$` (Python's \w is Unicode-aware: letters and numbers of any script).
-const KEY_PATTERN = /^[\p{L}\p{N}_/.\- :]+$/u;
+export const KEY_PATTERN = /^[\p{L}\p{N}_/.\- :]+$/u;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARS = /[\u0000-\u001f\u007f]/;
 

@@ -5,7 +5,6 @@
 // across instances. What is validated when, and how racing writes resolve: services/query-service/README.md.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { MetricPoint } from '@runstream/codec';
 import {
   experimentById,
   experimentByName,
@@ -35,7 +34,7 @@ import { registerArtifactRoutes } from './artifact-routes.ts';
 import { requestSchema } from './mlflow-request-schemas.ts';
 import { registerRegistryRoutes, type RouteFn } from './registry-routes.ts';
 import { registerLoggedModelRoutes } from './logged-model-routes.ts';
-import { LIMITS, double, entryKey, entryValue, int64, metricKey, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
+import { LIMITS, batchLimitMessage, batchMetrics, duplicateParamsProblem, entryKey, entryValue, int64, metricPoint, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
 
 export interface MlflowDeps {
   ch: ClickHouse;
@@ -160,10 +159,10 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
 
   route('POST', 'experiments/create', 'write', 'Create an experiment', async (req, b) => {
     const name = requiredString(b.name, 'name');
-    if (name.length > LIMITS.experimentNameLength) throw invalid(`Experiment name exceeds ${LIMITS.experimentNameLength} characters`);
+    if (name.length > LIMITS.experimentNameLength) throw invalid(`'name' exceeds the maximum length of ${LIMITS.experimentNameLength} characters`);
     if (await experimentByName(ch, name)) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment '${name}' already exists.`);
     const id = newExperimentId();
-    const tags = tagList(b.tags, 'tag');
+    const tags = tagList(b.tags, 'experiment-tag');
     const now = Date.now();
     const artifactLocation = typeof b.artifact_location === 'string' && b.artifact_location ? b.artifact_location : `mlflow-artifacts:/${id}`;
     await writer.emit(`EXP:${id}`, deps.actorOf(req), [
@@ -311,8 +310,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
 
   route('POST', 'runs/log-metric', 'write', 'Log one metric point', async (req, b) => {
     const { run } = (await activeRunForWrite(b.run_id ?? b.run_uuid)).state;
-    const point: MetricPoint = { key: metricKey(b.key), value: double(b.value, 'value'), timestampMs: timestampMs(b.timestamp), step: int64(b.step, 'step', 0) };
-    if (point.step < 0) throw invalid('step must be a non-negative integer');
+    const point = metricPoint(b);
     await writer.emitMetrics(run.runId, [point], `mlflow-api:${deps.actorOf(req)}`);
     return {};
   });
@@ -347,16 +345,12 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     const metrics = arrayField(b.metrics, 'metrics');
     const params = arrayField(b.params, 'params');
     const tags = arrayField(b.tags, 'tags');
-    if (metrics.length > LIMITS.batchMetrics) throw invalid(`A batch logging request can contain at most ${LIMITS.batchMetrics} metrics. Got ${metrics.length} metrics.`);
-    if (params.length > LIMITS.batchParams) throw invalid(`A batch logging request can contain at most ${LIMITS.batchParams} params. Got ${params.length} params.`);
-    if (tags.length > LIMITS.batchTags) throw invalid(`A batch logging request can contain at most ${LIMITS.batchTags} tags. Got ${tags.length} tags.`);
-    if (metrics.length + params.length + tags.length > LIMITS.batchTotal) throw invalid(`A batch logging request can contain at most ${LIMITS.batchTotal} items in total.`);
+    if (metrics.length > LIMITS.batchMetrics) throw invalid(batchLimitMessage('metrics', LIMITS.batchMetrics, metrics.length));
+    if (params.length > LIMITS.batchParams) throw invalid(batchLimitMessage('params', LIMITS.batchParams, params.length));
+    if (tags.length > LIMITS.batchTags) throw invalid(batchLimitMessage('tags', LIMITS.batchTags, tags.length));
+    if (metrics.length + params.length + tags.length > LIMITS.batchTotal) throw invalid(batchLimitMessage('metrics, params, and tags', LIMITS.batchTotal, metrics.length + params.length + tags.length));
     const runId = requiredString(b.run_id, 'run_id');
-    const points: MetricPoint[] = metrics.map((m) => {
-      const p = { key: metricKey(m.key), value: double(m.value, 'value'), timestampMs: timestampMs(m.timestamp), step: int64(m.step, 'step', 0) };
-      if (p.step < 0) throw invalid('step must be a non-negative integer');
-      return p;
-    });
+    const points = batchMetrics(metrics);
     const tagEntries = tagList(tags, 'tag');
     if (params.length > 0 || tagEntries.length > 0) {
       await logParams(req, runId, params, tagEntries.map((t): NewEvent => ({ eventType: 'RUN_TAG_SET', runId, key: t.key, value: t.value })));
@@ -465,7 +459,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
       const key = entryKey(p.key, 'param');
       const value = entryValue(p.value, 'param', key);
       const seen = incoming.get(key);
-      if (seen !== undefined && seen !== value) throw invalid(`Duplicate parameter keys have been submitted: [${key}] with different values.`);
+      if (seen !== undefined) throw invalid(duplicateParamsProblem(raw.map((r) => String(r.key)))!);
       incoming.set(key, value);
     }
     // One param check-and-append at a time per run on this instance, so two values for one key cannot both pass.
@@ -497,7 +491,7 @@ function arrayField(v: unknown, field: string): Body[] {
   return v as Body[];
 }
 
-function tagList(v: unknown, what: 'tag'): { key: string; value: string }[] {
+function tagList(v: unknown, what: 'tag' | 'experiment-tag'): { key: string; value: string }[] {
   return arrayField(v, 'tags').map((t) => {
     const key = entryKey(t.key, what);
     return { key, value: entryValue(t.value, what, key) };
