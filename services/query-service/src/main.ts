@@ -3,6 +3,7 @@ import { createLogger } from '@runstream/config';
 import { connectClickHouse } from '@runstream/clickhouse';
 import { createKafkaBus, topicNames } from '@runstream/kafka';
 import { buildService } from './build-service.ts';
+import { serviceHealthChecks } from './health-checks.ts';
 import { ReadFence, TrackingWriter } from '@runstream/tracking';
 import { loadServiceConfig } from './service-config.ts';
 
@@ -32,13 +33,7 @@ const app = await buildService({
   rateLimit: config.rateLimit,
   concurrency: config.concurrency,
   requestTimeoutMs: config.queryTimeoutMs + 5_000,
-  health: {
-    clickhouse: async () => {
-      const r = await ch.client.ping();
-      if (!r.success) throw r.error;
-    },
-    kafka: () => admin.ping(),
-  },
+  health: serviceHealthChecks(ch, admin, [topics.metrics, topics.tracking]),
 });
 
 let closing = false;

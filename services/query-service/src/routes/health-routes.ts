@@ -1,8 +1,11 @@
-// GET /health: is the service able to read (ClickHouse) and is the pipeline's broker reachable (Kafka)?
+// GET /health: can the service do its work — its ClickHouse user read its database, its Kafka topics exist
+// (health-checks.ts)? 503 with the reason in checks.<name>.error otherwise.
 import type { FastifyInstance } from 'fastify';
 
 export interface HealthChecks {
+  /** Resolves when the service's ClickHouse user can read its database; rejects with the reason. */
   clickhouse: () => Promise<void>;
+  /** Resolves when the broker answers and the topics the service produces to exist. */
   kafka: () => Promise<void>;
 }
 
