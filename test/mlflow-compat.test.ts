@@ -47,6 +47,7 @@ describe('MLflow compatibility', () => {
     summary = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(summary.immutable_param_error).toBe('INVALID_PARAMETER_VALUE');
     expect(summary.run_a.history_points).toBe(10);
+    expect(summary.edge_values).toBe(2);
     expect(summary.search).toEqual(['sweep-0.01', 'sweep-0.001']);
     expect(summary.autolog.metrics).toContain('training_accuracy_score');
     // MLflow 3 logged models: autolog with log_models on, log_model, load_model, tags, search.
@@ -144,5 +145,44 @@ describe('MLflow compatibility', () => {
     const pending = await call('POST', 'logged-models', { experiment_id: exp.body.experiment_id, name: 'm' });
     expect((await call('PATCH', `logged-models/${pending.body.model.info.model_id}`, { status: 'DONE' })).status).toBe(400);
     expect((await call('POST', 'logged-models/search', { experiment_ids: [exp.body.experiment_id], filter: "name LIKE 'x' OR 1=1" })).status).toBe(400);
+  });
+
+  it('accepts what MLflow accepts: timestamp 0, negative steps, colons in names, long values truncated, duplicates as MLflow', async () => {
+    const exp = await call('POST', 'experiments/create', { name: `accepts-${Date.now()}`, tags: [{ key: 'note', value: 'e'.repeat(20_000) }] });
+    expect(exp.status).toBe(200);
+    const created = await call('POST', 'runs/create', { experiment_id: exp.body.experiment_id, start_time: 0 });
+    expect(created.status).toBe(200);
+    const runId = created.body.run.info.run_id;
+
+    const logged = await call('POST', 'runs/log-batch', {
+      run_id: runId,
+      metrics: [
+        { key: 'val:loss', value: 0.5, timestamp: 0, step: -1 },
+        { key: 'val:loss', value: 0.5, timestamp: 0, step: -1 }, // identical: stored once, as MLflow does
+        { key: 'val:loss', value: 'Infinity', timestamp: '4102444800000', step: '2' }, // 2100-01-01: no clock check
+      ],
+      params: [{ key: 'opt:lr', value: 'p'.repeat(7000) }],
+      tags: [{ key: 'long', value: 't'.repeat(9000) }],
+    });
+    expect(logged).toEqual({ status: 200, body: {} });
+    const history = await call('GET', `metrics/get-history?run_id=${runId}&metric_key=${encodeURIComponent('val:loss')}`);
+    expect(history.status).toBe(200);
+    expect(history.body.metrics).toEqual([
+      { key: 'val:loss', value: 0.5, timestamp: 0, step: -1 },
+      { key: 'val:loss', value: 'Infinity', timestamp: 4102444800000, step: 2 },
+    ]);
+    const run = (await call('GET', `runs/get?run_id=${runId}`)).body.run;
+    expect(run.info.start_time).toBe(0);
+    expect(run.data.params.find((p: any) => p.key === 'opt:lr').value).toHaveLength(6000);
+    expect(run.data.tags.find((t: any) => t.key === 'long').value).toHaveLength(8000);
+    const experiment = (await call('GET', `experiments/get?experiment_id=${exp.body.experiment_id}`)).body.experiment;
+    expect(experiment.tags.find((t: any) => t.key === 'note').value).toHaveLength(20_000);
+
+    const negative = await call('POST', 'runs/log-batch', { run_id: runId, metrics: [{ key: 'm', value: 1, timestamp: -1 }] });
+    expect(negative.status).toBe(400);
+    expect(negative.body).toEqual({ error_code: 'INVALID_PARAMETER_VALUE', message: expect.stringMatching(/'metrics\[0\]\.timestamp'.*nonnegative/) });
+    const twice = await call('POST', 'runs/log-batch', { run_id: runId, params: [{ key: 'a', value: '1' }, { key: 'a', value: '1' }] });
+    expect(twice.status).toBe(400);
+    expect(twice.body.message).toBe("Duplicate parameter keys have been submitted: ['a']. Please ensure the request contains only one param value per param key.");
   });
 });

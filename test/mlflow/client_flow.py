@@ -64,6 +64,14 @@ assert r.data.tags["team"] == "vision" and r.data.tags["stage"] == "prod", r.dat
 summary["run_a"] = {"params": r.data.params, "metrics": {k: str(v) for k, v in r.data.metrics.items()}, "history_points": len(history)}
 
 client.delete_tag(run_id, "team")
+
+# what MLflow accepts is accepted: timestamp 0, negative steps, colons in names (integrations log "val:loss")
+from mlflow.entities import Metric  # noqa: E402
+
+client.log_batch(run_id, metrics=[Metric("val:loss", 0.25, 0, -1), Metric("val:loss", 0.5, 1, 0)])
+edge = sorted((m.step, m.timestamp, m.value) for m in client.get_metric_history(run_id, "val:loss"))
+assert edge == [(-1, 0, 0.25), (0, 1, 0.5)], edge
+summary["edge_values"] = len(edge)
 assert "team" not in client.get_run(run_id).data.tags
 
 # --- a small sweep: search with a filter and order_by -------------------------------------------------------------
