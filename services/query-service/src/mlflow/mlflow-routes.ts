@@ -26,6 +26,7 @@ import {
 import type { TrackingWriter, NewEvent, ReadFence, FenceScope } from '@runstream/tracking';
 import { NotYetVisibleError } from '@runstream/tracking';
 import { RunStateCache, type PartitionStamp, type RunState } from './run-state-cache.ts';
+import { KeyedLock } from './keyed-lock.ts';
 import { decodePageToken, encodePageToken, BadPageTokenError } from '../page-token.ts';
 import { MlflowError, invalid, mlflowErrorSchema, notFound } from './mlflow-errors.ts';
 import { experimentJson, metricJson, runInfoJson, runJson } from './mlflow-format.ts';
@@ -85,6 +86,17 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   // tracking metadata (experiment names, registry, logged models), so they see every acknowledged tracking write.
   const READ_FENCE: FenceScope[] = [{ topic: topics.tracking }, { topic: topics.metrics }];
   const WRITE_FENCE: FenceScope[] = [{ topic: topics.tracking }];
+
+  const locks = new KeyedLock();
+  /**
+   * A check-then-append on `key` (a unique name, the next version number): alone among this instance's writes of
+   * the key, and against every tracking write acknowledged before it began.
+   */
+  const checked = <T>(key: string, fn: () => Promise<T>): Promise<T> =>
+    locks.run(key, async () => {
+      await fence.wait(WRITE_FENCE);
+      return fn();
+    });
 
   const runs = new RunStateCache({
     stampOf: async (runId) => {
@@ -160,16 +172,18 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   route('POST', 'experiments/create', 'write', 'Create an experiment', async (req, b) => {
     const name = requiredString(b.name, 'name');
     if (name.length > LIMITS.experimentNameLength) throw invalid(`'name' exceeds the maximum length of ${LIMITS.experimentNameLength} characters`);
-    if (await experimentByName(ch, name)) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment '${name}' already exists.`);
-    const id = newExperimentId();
-    const tags = tagList(b.tags, 'experiment-tag');
-    const now = Date.now();
-    const artifactLocation = typeof b.artifact_location === 'string' && b.artifact_location ? b.artifact_location : `mlflow-artifacts:/${id}`;
-    await writer.emit(`EXP:${id}`, deps.actorOf(req), [
-      { eventType: 'EXPERIMENT_UPSERTED', experimentId: id, experiment: { name, artifactLocation, lifecycleStage: ACTIVE, creationTimeMs: now, lastUpdateTimeMs: now } },
-      ...tags.map((t): NewEvent => ({ eventType: 'EXPERIMENT_TAG_SET', experimentId: id, key: t.key, value: t.value })),
-    ]);
-    return { experiment_id: id };
+    return checked(`experiment:${name}`, async () => {
+      if (await experimentByName(ch, name)) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment '${name}' already exists.`);
+      const id = newExperimentId();
+      const tags = tagList(b.tags, 'experiment-tag');
+      const now = Date.now();
+      const artifactLocation = typeof b.artifact_location === 'string' && b.artifact_location ? b.artifact_location : `mlflow-artifacts:/${id}`;
+      await writer.emit(`EXP:${id}`, deps.actorOf(req), [
+        { eventType: 'EXPERIMENT_UPSERTED', experimentId: id, experiment: { name, artifactLocation, lifecycleStage: ACTIVE, creationTimeMs: now, lastUpdateTimeMs: now } },
+        ...tags.map((t): NewEvent => ({ eventType: 'EXPERIMENT_TAG_SET', experimentId: id, key: t.key, value: t.value })),
+      ]);
+      return { experiment_id: id };
+    });
   });
 
   route('GET', 'experiments/get', 'read', 'Get an experiment by id', async (req, q) => ({ experiment: experimentJson(await getExperiment(req, requiredString(q.experiment_id, 'experiment_id'))) }));
@@ -279,18 +293,18 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   route('POST', 'runs/update', 'write', 'Update a run (status, end time, name)', async (req, b) => {
     const runId = requiredString(b.run_id ?? b.run_uuid, 'run_id');
     return runs.exclusive(runId, async () => {
-    const w = await activeRunForWrite(runId);
-    const { run } = w.state;
-    const next: RunRow = {
-      ...run,
-      ...(b.status === undefined ? {} : { status: runStatus(b.status) }),
-      ...(b.end_time === undefined || b.end_time === null ? {} : { endTimeMs: int64(b.end_time, 'end_time') }),
-      ...(typeof b.run_name === 'string' && b.run_name ? { runName: b.run_name } : {}),
-    };
-    const events: NewEvent[] = [runEvent(next)];
-    if (next.runName !== run.runName) events.push({ eventType: 'RUN_TAG_SET', runId: run.runId, key: 'mlflow.runName', value: next.runName });
-    await emitRun(req, w, events, { ...w.state, run: next });
-    return { run_info: runInfoJson(next) };
+      const w = await activeRunForWrite(runId);
+      const { run } = w.state;
+      const next: RunRow = {
+        ...run,
+        ...(b.status === undefined ? {} : { status: runStatus(b.status) }),
+        ...(b.end_time === undefined || b.end_time === null ? {} : { endTimeMs: int64(b.end_time, 'end_time') }),
+        ...(typeof b.run_name === 'string' && b.run_name ? { runName: b.run_name } : {}),
+      };
+      const events: NewEvent[] = [runEvent(next)];
+      if (next.runName !== run.runName) events.push({ eventType: 'RUN_TAG_SET', runId: run.runId, key: 'mlflow.runName', value: next.runName });
+      await emitRun(req, w, events, { ...w.state, run: next });
+      return { run_info: runInfoJson(next) };
     });
   });
 
@@ -430,7 +444,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     return { metrics: out };
   });
 
-  registerRegistryRoutes(route, { ch, writer, actorOf: deps.actorOf });
+  registerRegistryRoutes(route, { ch, writer, actorOf: deps.actorOf, checked });
   registerLoggedModelRoutes(route, { ch, writer, actorOf: deps.actorOf });
 
   // ---- artifacts: the proxy API (mlflow-artifacts:/) on a local directory; MLflow's older list endpoint is not served

@@ -45,7 +45,15 @@ function registeredModelJson(m: RegisteredModelRow, versions: ModelVersionRow[])
   };
 }
 
-export function registerRegistryRoutes(route: RouteFn, deps: { ch: ClickHouse; writer: TrackingWriter; actorOf: (req: FastifyRequest) => string }): void {
+export interface RegistryDeps {
+  ch: ClickHouse;
+  writer: TrackingWriter;
+  actorOf: (req: FastifyRequest) => string;
+  /** Runs a check-then-append alone per key, against every acknowledged tracking write (mlflow-routes.ts). */
+  checked: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
+}
+
+export function registerRegistryRoutes(route: RouteFn, deps: RegistryDeps): void {
   const { ch, writer } = deps;
 
   async function getModel(name: string): Promise<RegisteredModelRow> {
@@ -58,11 +66,13 @@ export function registerRegistryRoutes(route: RouteFn, deps: { ch: ClickHouse; w
     const name = requiredString(b.name, 'name');
     // eslint-disable-next-line no-control-regex
     if (name.length > 256 || /[\u0000-\u001f]/.test(name)) throw invalid('Registered model name must be at most 256 characters without control characters');
-    if ((await registeredModels(ch, { name, limit: 1 })).length > 0) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
-    const now = Date.now();
-    const state = { name, description: typeof b.description === 'string' ? b.description : '', creationTimeMs: now, lastUpdateTimeMs: now, tagsJson: tagsJson(b.tags) };
-    await writer.emit(`MODEL:${name}`, deps.actorOf(req), [{ eventType: 'REGISTERED_MODEL_UPSERTED', registeredModel: state }]);
-    return { registered_model: registeredModelJson(state, []) };
+    return deps.checked(`model:${name}`, async () => {
+      if ((await registeredModels(ch, { name, limit: 1 })).length > 0) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${name}) already exists.`);
+      const now = Date.now();
+      const state = { name, description: typeof b.description === 'string' ? b.description : '', creationTimeMs: now, lastUpdateTimeMs: now, tagsJson: tagsJson(b.tags) };
+      await writer.emit(`MODEL:${name}`, deps.actorOf(req), [{ eventType: 'REGISTERED_MODEL_UPSERTED', registeredModel: state }]);
+      return { registered_model: registeredModelJson(state, []) };
+    });
   });
 
   route('GET', 'registered-models/get', 'read', 'Get a registered model', async (_req, q) => {
@@ -89,18 +99,21 @@ export function registerRegistryRoutes(route: RouteFn, deps: { ch: ClickHouse; w
   route('POST', 'registered-models/search', 'read', 'Search registered models', search);
 
   route('POST', 'model-versions/create', 'write', 'Create a version of a registered model (linked to the run that produced it)', async (req, b) => {
-    const model = await getModel(requiredString(b.name, 'name'));
-    const source = requiredString(b.source, 'source');
-    const runId = typeof b.run_id === 'string' ? b.run_id : '';
-    if (runId && (await runsByIds(ch, [runId])).length === 0) throw notFound(`Run with id=${runId} not found`);
-    const existing = await modelVersions(ch, { names: [model.name] });
-    // Versions are numbered per model; one writer per model (entity key) keeps them in order.
-    const version = String(existing.reduce((max, v) => Math.max(max, Number(v.version) || 0), 0) + 1);
-    const now = Date.now();
-    const state = { name: model.name, version, source, runId, description: typeof b.description === 'string' ? b.description : '', status: 'READY', stage: 'None', creationTimeMs: now, lastUpdateTimeMs: now, tagsJson: tagsJson(b.tags) };
-    const events: NewEvent[] = [{ eventType: 'MODEL_VERSION_UPSERTED', modelVersion: state }, { eventType: 'REGISTERED_MODEL_UPSERTED', registeredModel: { ...model, lastUpdateTimeMs: now } }];
-    await writer.emit(`MODEL:${model.name}`, deps.actorOf(req), events);
-    return { model_version: modelVersionJson(state) };
+    const name = requiredString(b.name, 'name');
+    return deps.checked(`model:${name}`, async () => {
+      const model = await getModel(name);
+      const source = requiredString(b.source, 'source');
+      const runId = typeof b.run_id === 'string' ? b.run_id : '';
+      if (runId && (await runsByIds(ch, [runId])).length === 0) throw notFound(`Run with id=${runId} not found`);
+      const existing = await modelVersions(ch, { names: [model.name] });
+      // Versions are numbered per model; one writer per model (entity key) keeps them in order.
+      const version = String(existing.reduce((max, v) => Math.max(max, Number(v.version) || 0), 0) + 1);
+      const now = Date.now();
+      const state = { name: model.name, version, source, runId, description: typeof b.description === 'string' ? b.description : '', status: 'READY', stage: 'None', creationTimeMs: now, lastUpdateTimeMs: now, tagsJson: tagsJson(b.tags) };
+      const events: NewEvent[] = [{ eventType: 'MODEL_VERSION_UPSERTED', modelVersion: state }, { eventType: 'REGISTERED_MODEL_UPSERTED', registeredModel: { ...model, lastUpdateTimeMs: now } }];
+      await writer.emit(`MODEL:${model.name}`, deps.actorOf(req), events);
+      return { model_version: modelVersionJson(state) };
+    });
   });
 
   route('GET', 'model-versions/get', 'read', 'Get a model version', async (_req, q) => {

@@ -4,6 +4,7 @@
 // moved: any event appended there since (through this instance or another) makes the next write read the state
 // again, fenced to that offset. So a delete through one instance is seen by the next write through another.
 import type { RunRow } from '@runstream/clickhouse';
+import { KeyedLock } from './keyed-lock.ts';
 
 export interface RunState {
   run: RunRow;
@@ -32,7 +33,7 @@ interface Entry {
 
 export class RunStateCache {
   private readonly entries = new Map<string, Entry>();
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks = new KeyedLock();
   private readonly deps: RunStateCacheDeps;
   private readonly maxEntries: number;
   hits = 0;
@@ -81,18 +82,8 @@ export class RunStateCache {
    * Runs `fn` alone among this instance's writes of the run, so that two writes validated against the same state
    * (two values for one param) cannot both pass here. Writes through other instances are ordered by Kafka.
    */
-  async exclusive<T>(runId: string, fn: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(runId) ?? Promise.resolve();
-    const run = previous.then(fn, fn);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.locks.set(runId, tail);
-    void tail.then(() => {
-      if (this.locks.get(runId) === tail) this.locks.delete(runId);
-    });
-    return run;
+  exclusive<T>(runId: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.run(runId, fn);
   }
 
   private remember(runId: string, entry: Entry): void {
