@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { clickhouseEnv, createLogger, loadEnv, toClickHouseSettings, type Logger } from '@runstream/config';
-import { connectClickHouse, migrate } from '@runstream/clickhouse';
+import { connectClickHouse, migrate, queryRows, sql } from '@runstream/clickhouse';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -45,5 +45,31 @@ export async function applyMigrations(log: Logger = createLogger({ name: 'migrat
     return await migrate(admin, server, log);
   } finally {
     await Promise.all([admin.close(), server.close()]);
+  }
+}
+
+/**
+ * Refuses to go on when a role's ClickHouse user cannot read the configured database (servers set up for other
+ * settings, e.g. users rendered for another database or other passwords): every request would fail later, so say
+ * why now.
+ */
+export async function checkRoleAccess(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const settings = toClickHouseSettings(loadEnv(clickhouseEnv, env));
+  const problems: string[] = [];
+  for (const role of ['ingest', 'query'] as const) {
+    const ch = connectClickHouse(settings, role);
+    try {
+      await queryRows(ch, sql`SELECT 1 FROM metric_points_v1 LIMIT 1`);
+    } catch (err) {
+      problems.push(`${role} user ${settings[role].user}: ${(err as Error).message.split('\n')[0]}`);
+    } finally {
+      await ch.close();
+    }
+  }
+  if (problems.length > 0) {
+    throw new Error(
+      `ClickHouse at ${settings.url} does not let this configuration use database ${settings.database} (${problems.join('; ')}). ` +
+        'For the local stack, deploy/local/clickhouse.sh start re-renders its users for the configured database; for your own servers, grant the users access (deploy/clickhouse/grants.sql).',
+    );
   }
 }

@@ -2,7 +2,7 @@
 // and the query service — until Ctrl-C / SIGTERM, which stops everything in reverse order.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createLogger } from '@runstream/config';
-import { applyMigrations, REPO_ROOT, startLocalStack, stopLocalStack } from './local-stack.ts';
+import { applyMigrations, checkRoleAccess, REPO_ROOT, startLocalStack, stopLocalStack } from './local-stack.ts';
 
 const log = createLogger({ name: 'runstream' });
 const port = process.env.PORT ?? '8080';
@@ -93,6 +93,8 @@ try {
   startedStack = startLocalStack(log);
   const applied = await applyMigrations(log);
   log.info({ applied }, applied.length ? 'migrations applied' : 'schema up to date');
+  // Servers left running for other settings (e.g. a benchmark's database) answer pings but refuse our users.
+  await checkRoleAccess();
   for (const s of services) launch(s);
   await waitForHealth(60_000);
   const base = `http://${host}:${port}`;

@@ -20,23 +20,80 @@ ensure_installed() {
 
 sha256() { printf '%s' "$1" | sha256sum | cut -d' ' -f1; }
 
+# The databases the restricted users may use: the project's own (npm start, npm test, benchmarks), the configured
+# one, and every one the current users file already allows (one server is shared by all of them).
+allowed_databases() {
+  local -a names=(runstream runstream_test runstream_bench "$CLICKHOUSE_DATABASE")
+  if [[ -f $CLICKHOUSE_CONF_DIR/users.xml ]]; then
+    local existing
+    existing=$(grep -oE '<database>[A-Za-z_][A-Za-z0-9_]*</database>' "$CLICKHOUSE_CONF_DIR/users.xml" | sed -E 's#</?database>##g' || true)
+    [[ -n $existing ]] && mapfile -t -O "${#names[@]}" names <<<"$existing"
+  fi
+  printf '%s\n' "${names[@]}" | awk 'NF && !seen[$0]++'
+}
+
+# render_users OUT: users.xml for the current settings.
+render_users() {
+  local u lines=""
+  for u in "$CLICKHOUSE_INGEST_USER" "$CLICKHOUSE_QUERY_USER" "$CLICKHOUSE_BI_USER" "$CLICKHOUSE_DATABASE"; do
+    [[ $u =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "clickhouse: invalid user/database name '$u'"
+  done
+  while IFS= read -r u; do
+    lines+="${lines:+$'\n'}                <database>$u</database>"
+  done < <(allowed_databases)
+  (
+    umask 077
+    render "$RUNSTREAM_LOCAL_DIR/clickhouse/users.xml" "$1" \
+      "ALLOWED_DATABASES=$lines" \
+      "INGEST_USER=$CLICKHOUSE_INGEST_USER" "INGEST_PASSWORD_SHA256=$(sha256 "$CLICKHOUSE_INGEST_PASSWORD")" \
+      "QUERY_USER=$CLICKHOUSE_QUERY_USER" "QUERY_PASSWORD_SHA256=$(sha256 "$CLICKHOUSE_QUERY_PASSWORD")" \
+      "BI_USER=$CLICKHOUSE_BI_USER" "BI_PASSWORD_SHA256=$(sha256 "$CLICKHOUSE_BI_PASSWORD")"
+  )
+}
+
 render_config() {
   mkdir -p "$CLICKHOUSE_CONF_DIR" "$CLICKHOUSE_LOG_DIR" "$CLICKHOUSE_DATA_PATH"
   render "$RUNSTREAM_LOCAL_DIR/clickhouse/config.xml" "$CONFIG" \
     "HOST=$CLICKHOUSE_HOST" "HTTP_PORT=$CLICKHOUSE_HTTP_PORT" "TCP_PORT=$CLICKHOUSE_TCP_PORT" \
     "DATA_PATH=$CLICKHOUSE_DATA_PATH" "LOG_DIR=$CLICKHOUSE_LOG_DIR"
-  local u
-  for u in "$CLICKHOUSE_INGEST_USER" "$CLICKHOUSE_QUERY_USER" "$CLICKHOUSE_BI_USER" "$CLICKHOUSE_DATABASE"; do
-    [[ $u =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]] || die "clickhouse: invalid user/database name '$u'"
+  render_users "$CLICKHOUSE_CONF_DIR/users.xml"
+}
+
+# user_answer USER PASSWORD: what the server says to USER running a query in $CLICKHOUSE_DATABASE ("1" when allowed).
+user_answer() {
+  curl -s --max-time 5 -G "$CLICKHOUSE_URL/" --data-urlencode "user=$1" --data-urlencode "password=$2" \
+    --data-urlencode "database=$CLICKHOUSE_DATABASE" --data-urlencode 'query=SELECT 1' 2>&1 | head -n 1 | head -c 300
+}
+
+# A server already running may have been started for other settings (another CLICKHOUSE_DATABASE, e.g. by a
+# benchmark, or other passwords): bring its users file up to date, let the server reload it (it watches the file),
+# and wait until every restricted user may use the configured database — or stop with the server's answer.
+fit_running_server() {
+  local fresh="$CLICKHOUSE_CONF_DIR/users.xml.next" answer="" deadline=$((SECONDS + 20)) u p
+  render_users "$fresh"
+  if cmp -s "$fresh" "$CLICKHOUSE_CONF_DIR/users.xml"; then
+    rm -f "$fresh"
+  else
+    # The server notices a change by the file's modification time in whole seconds: a file rewritten within the
+    # second it was last written would never be reloaded, so make sure its time moves.
+    local before
+    before=$(stat -c %Y "$CLICKHOUSE_CONF_DIR/users.xml" 2>/dev/null || echo 0)
+    mv -f "$fresh" "$CLICKHOUSE_CONF_DIR/users.xml"
+    (($(stat -c %Y "$CLICKHOUSE_CONF_DIR/users.xml") > before)) || touch -d "@$((before + 1))" "$CLICKHOUSE_CONF_DIR/users.xml"
+    log "clickhouse: users re-rendered for database $CLICKHOUSE_DATABASE; waiting for the server to reload them"
+  fi
+  ensure_database
+  while :; do
+    answer=""
+    for u in INGEST QUERY BI; do
+      local user_var="CLICKHOUSE_${u}_USER" pass_var="CLICKHOUSE_${u}_PASSWORD"
+      p=$(user_answer "${!user_var}" "${!pass_var}")
+      [[ $p == 1 ]] || answer="${!user_var}: $p"
+    done
+    [[ -z $answer ]] && return 0
+    ((SECONDS < deadline)) || die "clickhouse: the running server (pid $1) does not let $answer use database $CLICKHOUSE_DATABASE after its users were re-rendered; restart it (deploy/local/clickhouse.sh restart)"
+    sleep 0.5
   done
-  (
-    umask 077
-    render "$RUNSTREAM_LOCAL_DIR/clickhouse/users.xml" "$CLICKHOUSE_CONF_DIR/users.xml" \
-      "DATABASE=$CLICKHOUSE_DATABASE" \
-      "INGEST_USER=$CLICKHOUSE_INGEST_USER" "INGEST_PASSWORD_SHA256=$(sha256 "$CLICKHOUSE_INGEST_PASSWORD")" \
-      "QUERY_USER=$CLICKHOUSE_QUERY_USER" "QUERY_PASSWORD_SHA256=$(sha256 "$CLICKHOUSE_QUERY_PASSWORD")" \
-      "BI_USER=$CLICKHOUSE_BI_USER" "BI_PASSWORD_SHA256=$(sha256 "$CLICKHOUSE_BI_PASSWORD")"
-  )
 }
 
 ping_ok() { [[ $(curl -s --max-time 2 "$CLICKHOUSE_URL/ping" 2>/dev/null) == "Ok." ]]; }
@@ -69,6 +126,7 @@ start() {
   local pid
   if pid=$(pid_alive "$CLICKHOUSE_PID_FILE" "$PATTERN"); then
     ping_ok || wait_healthy "$pid"
+    fit_running_server "$pid"
     log "clickhouse: already running (pid $pid) at $CLICKHOUSE_URL"
     return 0
   fi
