@@ -2,7 +2,9 @@
 // with the ClickHouse ingest ceilings measured in the same run on the same rows:
 //   - HTTP: the rows as the worker sends them (Native blocks over HTTP), one insert stream;
 //   - clickhouse-client: the same Native data piped to the native protocol client.
-// Prints sustained points/s, produce-to-queryable latency p50/p99 and the ratios. Not a test.
+// Prints sustained points/s and the ratios; produce-to-queryable latency (freshness) on an idle pipeline, at the maximum
+// load and at half of it; and a peer: ClickHouse's own Kafka table engine draining the same points into the same
+// table and views. Not a test.
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,11 +15,18 @@ import { connectClickHouse, encodeMetricPointUnits, insertMetricPoints, queryRow
 import { createKafkaBus, topicNames } from '@runstream/kafka';
 import { createMetricsProducer } from '@runstream/sdk';
 import { applyMigrations, REPO_ROOT, startLocalStack } from '../local-stack.ts';
+import { idleFreshness, percentile as pct, probeDuringLoad } from './freshness.ts';
+import { drainWithKafkaEngine, prefillPeerTopic, type PeerPoint } from './kafka-engine-peer.ts';
 
 const POINTS = Number(process.env.BENCH_POINTS ?? 2_000_000);
 const RUNS = 40;
 const KEYS = ['loss', 'eval/acc', 'lr', 'grad/norm', 'throughput'];
 const BATCH_ROWS = Number(process.env.INGEST_BATCH_MAX_ROWS ?? 200_000);
+const IDLE_SAMPLES = Number(process.env.BENCH_IDLE_SAMPLES ?? 50);
+const LOADED_SECONDS = Number(process.env.BENCH_LOADED_SECONDS ?? 15);
+const PEER_CONSUMERS = Number(process.env.BENCH_PEER_CONSUMERS ?? 1);
+// The peer's JSON is ~10x the bytes of our Avro: 1M points are enough for a steady rate.
+const PEER_POINTS = Math.min(POINTS, Number(process.env.BENCH_PEER_POINTS ?? 1_000_000));
 
 const log = createLogger({ name: 'bench', level: 'warn' });
 process.env.CLICKHOUSE_DATABASE ??= 'runstream_bench';
@@ -37,10 +46,6 @@ function cpuTimes(): { busy: number; total: number } {
   const idle = fields[3]! + (fields[4] ?? 0);
   const total = fields.reduce((a, b) => a + b, 0);
   return { busy: total - idle, total };
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
 async function count(where: ReturnType<typeof sql>): Promise<number> {
@@ -95,29 +100,15 @@ const sdk = await createMetricsProducer({ brokers: loadEnv(kafkaEnv).brokers, to
 await new Promise((r) => setTimeout(r, 3000)); // worker joins the group
 
 const e2ePrefix = `e2e-${id}-`;
-const probeRun = `probe-${id}`;
-const probeSent = new Map<number, number>();
-const probeSeen = new Map<number, number>();
-let producing = true;
-
-// Probes: one point every 100 ms during the load, sent and flushed on its own; latency = send → visible in ClickHouse.
+// Probes: single points, sent and flushed on their own; latency = send → readable in ClickHouse.
 const probeSdk = await createMetricsProducer({ brokers: loadEnv(kafkaEnv).brokers, topicPrefix: prefix, lingerMs: 0, logger: log });
-const probes = (async () => {
-  for (let step = 0; producing; step++) {
-    probeSent.set(step, performance.now());
-    await probeSdk.logMetric({ run: probeRun }, 'probe', step, { step });
-    await probeSdk.flush();
-    await new Promise((r) => setTimeout(r, 100));
-  }
-})();
-const poller = (async () => {
-  while (producing || probeSeen.size < probeSent.size) {
-    const rows = await queryRows<{ step: string }>(ch, sql`SELECT step FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id = ${probeRun}`);
-    const now = performance.now();
-    for (const r of rows) if (!probeSeen.has(Number(r.step))) probeSeen.set(Number(r.step), now);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-})();
+
+// ---- 1a. freshness on an idle pipeline --------------------------------------------------------------------
+await idleFreshness(ch, probeSdk, `warmup-${id}`, 5);
+const idleLatencies = await idleFreshness(ch, probeSdk, `idle-${id}`, IDLE_SAMPLES);
+
+// ---- 1b. end to end at full speed, with probes ---------------------------------------------------------------
+const maxLoadProbes = probeDuringLoad(ch, probeSdk, `probe-${id}`);
 
 const t0 = Date.now();
 const cpuBefore = cpuTimes();
@@ -137,17 +128,41 @@ while ((await count(sql`startsWith(entity_id, ${e2ePrefix})`)) < expected) await
 const stored = performance.now();
 const cpuAfter = cpuTimes();
 const cpuBusy = (cpuAfter.busy - cpuBefore.busy) / (cpuAfter.total - cpuBefore.total);
-producing = false;
-await probes;
-await poller;
+const latencies = await maxLoadProbes.stop();
+const e2eSeconds = (stored - started) / 1000;
+const e2eRate = expected / e2eSeconds;
+
+// ---- 1c. freshness at half the maximum sustained rate ---------------------------------------------------------
+// Produced in 50 ms ticks of whole 1000-point messages per run, as above; the rate is what the full-speed run reached.
+const halfRate = e2eRate / 2;
+const halfPrefix = `half-${id}-`;
+const halfProbes = probeDuringLoad(ch, probeSdk, `half-probe-${id}`);
+const halfStarted = performance.now();
+let halfSent = 0;
+for (let tick = 0; performance.now() - halfStarted < LOADED_SECONDS * 1000; tick++) {
+  const due = Math.floor((halfRate * (performance.now() - halfStarted)) / 1000);
+  while (halfSent + 1000 <= due) {
+    const run = Math.floor(halfSent / 1000) % RUNS;
+    const points = [];
+    for (let j = 0; j < 1000; j++) points.push({ key: KEYS[j % KEYS.length]!, value: j, step: halfSent + j, timestampMs: t0 + j });
+    await sdk.logPoints({ run: `${halfPrefix}${run}` }, points);
+    halfSent += 1000;
+  }
+  await sdk.flush();
+  const next = halfStarted + (tick + 1) * 50;
+  await new Promise((r) => setTimeout(r, Math.max(0, next - performance.now())));
+}
+const halfProduced = performance.now();
+while ((await count(sql`startsWith(entity_id, ${halfPrefix})`)) < halfSent) await new Promise((r) => setTimeout(r, 20));
+const halfDrainMs = performance.now() - halfProduced;
+const halfAchieved = halfSent / ((halfProduced - halfStarted) / 1000);
+const halfLatencies = await halfProbes.stop();
+
 await sdk.close();
 await probeSdk.close();
 worker.kill('SIGTERM');
 await new Promise((r) => worker.on('exit', r));
 
-const e2eSeconds = (stored - started) / 1000;
-const e2eRate = expected / e2eSeconds;
-const latencies = [...probeSeen].map(([step, seen]) => seen - probeSent.get(step)!).sort((a, b) => a - b);
 
 // ---- 2. ceilings: the same rows straight into ClickHouse ----------------------------------------------------
 const units = makeUnits(`ceil-http-${id}-`, expected, t0);
@@ -177,7 +192,27 @@ if (checkNative !== expected || checkHttp !== expected) throw new Error(`ceiling
 
 const httpRate = expected / httpSeconds;
 const nativeRate = expected / nativeSeconds;
+
+// ---- 3. peer: ClickHouse's Kafka table engine draining the same points ----------------------------------------
+const peerPrefix = `peer-${id}-`;
+const peerPerRun = Math.ceil(PEER_POINTS / RUNS);
+const peerExpected = peerPerRun * RUNS;
+function* peerPoints(): Generator<PeerPoint> {
+  for (let base = 0; base < peerPerRun; base += 1000) {
+    for (let run = 0; run < RUNS; run++) {
+      for (let j = base; j < Math.min(base + 1000, peerPerRun); j++) yield { entityId: `${peerPrefix}${run}`, key: KEYS[j % KEYS.length]!, value: Math.sin(j) * 10, step: Math.floor(j / KEYS.length), timestampMs: t0 + j };
+    }
+  }
+}
+const peerTopic = `${prefix}peer.jsoneachrow`;
+const peerGroup = `bench-peer-${id}`;
+const brokers = loadEnv(kafkaEnv).brokers;
+await prefillPeerTopic({ brokers, topic: peerTopic, group: peerGroup, partitions: 6, points: peerPoints(), rowsPerMessage: 1000 });
+const peerSeconds = await drainWithKafkaEngine(ch, { brokers, topic: peerTopic, group: peerGroup, consumers: PEER_CONSUMERS, entityPrefix: peerPrefix, expected: peerExpected, name: `bench_peer_${id}` });
+const peerRate = peerExpected / peerSeconds;
+
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const ms = (n: number) => `${n.toFixed(0)} ms`;
 const [version] = await queryRows<{ v: string }>(ch, sql`SELECT version() AS v`);
 await ch.close();
 
@@ -190,9 +225,14 @@ Runstream pipeline benchmark — ${fmt(expected)} points (${RUNS} runs × ${KEYS
   ceiling: Native over HTTP, one stream          ${httpSeconds.toFixed(2).padStart(7)}  ${fmt(httpRate).padStart(11)}    100 %
     (+ encoding the blocks in Node)              ${encodeSeconds.toFixed(2).padStart(7)}  ${fmt(expected / encodeSeconds).padStart(11)}
   ceiling: clickhouse-client, Native             ${nativeSeconds.toFixed(2).padStart(7)}  ${fmt(nativeRate).padStart(11)}    ${((nativeRate / httpRate) * 100).toFixed(0)} %
+  peer: ClickHouse Kafka engine, JSONEachRow     ${peerSeconds.toFixed(2).padStart(7)}  ${fmt(peerRate).padStart(11)}    ${((peerRate / httpRate) * 100).toFixed(0)} %   (${fmt(peerExpected)} points, ${PEER_CONSUMERS} consumer; end to end is ${(e2eRate / peerRate).toFixed(2)}x its rate)
 
   machine CPU busy during the end-to-end run: ${(cpuBusy * 100).toFixed(0)} % of ${cpus().length} cores (producer, broker, worker and ClickHouse share them)
-  produce → queryable latency (${latencies.length} probes during the load): p50 ${pct(latencies, 50).toFixed(0)} ms, p99 ${pct(latencies, 99).toFixed(0)} ms, max ${(latencies[latencies.length - 1] ?? NaN).toFixed(0)} ms
   end to end / HTTP ceiling: ${((e2eRate / httpRate) * 100).toFixed(1)} %   end to end / clickhouse-client: ${((e2eRate / nativeRate) * 100).toFixed(1)} %
+
+  produce → queryable (freshness)                 p50        p99        max    samples
+    idle pipeline, one point at a time     ${ms(pct(idleLatencies, 50)).padStart(10)} ${ms(pct(idleLatencies, 99)).padStart(10)} ${ms(idleLatencies[idleLatencies.length - 1] ?? NaN).padStart(10)} ${String(idleLatencies.length).padStart(10)}
+    at half the maximum rate (${fmt(halfAchieved)}/s) ${ms(pct(halfLatencies, 50)).padStart(10)} ${ms(pct(halfLatencies, 99)).padStart(10)} ${ms(halfLatencies[halfLatencies.length - 1] ?? NaN).padStart(10)} ${String(halfLatencies.length).padStart(10)}   (last point readable ${ms(halfDrainMs)} after the load ended)
+    at the maximum rate (backlog)          ${ms(pct(latencies, 50)).padStart(10)} ${ms(pct(latencies, 99)).padStart(10)} ${ms(latencies[latencies.length - 1] ?? NaN).padStart(10)} ${String(latencies.length).padStart(10)}
 `);
 process.exit(0);
