@@ -19,6 +19,7 @@ GRANT INSERT ON runstream.experiments_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.experiment_tags_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.runs_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.run_params_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.run_params_v2 TO runstream_ingest;
 GRANT INSERT ON runstream.run_tags_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.run_inputs_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.registered_models_v1 TO runstream_ingest;

@@ -113,9 +113,16 @@ export async function runsByIds(ch: ClickHouse, ids: string[]): Promise<RunRow[]
   return rows.map(toRunRow);
 }
 
+/**
+ * A param's value: the first logged in Kafka order (params are immutable; a value accepted by another query-service
+ * instance at the same moment is only in the audit trail). run_params_v2 ranks that row highest (migration 0013),
+ * so this is the same before and after its parts merge.
+ */
+export const PARAM_VALUE = sql`argMax(value, rank)`;
+
 export async function runParams(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
   if (ids.length === 0) return new Map();
-  return keyValues(ch, sql`SELECT run_id, key, argMin(value, version) AS value FROM run_params_v1 WHERE run_id IN ${ids} GROUP BY run_id, key ORDER BY key`);
+  return keyValues(ch, sql`SELECT run_id, key, ${PARAM_VALUE} AS value FROM run_params_v2 WHERE run_id IN ${ids} GROUP BY run_id, key ORDER BY key`);
 }
 
 export async function runTags(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {

@@ -17,6 +17,7 @@ function filterString(value: string): string {
 }
 
 const METRIC_ACC = "r.run_id IN (SELECT entity_id FROM metric_summary_v1 WHERE entity_kind = 'run' AND key = 'acc' GROUP BY entity_id HAVING";
+const PARAM_MODEL = "r.run_id IN (SELECT run_id FROM run_params_v2 WHERE key = 'model' GROUP BY run_id HAVING";
 
 describe('compileRunFilter: generated SQL', () => {
   it('is 1 without a filter', () => {
@@ -41,11 +42,12 @@ describe('compileRunFilter: generated SQL', () => {
     expect(where('metrics.acc > 5e-324')).toBe(`${METRIC_ACC} argMaxMerge(last_value) > reinterpretAsFloat64(unhex('0100000000000000')))`);
   });
 
-  it('compares params, which only runs with the key can match', () => {
-    expect(where("params.model = 'cnn'")).toBe("r.run_id IN (SELECT run_id FROM run_params_v1 WHERE key = 'model' AND value = 'cnn')");
-    expect(where("params.model != 'cnn'")).toBe("r.run_id IN (SELECT run_id FROM run_params_v1 WHERE key = 'model' AND value != 'cnn')");
-    expect(where("params.model LIKE 'c%'")).toBe("r.run_id IN (SELECT run_id FROM run_params_v1 WHERE key = 'model' AND like(value, 'c%'))");
-    expect(where("params.model NOT IN ('a', 'b')")).toBe("r.run_id IN (SELECT run_id FROM run_params_v1 WHERE key = 'model' AND value NOT IN ('a', 'b'))");
+  it('compares params, which only runs with the key can match, by their value only (the first in Kafka order)', () => {
+    expect(where("params.model = 'cnn'")).toBe(`${PARAM_MODEL} argMax(value, rank) = 'cnn')`);
+    expect(where("params.model != 'cnn'")).toBe(`${PARAM_MODEL} argMax(value, rank) != 'cnn')`);
+    expect(where("params.model LIKE 'c%'")).toBe(`${PARAM_MODEL} like(argMax(value, rank), 'c%'))`);
+    expect(where("params.model ILIKE 'C%'")).toBe(`${PARAM_MODEL} like(lower(argMax(value, rank)), lower('C%')))`);
+    expect(where("params.model NOT IN ('a', 'b')")).toBe(`${PARAM_MODEL} argMax(value, rank) NOT IN ('a', 'b'))`);
   });
 
   it("compares a tag's latest state, skipping deleted tags", () => {
@@ -76,7 +78,7 @@ describe('compileRunFilter: generated SQL', () => {
 
   it('combines with AND and OR in parentheses, so the result can be embedded as is', () => {
     expect(where("metrics.acc > 0.9 AND params.model = 'cnn' OR attributes.status = 'FAILED'")).toBe(
-      `((${METRIC_ACC} argMaxMerge(last_value) > toFloat64(0.9)) AND r.run_id IN (SELECT run_id FROM run_params_v1 WHERE key = 'model' AND value = 'cnn')) OR r.status = 'FAILED')`,
+      `((${METRIC_ACC} argMaxMerge(last_value) > toFloat64(0.9)) AND ${PARAM_MODEL} argMax(value, rank) = 'cnn')) OR r.status = 'FAILED')`,
     );
     expect(where("(attributes.run_name = 'a' OR attributes.run_name = 'b') AND attributes.user_id = 'u'")).toBe(
       "((r.run_name = 'a' OR r.run_name = 'b') AND r.user_id = 'u')",
@@ -146,7 +148,7 @@ describe('compileRunFilter: hostile input stays inside escaped literals', () => 
     const out = where("params.`x'); DROP TABLE t; --` = 'y\\'); DROP TABLE t; --'");
     expect(skeleton(out)).not.toMatch(/DROP|;|--/);
     expect(out).toBe(
-      "r.run_id IN (SELECT run_id FROM run_params_v1 WHERE key = 'x\\'); DROP TABLE t; --' AND value = 'y\\'); DROP TABLE t; --')",
+      "r.run_id IN (SELECT run_id FROM run_params_v2 WHERE key = 'x\\'); DROP TABLE t; --' GROUP BY run_id HAVING argMax(value, rank) = 'y\\'); DROP TABLE t; --')",
     );
   });
 
@@ -194,7 +196,7 @@ describe('orderByColumns', () => {
     expect(order('params.lr', 'attributes.run_name', 'tags.`team name` DESC')).toEqual({
       joins: [
         'LEFT JOIN (SELECT run_id, anyIf(str, term = 0) AS `sort_0`, max(term = 0) AS `has_0`, anyIf(str, term = 2) AS `sort_2`, max(term = 2) AS `has_2` FROM (' +
-          "SELECT run_id, toUInt8(0) AS term, toFloat64(0) AS num, value AS str FROM run_params_v1 WHERE key = 'lr' UNION ALL " +
+          "SELECT run_id, toUInt8(0) AS term, toFloat64(0) AS num, argMax(value, rank) AS str FROM run_params_v2 WHERE key = 'lr' GROUP BY run_id UNION ALL " +
           "SELECT run_id, toUInt8(2) AS term, toFloat64(0) AS num, argMax(value, version) AS str FROM run_tags_v1 WHERE key = 'team name' GROUP BY run_id HAVING argMax(deleted, version) = 0" +
           ') GROUP BY run_id) AS sort_keys USING run_id',
       ],

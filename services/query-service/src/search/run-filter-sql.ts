@@ -3,7 +3,7 @@
 // Values reach the SQL only through the `sql` tag (escaped literals); keys only as literals compared with a key
 // column; attribute columns and operators only from the fixed maps below. The SQL runs on ClickHouse 18.16 and
 // current versions: no correlated subqueries, no ilike(), and at most one JOIN per SELECT (18.16 rejects more).
-import { ENTITY_KIND_NAME, ident, joinSql, sql, type SqlFragment, type SqlValue } from '@runstream/clickhouse';
+import { ENTITY_KIND_NAME, ident, joinSql, PARAM_VALUE, sql, type SqlFragment, type SqlValue } from '@runstream/clickhouse';
 import type { MetricAggregate } from './filter-lexer.ts';
 import type { OrderTerm } from './order-by-parser.ts';
 import type { Comparison, ComparisonOp, FilterExpr } from './run-filter-parser.ts';
@@ -65,9 +65,10 @@ function compileComparison({ entity, key, op, value, aggregate }: Comparison): S
       const having = op === '!=' ? sql`NOT isNaN(${metric}) AND ${compare(metric, op, value)}` : compare(metric, op, value);
       return sql`r.run_id IN (SELECT entity_id FROM metric_summary_v1 WHERE entity_kind = ${RUN} AND key = ${key} GROUP BY entity_id HAVING ${having})`;
     }
-    // Only runs that have the key can match, also for != and NOT IN (MLflow's semantics).
+    // Only runs that have the key can match, also for != and NOT IN (MLflow's semantics). Only the param's value
+    // (the first in Kafka order) is compared, not a value that lost a race between two instances.
     case 'param':
-      return sql`r.run_id IN (SELECT run_id FROM run_params_v1 WHERE key = ${key} AND ${compare(sql`value`, op, value)})`;
+      return sql`r.run_id IN (SELECT run_id FROM run_params_v2 WHERE key = ${key} GROUP BY run_id HAVING ${compare(PARAM_VALUE, op, value)})`;
     case 'tag':
       return sql`r.run_id IN (SELECT run_id FROM run_tags_v1 WHERE key = ${key} GROUP BY run_id HAVING ${TAG_PRESENT} AND ${compare(LATEST_TAG, op, value)})`;
     case 'attribute': {
@@ -106,7 +107,7 @@ function sortSource({ entity, key, aggregate }: OrderTerm, term: number): SqlFra
     case 'metric':
       return sql`SELECT entity_id AS run_id, toUInt8(${term}) AS term, ${metricValue(aggregate)} AS num, '' AS str FROM metric_summary_v1 WHERE entity_kind = ${RUN} AND key = ${key} GROUP BY entity_id`;
     case 'param':
-      return sql`SELECT run_id, toUInt8(${term}) AS term, toFloat64(0) AS num, value AS str FROM run_params_v1 WHERE key = ${key}`;
+      return sql`SELECT run_id, toUInt8(${term}) AS term, toFloat64(0) AS num, ${PARAM_VALUE} AS str FROM run_params_v2 WHERE key = ${key} GROUP BY run_id`;
     case 'tag':
       return sql`SELECT run_id, toUInt8(${term}) AS term, toFloat64(0) AS num, ${LATEST_TAG} AS str FROM run_tags_v1 WHERE key = ${key} GROUP BY run_id HAVING ${TAG_PRESENT}`;
     case 'attribute':
