@@ -55,6 +55,7 @@ export class IngestWorker {
   /** Highest offset known to be stored, per topic and partition; cleared whenever the assignment changes. */
   private storedUpTo = new Map<string, number>();
   private stopped = false;
+  private decodeQueue: Promise<unknown> = Promise.resolve();
 
   constructor(deps: IngestWorkerDeps) {
     this.deps = deps;
@@ -102,7 +103,7 @@ export class IngestWorker {
     if (!lane) throw new Error(`no pipeline for topic ${topic}`);
     const storedUpTo = await this.storedOffset(topic, partition);
     const nowMs = Date.now();
-    const decoded = lane.pipeline.decode(batch, { storedUpTo, nowMs });
+    const decoded = await this.inDecodeTurn(() => lane.pipeline.decode(batch, { storedUpTo, nowMs }));
     this.stats.messages += batch.messages.length;
     this.stats.skippedMessages += decoded.skipped;
     this.metrics.messages.inc({ topic }, batch.messages.length);
@@ -138,6 +139,17 @@ export class IngestWorker {
       // Harmless for correctness: the rows are stored and progress will skip them on replay.
       this.deps.log.warn({ err: (err as Error).message, topic, partition }, 'offset commit failed; replay will be skipped via stored progress');
     }
+  }
+
+  /**
+   * kafkajs hands over every partition of a fetch at once; decoded back to back, they would hold the event loop
+   * until all are done, and an insert made ready by the first would wait for the last. One decode at a time, each
+   * after a turn of the event loop: ClickHouse stores one batch while the next partition is being decoded.
+   */
+  private inDecodeTurn<T>(decode: () => T): Promise<T> {
+    const run = this.decodeQueue.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(decode);
+    this.decodeQueue = run.catch(() => undefined);
+    return run;
   }
 
   private async storedOffset(topic: string, partition: number): Promise<number> {
