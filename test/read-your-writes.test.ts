@@ -5,11 +5,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows, sql } from '@runstream/clickhouse';
-import { ReadFence, TrackingWriter } from '@runstream/tracking';
-import { topicNames, type Admin, type Producer } from '@runstream/kafka';
-import type { FastifyInstance } from 'fastify';
-import { buildService } from '../services/query-service/src/build-service.ts';
-import { busFor, clickhouseFor, ensureTopics, isolatedEnv, log, spawnWorker, stopWorker, waitFor, type WorkerProcess } from './support/pipeline-fixture.ts';
+import { clickhouseFor, ensureTopics, isolatedEnv, log, spawnWorker, startQueryInstance, stopWorker, waitFor, type WorkerProcess } from './support/pipeline-fixture.ts';
 import { ensurePythonPackages, PYTHON } from './support/python-deps.ts';
 
 const env = isolatedEnv();
@@ -19,21 +15,9 @@ const closers: (() => Promise<unknown>)[] = [];
 
 /** One query-service instance with its own producer, admin connection, fence and caches. */
 async function instance(budgetMs: number): Promise<string> {
-  const bus = busFor(env);
-  const producer: Producer = await bus.producer({ idempotent: true });
-  const admin: Admin = await bus.admin();
-  const app: FastifyInstance = await buildService({
-    log,
-    tokens: [],
-    ch,
-    writer: new TrackingWriter({ producer, topics: topicNames(env.KAFKA_TOPIC_PREFIX!) }),
-    fence: new ReadFence({ admin, partitionOf: bus.partitionOf, ch, ingestGroupId: env.INGEST_GROUP_ID!, budgetMs }),
-    partitionOf: bus.partitionOf,
-    health: { clickhouse: async () => undefined, kafka: () => admin.ping() },
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  closers.push(() => app.close(), () => producer.disconnect(), () => admin.disconnect());
-  return `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
+  const started = await startQueryInstance(env, budgetMs);
+  closers.push(() => started.close());
+  return started.base;
 }
 
 let a: string;

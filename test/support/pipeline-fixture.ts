@@ -103,6 +103,40 @@ export async function readTopic(env: NodeJS.ProcessEnv, topic: string, count: nu
   return got;
 }
 
+export interface QueryInstance {
+  /** Base URL of the instance. */
+  base: string;
+  close(): Promise<void>;
+}
+
+/**
+ * One query-service instance with its own producer, admin connection, ClickHouse connection, read fence and run
+ * state cache, writing to `env`'s topics; reads wait at most `budgetMs` for the ingest worker. Several of them on
+ * one env behave as separate replicas sharing only Kafka and ClickHouse.
+ */
+export async function startQueryInstance(env: NodeJS.ProcessEnv, budgetMs: number): Promise<QueryInstance> {
+  const bus = busFor(env);
+  const producer = await bus.producer({ idempotent: true });
+  const admin = await bus.admin();
+  const ch = clickhouseFor('query');
+  const app = await buildService({
+    log,
+    tokens: [],
+    ch,
+    writer: new TrackingWriter({ producer, topics: topicNames(env.KAFKA_TOPIC_PREFIX!) }),
+    fence: new ReadFence({ admin, partitionOf: bus.partitionOf, ch, ingestGroupId: env.INGEST_GROUP_ID!, budgetMs }),
+    partitionOf: bus.partitionOf,
+    health: { clickhouse: async () => undefined, kafka: () => admin.ping() },
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  return {
+    base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,
+    async close() {
+      for (const close of [() => app.close(), () => producer.disconnect(), () => admin.disconnect(), () => ch.close()]) await close().catch(() => undefined);
+    },
+  };
+}
+
 export interface PipelineService {
   /** Base URL of the query service (with the MLflow API and a TrackingWriter). */
   base: string;
