@@ -140,14 +140,14 @@ describe('end to end', () => {
     const unknownSchema = valid(dlqRun);
     unknownSchema.writeBigUInt64LE(0xdeadbeefn, 2);
     const badKey = encodeMetricBatch({ entityKind: 'RUN', entityId: dlqRun, points: [{ key: 'bad key!', value: 1, step: 0, timestampMs: NOW }] });
-    const negativeStep = encodeMetricBatch({ entityKind: 'RUN', entityId: dlqRun, points: [{ key: 'ok', value: 1, step: -5, timestampMs: NOW }] });
+    const negativeTimestamp = encodeMetricBatch({ entityKind: 'RUN', entityId: dlqRun, points: [{ key: 'ok', value: 1, step: -5, timestampMs: -1 }] });
     await raw.send(topics.metrics, [
       { key: dlqRun, value: Buffer.from('\x00\x01 definitely not avro') },
       { key: dlqRun, value: valid(dlqRun) },
       { key: dlqRun, value: unknownSchema },
       { key: dlqRun, value: badKey },
       { key: dlqRun, value: valid(`${dlqRun}-v1`, 1) },
-      { key: dlqRun, value: negativeStep },
+      { key: dlqRun, value: negativeTimestamp },
     ]);
     expect(metricBatchSchemas.version(1).fingerprint.equals(valid('x', 1).subarray(2, 10))).toBe(true);
 
