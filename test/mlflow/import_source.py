@@ -61,8 +61,8 @@ def seed(uri, suffix):
     client.set_terminated(rid, "FINISHED", end_time=t0 + 600_000)
     runs["a1"] = rid
 
-    # a2: failed; besides full histories, points Runstream cannot store: a key with ':' (MLflow allows it),
-    # a negative step, a timestamp in 1970. And a NaN and a 0.0 at the same (timestamp, step).
+    # a2: failed; besides full histories, points at MLflow's edges: a key with ':', a negative step, a timestamp in
+    # 1970. And a NaN and a 0.0 at the same (timestamp, step).
     r = client.create_run(exp_a, run_name=f"a2-{suffix}", start_time=t0 + 1000)
     rid = r.info.run_id
     client.log_batch(rid, params=[Param("lr", "0.01"), Param("batch_size", "64")], tags=[RunTag("stage", "dev")])
