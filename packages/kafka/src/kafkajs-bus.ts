@@ -208,6 +208,7 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
     async admin(): Promise<Admin> {
       const admin = kafka.admin();
       await admin.connect();
+      const latest = await latestOffsetReader(kafka);
       return {
         async ensureTopic(topic, partitions, config = {}) {
           // A broker that has just started can refuse metadata for a moment ("does not host this
@@ -236,12 +237,7 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
           const byPartition = new Map((committed[0]?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
           return ends.map((e) => ({ partition: e.partition, committed: Math.max(0, byPartition.get(e.partition) ?? 0), end: Number(e.high) }));
         },
-        async endOffsets(topic) {
-          const offsets = await admin.fetchTopicOffsets(topic);
-          const out: number[] = [];
-          for (const o of offsets) out[o.partition] = Number(o.high);
-          return out;
-        },
+        endOffsets: (topic) => latest.endOffsets(topic),
         async committedOffsets(groupId, topic) {
           const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
           // kafkajs reports "no commit" as -1.
@@ -250,8 +246,57 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
         async ping() {
           await admin.describeCluster();
         },
-        disconnect: () => admin.disconnect(),
+        disconnect: async () => {
+          await latest.disconnect();
+          await admin.disconnect();
+        },
       };
     },
+  };
+}
+
+/** The slice of kafkajs's (internal) cluster client that reads the latest offsets. */
+interface OffsetCluster {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadata(): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
+  fetchTopicsOffset(topics: { topic: string; partitions: { partition: number }[]; fromBeginning: boolean }[]): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+}
+
+/**
+ * High watermarks in one ListOffsets request. Read-your-writes asks for them on every read and every run write, and
+ * kafkajs's admin.fetchTopicOffsets always sends two (latest and earliest offsets) — half of a log-metric call's
+ * time. kafkajs keeps its cluster client private, so it is reached through the factory every kafkajs client uses.
+ */
+async function latestOffsetReader(kafka: Kafka): Promise<{ endOffsets(topic: string): Promise<number[]>; disconnect(): Promise<void> }> {
+  const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === 'private:Kafka:createCluster');
+  const create = factory ? ((kafka as unknown as Record<symbol, unknown>)[factory] as (o: object) => OffsetCluster) : undefined;
+  if (!create) throw new Error('kafkajs no longer exposes its cluster factory: reading high watermarks needs another way');
+  const cluster = create({ metadataMaxAge: 300_000, allowAutoTopicCreation: false });
+  await cluster.connect();
+  const read = async (topic: string): Promise<number[]> => {
+    await cluster.addTargetTopic(topic);
+    await cluster.refreshMetadataIfNecessary();
+    const partitions = cluster.findTopicPartitionMetadata(topic).map((p) => ({ partition: p.partitionId }));
+    const [answer] = await cluster.fetchTopicsOffset([{ topic, partitions, fromBeginning: false }]);
+    const out: number[] = [];
+    for (const p of answer?.partitions ?? []) out[p.partition] = Number(p.offset);
+    return out;
+  };
+  return {
+    async endOffsets(topic) {
+      try {
+        return await read(topic);
+      } catch (err) {
+        // A leader moved or partitions were added since the metadata was read: read it again, once.
+        if (/does not host this topic-partition|UNKNOWN_TOPIC/i.test((err as Error).message)) throw err;
+        await cluster.refreshMetadata();
+        return read(topic);
+      }
+    },
+    disconnect: () => cluster.disconnect(),
   };
 }
