@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@runstream/config';
-import { BatchWriter, WriterFailedError } from './batch-writer.ts';
+import { BatchWriter, WriterFailedError, flushDelayMs } from './batch-writer.ts';
 
 const log = createLogger({ name: 'test', level: 'silent' });
 
@@ -171,5 +171,27 @@ describe('BatchWriter', () => {
     await pending;
     expect(writes).toEqual([[1, 2]]);
     expect(w.bufferedRows).toBe(0);
+  });
+});
+
+describe('flushDelayMs', () => {
+  const base = { now: 1_000, oldestEnqueuedAt: 990, queuedRows: 10, maxRows: 100, lingerMs: 250, moreWaiting: false, lastFlushStartedAt: -Infinity, caughtUpGapMs: 50 };
+
+  it('a caught-up unit after a quiet spell goes at once', () => {
+    expect(flushDelayMs(base)).toBe(0);
+  });
+  it('a steady trickle waits until the gap since the last insert has passed', () => {
+    expect(flushDelayMs({ ...base, lastFlushStartedAt: 980 })).toBe(30);
+    expect(flushDelayMs({ ...base, lastFlushStartedAt: 940 })).toBe(0);
+  });
+  it('never longer than the linger', () => {
+    expect(flushDelayMs({ ...base, oldestEnqueuedAt: 760, lastFlushStartedAt: 999, caughtUpGapMs: 5_000 })).toBe(10);
+  });
+  it('while more data is waiting, the oldest unit lingers to fill the batch', () => {
+    expect(flushDelayMs({ ...base, moreWaiting: true })).toBe(240);
+    expect(flushDelayMs({ ...base, moreWaiting: true, oldestEnqueuedAt: 700 })).toBe(0);
+  });
+  it('a full batch goes at once', () => {
+    expect(flushDelayMs({ ...base, moreWaiting: true, queuedRows: 100 })).toBe(0);
   });
 });

@@ -11,6 +11,12 @@ export interface BatchWriterOptions<Unit> {
   rowsOf: (unit: Unit) => number;
   maxRows: number;
   lingerMs: number;
+  /**
+   * While caught up, the least time between the starts of two inserts. A steady trickle (a training loop's
+   * log_metric calls) would otherwise cost one insert — and every materialized view — per message; a lone message
+   * after a quiet spell is still stored at once.
+   */
+  caughtUpGapMs?: number;
   /** Give up on a flush that keeps failing for longer than this (the caller must then stop consuming). */
   stallBudgetMs: number;
   /** How long one write attempt may take; no attempt starts unless it can end within the budget. */
@@ -58,6 +64,8 @@ export class BatchWriter<Unit> {
   private queuedRows = 0;
   private timer: NodeJS.Timeout | undefined;
   private immediate: NodeJS.Immediate | undefined;
+  private timerDue = 0;
+  private lastFlushStartedAt = Number.NEGATIVE_INFINITY;
   /** Per source with queued units: how many, and whether it was behind when it last added some. */
   private readonly sources = new Map<string, { queued: number; behind: boolean }>();
   private running: Promise<void> | undefined;
@@ -115,19 +123,35 @@ export class BatchWriter<Unit> {
     }
   }
 
+  private delayMs(now: number): number {
+    return flushDelayMs({
+      now,
+      oldestEnqueuedAt: this.queue[0]!.enqueuedAt,
+      queuedRows: this.queuedRows,
+      maxRows: this.opts.maxRows,
+      lingerMs: this.opts.lingerMs,
+      moreWaiting: this.moreWaiting(),
+      lastFlushStartedAt: this.lastFlushStartedAt,
+      caughtUpGapMs: this.opts.caughtUpGapMs ?? 0,
+    });
+  }
+
   private schedule(): void {
     if (this.running) return; // the running loop picks new units up when it finishes its current flush
-    if (this.queuedRows >= this.opts.maxRows) return this.start(false);
     if (this.queue.length === 0) return;
-    if (!this.moreWaiting()) {
-      // Caught up: flush now, but after the current turn of the event loop, so that the other partitions' batches
-      // of the same fetch (handled in this turn) join the same insert.
+    if (this.queuedRows >= this.opts.maxRows) return this.start(false);
+    const now = Date.now();
+    const delay = this.delayMs(now);
+    if (delay === 0) {
+      // Flush now, but after the current turn of the event loop, so that the other partitions' batches of the same
+      // fetch (handled in this turn) join the same insert.
       this.immediate ??= setImmediate(() => this.start(false));
       return;
     }
-    if (this.timer) return;
-    const waited = Date.now() - this.queue[0]!.enqueuedAt;
-    this.timer = setTimeout(() => this.start(false), Math.max(0, this.opts.lingerMs - waited));
+    if (this.timer && this.timerDue <= now + delay) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = now + delay;
+    this.timer = setTimeout(() => this.start(false), delay);
   }
 
   private start(all: boolean): void {
@@ -144,9 +168,9 @@ export class BatchWriter<Unit> {
 
   private async loop(all: boolean): Promise<void> {
     while (this.queue.length > 0) {
-      const oldestWait = Date.now() - this.queue[0]!.enqueuedAt;
-      if (!all && this.queuedRows < this.opts.maxRows && oldestWait < this.opts.lingerMs && this.moreWaiting()) return;
+      if (!all && this.delayMs(Date.now()) > 0) return;
       const take = this.takeBatch();
+      this.lastFlushStartedAt = Date.now();
       try {
         await this.writeWithRetry(take.map((q) => q.unit), take.reduce((n, q) => n + q.rows, 0));
       } catch (err) {
@@ -202,4 +226,28 @@ export class BatchWriter<Unit> {
     this.sources.clear();
     for (const e of entries) e.reject(this.failure);
   }
+}
+
+export interface FlushTiming {
+  now: number;
+  oldestEnqueuedAt: number;
+  queuedRows: number;
+  maxRows: number;
+  lingerMs: number;
+  /** Some source of the queued units had more data waiting in Kafka. */
+  moreWaiting: boolean;
+  lastFlushStartedAt: number;
+  caughtUpGapMs: number;
+}
+
+/**
+ * How long the queued units may still wait before they are inserted (0: now). Full batches go at once. While more
+ * data is waiting, the oldest unit lingers up to `lingerMs` so that it fills the batch. Caught up, waiting fills
+ * nothing, so they go at once — unless the last insert began less than `caughtUpGapMs` ago.
+ */
+export function flushDelayMs(t: FlushTiming): number {
+  if (t.queuedRows >= t.maxRows) return 0;
+  const lingerDue = t.oldestEnqueuedAt + t.lingerMs;
+  const due = t.moreWaiting ? lingerDue : Math.min(lingerDue, t.lastFlushStartedAt + t.caughtUpGapMs);
+  return Math.max(0, due - t.now);
 }

@@ -72,6 +72,7 @@ export class IngestWorker {
       rowsOf: (u) => pipeline.rowsOf(u),
       maxRows: pipeline.batchMaxRows,
       lingerMs: pipeline.batchLingerMs,
+      caughtUpGapMs: pipeline.caughtUpGapMs ?? 0,
       stallBudgetMs: this.deps.flushStallBudgetMs,
       attemptTimeoutMs: this.deps.insertTimeoutMs,
       isTransient: isTransientClickHouseError,

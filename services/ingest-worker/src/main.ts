@@ -67,9 +67,9 @@ const worker = new IngestWorker({
   dlqProducer,
   deadLetterTopic: deadLetterTopicOf,
   pipelines: [
-    metricsPipeline(ch, topics, { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }),
+    metricsPipeline(ch, topics, { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs, caughtUpGapMs: config.caughtUpGapMs }),
     trackingPipeline(ch, topics),
-    datasetsPipeline(ch, topics, { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs }),
+    datasetsPipeline(ch, topics, { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs, caughtUpGapMs: config.caughtUpGapMs }),
   ],
   log,
   flushStallBudgetMs: config.flushStallBudgetMs,

@@ -6,7 +6,7 @@ import { decodeDatasetRowsBatch } from './dataset-rows-decoder.ts';
 import { decodeTrackingBatch } from './tracking-decoder.ts';
 import type { TopicPipeline } from './topic-pipeline.ts';
 
-export function metricsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMaxRows: number; batchLingerMs: number }): TopicPipeline<MetricPointUnit> {
+export function metricsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMaxRows: number; batchLingerMs: number; caughtUpGapMs: number }): TopicPipeline<MetricPointUnit> {
   return {
     name: 'metrics',
     topic: topics.metrics,
@@ -18,7 +18,8 @@ export function metricsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMax
   };
 }
 
-// Tracking writes are few and a caller waits for each one (read-your-writes): flush almost at once.
+// Tracking writes are few and reads and run writes wait for them (read-your-writes): flush almost at once, with no
+// gap between caught-up inserts.
 export function trackingPipeline(ch: ClickHouse, topics: Topics): TopicPipeline<TrackingEventUnit> {
   return {
     name: 'tracking',
@@ -33,7 +34,7 @@ export function trackingPipeline(ch: ClickHouse, topics: Topics): TopicPipeline<
 }
 
 // A unit's size is its stored values (rows × columns), so batch bounds hold in ClickHouse rows.
-export function datasetsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMaxRows: number; batchLingerMs: number }): TopicPipeline<DatasetRowsUnit> {
+export function datasetsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMaxRows: number; batchLingerMs: number; caughtUpGapMs: number }): TopicPipeline<DatasetRowsUnit> {
   return {
     name: 'datasets',
     topic: topics.datasets,

@@ -20,4 +20,6 @@ export interface TopicPipeline<Unit> {
   insert(units: Unit[], ingestedAt: number): Promise<void>;
   batchMaxRows: number;
   batchLingerMs: number;
+  /** While caught up, the least time between two inserts' starts (0: every caught-up message at once). */
+  caughtUpGapMs?: number;
 }

@@ -10,6 +10,7 @@ export interface WorkerConfig {
   batchMaxRows: number;
   /** …or when the oldest buffered point has waited this long. */
   batchLingerMs: number;
+  caughtUpGapMs: number;
   concurrentPartitions: number;
   maxBytesPerPartition: number;
   /** Longest a flush may keep retrying before the worker gives up and exits (offsets stay uncommitted). */
@@ -31,6 +32,7 @@ export function loadWorkerConfig(env: NodeJS.ProcessEnv = process.env): WorkerCo
       // One Native block is one atomic part; stay well under ClickHouse's max_insert_block_size (1,048,576).
       batchMaxRows: int('INGEST_BATCH_MAX_ROWS', 200_000, 1, 1_000_000),
       batchLingerMs: int('INGEST_BATCH_LINGER_MS', 250, 0, 60_000),
+      caughtUpGapMs: int('INGEST_CAUGHT_UP_GAP_MS', 50, 0, 60_000),
       concurrentPartitions: int('INGEST_CONCURRENT_PARTITIONS', 16, 1, 1024),
       maxBytesPerPartition: int('INGEST_MAX_BYTES_PER_PARTITION', 4 * 1024 * 1024, 1024, 256 * 1024 * 1024),
       flushStallBudgetMs: int('INGEST_FLUSH_STALL_BUDGET_MS', 60_000, 1_000, 600_000),
