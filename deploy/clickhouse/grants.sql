@@ -2,7 +2,8 @@
 -- `npm run migrate`; replace the passwords. ClickHouse 18.16 (the local stack) has no GRANT: there the same roles
 -- are set in deploy/local/clickhouse/users.xml with profiles (readonly, allow_ddl) and allow_databases.
 
--- Ingest worker: append to the ingested tables, read its own progress. Nothing else.
+-- Ingest worker: append to the ingested tables, read its own progress. Nothing else. (It also reads
+-- system.processes for its own running inserts, which every user may see without a grant.)
 CREATE USER IF NOT EXISTS runstream_ingest IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS allow_ddl = 0 CONST;
 GRANT INSERT ON runstream.metric_points_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.tracking_events_v1 TO runstream_ingest;

@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import type { ClickHouseSettings } from '@runstream/config';
-import type { SqlFragment } from './sql-literal.ts';
+import { sql, type SqlFragment } from './sql-literal.ts';
 
 export type ClickHouseRole = 'admin' | 'ingest' | 'query';
 
@@ -87,16 +87,27 @@ export function parseFloatField(text: string): number {
   }
 }
 
+/** Ids of the queries running on the server whose id starts with `prefix`. */
+export async function runningQueryIds(ch: ClickHouse, prefix: string): Promise<string[]> {
+  const rows = await queryRows<{ query_id: string }>(ch, sql`SELECT query_id FROM system.processes WHERE startsWith(query_id, ${prefix})`);
+  return rows.map((r) => r.query_id);
+}
+
 /** Runs a statement that returns no rows (DDL, INSERT … SELECT). */
 export async function command(ch: ClickHouse, statement: SqlFragment | string): Promise<void> {
   await ch.client.command({ query: typeof statement === 'string' ? statement : statement.text });
 }
 
-/** Sends one pre-encoded Native block as an INSERT; resolves once the server has committed it. */
-export async function insertNative(ch: ClickHouse, table: string, columns: readonly string[], block: Buffer): Promise<void> {
+/**
+ * Sends one pre-encoded Native block as an INSERT; resolves once the server has committed it. `queryId` names the
+ * insert on the server: while a query with that id runs, ClickHouse refuses another (so a retry cannot overlap an
+ * attempt the client gave up on), and `runningQueryIds` finds it.
+ */
+export async function insertNative(ch: ClickHouse, table: string, columns: readonly string[], block: Buffer, opts: { queryId?: string } = {}): Promise<void> {
   const result = await ch.client.exec({
     query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT Native`,
     values: Readable.from([block]),
+    ...(opts.queryId ? { query_id: opts.queryId } : {}),
   });
   // Drain the (empty) response so the socket returns to the pool.
   for await (const _ of result.stream) void _;

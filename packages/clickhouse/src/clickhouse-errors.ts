@@ -3,8 +3,9 @@
 
 const TRANSIENT_NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'UND_ERR_SOCKET']);
 
-// Server error codes: timeouts, overload, too many parts, memory pressure, network trouble inside the cluster.
-const TRANSIENT_SERVER_CODES = new Set([3, 159, 164, 202, 203, 209, 210, 241, 242, 252, 285, 319, 425, 999, 1000]);
+// Server error codes: timeouts, overload, too many parts, memory pressure, network trouble inside the cluster, and
+// 216 (a query with the same id is still running: an earlier attempt of the same insert, to be waited for).
+const TRANSIENT_SERVER_CODES = new Set([3, 159, 164, 202, 203, 209, 210, 216, 241, 242, 252, 285, 319, 425, 999, 1000]);
 
 export function isTransientClickHouseError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;

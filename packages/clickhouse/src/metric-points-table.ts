@@ -174,6 +174,6 @@ export function encodeMetricPointRows(rows: readonly MetricPointRow[]): Buffer {
 }
 
 /** Inserts one Native block: all of its rows are stored, or none. */
-export async function insertMetricPoints(ch: ClickHouse, block: Buffer): Promise<void> {
-  await insertNative(ch, METRIC_POINTS_TABLE, METRIC_POINT_COLUMNS, block);
+export async function insertMetricPoints(ch: ClickHouse, block: Buffer, queryId?: string): Promise<void> {
+  await insertNative(ch, METRIC_POINTS_TABLE, METRIC_POINT_COLUMNS, block, { queryId });
 }

@@ -72,7 +72,7 @@ const COLUMNS: NativeColumn<Row>[] = [
 ];
 
 /** One atomic insert (one Native block) of tracking events. */
-export async function insertTrackingEvents(ch: ClickHouse, units: readonly TrackingEventUnit[], ingestedAt: number): Promise<void> {
+export async function insertTrackingEvents(ch: ClickHouse, units: readonly TrackingEventUnit[], ingestedAt: number, queryId?: string): Promise<void> {
   const rows = units.map((u) => ({ ...u, ingestedAt }));
-  await insertNative(ch, TRACKING_EVENTS_TABLE, COLUMNS.map((c) => c.name), encodeNativeBlock(COLUMNS, rows));
+  await insertNative(ch, TRACKING_EVENTS_TABLE, COLUMNS.map((c) => c.name), encodeNativeBlock(COLUMNS, rows), { queryId });
 }

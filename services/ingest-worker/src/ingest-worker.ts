@@ -8,7 +8,8 @@
 //  4. Kafka offsets are committed only after the insert is durable — committing is an optimisation, not the
 //     source of truth, so a crash between insert and commit replays messages that step 3 then skips.
 import type { Logger } from '@runstream/config';
-import { isTransientClickHouseError, readIngestProgress, type ClickHouse } from '@runstream/clickhouse';
+import { isTransientClickHouseError, readIngestProgress, runningQueryIds, type ClickHouse } from '@runstream/clickhouse';
+import { batchIdentity, insertIdPrefix, partitionsOfInsert, type BatchIdentity } from './insert-identity.ts';
 import type { Consumer, IncomingBatch, Producer } from '@runstream/kafka';
 import { BatchWriter } from './batch-writer.ts';
 import { isCaughtUp } from './caught-up.ts';
@@ -40,6 +41,14 @@ interface Lane {
   writer: BatchWriter<unknown>;
 }
 
+/** An earlier insert of the same partitions is still running on the server; retried like a transient failure. */
+export class InsertStillRunningError extends Error {
+  constructor(topic: string, queryIds: string[], waitedMs: number) {
+    super(`an insert of the same partitions of ${topic} is still running on ClickHouse after ${waitedMs} ms (${queryIds.join(', ')})`);
+    this.name = 'InsertStillRunningError';
+  }
+}
+
 export class MembershipLostError extends Error {
   constructor(message: string) {
     super(message);
@@ -52,6 +61,8 @@ export class IngestWorker {
   readonly metrics: WorkerMetrics;
   private readonly deps: IngestWorkerDeps;
   private readonly lanes = new Map<string, Lane>();
+  /** Each batch's insert identity, kept across its attempts (the writer passes the same array every time). */
+  private readonly identities = new WeakMap<unknown[], BatchIdentity>();
   /** Highest offset known to be stored, per topic and partition; cleared whenever the assignment changes. */
   private storedUpTo = new Map<string, number>();
   private stopped = false;
@@ -75,7 +86,7 @@ export class IngestWorker {
       caughtUpGapMs: pipeline.caughtUpGapMs ?? 0,
       stallBudgetMs: this.deps.flushStallBudgetMs,
       attemptTimeoutMs: this.deps.insertTimeoutMs,
-      isTransient: isTransientClickHouseError,
+      isTransient: (err) => err instanceof InsertStillRunningError || isTransientClickHouseError(err),
       log: this.deps.log,
       write: (units, rows, attempt) => this.store(pipeline, units, rows, attempt),
       onFlushed: (rows, ms, attempts) => {
@@ -171,6 +182,15 @@ export class IngestWorker {
    */
   private async store(pipeline: TopicPipeline<unknown>, units: unknown[], rows: number, attempt: number): Promise<void> {
     this.ensureStillMember();
+    // The same batch is the same insert in every attempt: one query_id, one ingested_at.
+    let identity = this.identities.get(units);
+    if (!identity) {
+      identity = batchIdentity(pipeline.topic, units.map((u) => pipeline.sourceOf(u)), Date.now());
+      this.identities.set(units, identity);
+    }
+    // Progress says "not stored" while an insert of these partitions is still running (an attempt whose request
+    // timed out, or the previous owner's): wait for it to end before believing it.
+    await this.awaitRunningInserts(pipeline.topic, [...new Set(units.map((u) => pipeline.sourceOf(u).partition))]);
     const fresh = await this.unstored(pipeline, units);
     if (fresh.length < units.length) {
       this.deps.log.warn({ topic: pipeline.topic, rows, attempt, alreadyStoredMessages: units.length - fresh.length }, 'part of the batch was already stored; inserting only the rest');
@@ -178,8 +198,19 @@ export class IngestWorker {
     if (fresh.length === 0) return;
     failpoint('before-insert');
     this.ensureStillMember();
-    await pipeline.insert(fresh, Math.floor(Date.now() / 1000));
+    await pipeline.insert(fresh, identity.ingestedAt, identity.queryId);
     failpoint('after-insert');
+  }
+
+  private async awaitRunningInserts(topic: string, partitions: number[]): Promise<void> {
+    const started = Date.now();
+    for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
+      const running = (await runningQueryIds(this.deps.ch, insertIdPrefix(topic))).filter((id) => partitionsOfInsert(topic, id).some((p) => partitions.includes(p)));
+      if (running.length === 0) return;
+      const waited = Date.now() - started;
+      if (waited > this.deps.insertTimeoutMs) throw new InsertStillRunningError(topic, running, waited);
+      await new Promise((r) => setTimeout(r, delay));
+    }
   }
 
   private async unstored(pipeline: TopicPipeline<unknown>, units: unknown[]): Promise<unknown[]> {

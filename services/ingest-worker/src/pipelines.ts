@@ -13,7 +13,7 @@ export function metricsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMax
     decode: (batch, o) => decodeBatch(batch, o),
     rowsOf: (u) => u.points.length,
     sourceOf: (u) => ({ partition: u.srcPartition, offset: u.srcOffset }),
-    insert: (units, ingestedAt) => insertMetricPoints(ch, encodeMetricPointUnits(units, ingestedAt)),
+    insert: (units, ingestedAt, queryId) => insertMetricPoints(ch, encodeMetricPointUnits(units, ingestedAt), queryId),
     ...opts,
   };
 }
@@ -27,7 +27,7 @@ export function trackingPipeline(ch: ClickHouse, topics: Topics): TopicPipeline<
     decode: (batch, o) => decodeTrackingBatch(batch, o),
     rowsOf: () => 1,
     sourceOf: (u) => ({ partition: u.srcPartition, offset: u.srcOffset }),
-    insert: (units, ingestedAt) => insertTrackingEvents(ch, units, ingestedAt),
+    insert: (units, ingestedAt, queryId) => insertTrackingEvents(ch, units, ingestedAt, queryId),
     batchMaxRows: 10_000,
     batchLingerMs: 5,
   };
@@ -41,7 +41,7 @@ export function datasetsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMa
     decode: (batch, o) => decodeDatasetRowsBatch(batch, o),
     rowsOf: (u) => u.batch.rows.length * u.batch.columns.length,
     sourceOf: (u) => ({ partition: u.srcPartition, offset: u.srcOffset }),
-    insert: (units, ingestedAt) => insertDatasetRows(ch, units, ingestedAt),
+    insert: (units, ingestedAt, queryId) => insertDatasetRows(ch, units, ingestedAt, queryId),
     ...opts,
   };
 }
