@@ -86,5 +86,10 @@ export function encodeDatasetRowsUnits(units: readonly DatasetRowsUnit[], ingest
 
 /** One atomic insert (one Native block) of the units' values; ingest_progress_v1 advances in the same insert. */
 export async function insertDatasetRows(ch: ClickHouse, units: readonly DatasetRowsUnit[], ingestedAt: number, queryId?: string): Promise<void> {
-  await insertNative(ch, DATASET_ROWS_TABLE, DATASET_ROW_COLUMNS, encodeDatasetRowsUnits(units, ingestedAt), { queryId });
+  await insertDatasetRowsBlock(ch, encodeDatasetRowsUnits(units, ingestedAt), queryId);
+}
+
+/** One atomic insert of a block made by encodeDatasetRowsUnits. */
+export async function insertDatasetRowsBlock(ch: ClickHouse, block: Buffer, queryId?: string): Promise<void> {
+  await insertNative(ch, DATASET_ROWS_TABLE, DATASET_ROW_COLUMNS, block, { queryId });
 }

@@ -71,8 +71,17 @@ const COLUMNS: NativeColumn<Row>[] = [
   str('params_json', (r) => r.event.loggedModel?.paramsJson ?? ''),
 ];
 
+/** Tracking events as one Native block; `ingestedAt` (unix seconds) is the same for the whole batch. */
+export function encodeTrackingEvents(units: readonly TrackingEventUnit[], ingestedAt: number): Buffer {
+  return encodeNativeBlock(COLUMNS, units.map((u) => ({ ...u, ingestedAt })));
+}
+
+/** One atomic insert of a block made by encodeTrackingEvents. */
+export async function insertTrackingEventsBlock(ch: ClickHouse, block: Buffer, queryId?: string): Promise<void> {
+  await insertNative(ch, TRACKING_EVENTS_TABLE, COLUMNS.map((c) => c.name), block, { queryId });
+}
+
 /** One atomic insert (one Native block) of tracking events. */
 export async function insertTrackingEvents(ch: ClickHouse, units: readonly TrackingEventUnit[], ingestedAt: number, queryId?: string): Promise<void> {
-  const rows = units.map((u) => ({ ...u, ingestedAt }));
-  await insertNative(ch, TRACKING_EVENTS_TABLE, COLUMNS.map((c) => c.name), encodeNativeBlock(COLUMNS, rows), { queryId });
+  await insertTrackingEventsBlock(ch, encodeTrackingEvents(units, ingestedAt), queryId);
 }

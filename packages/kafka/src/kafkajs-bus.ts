@@ -1,7 +1,7 @@
 // The message bus on kafkajs.
 import { CompressionTypes, Kafka, Partitioners, logLevel, type KafkaConfig, type LogEntry } from 'kafkajs';
 import type { KafkaSettings, Logger } from '@runstream/config';
-import { MissingTopicError, type Admin, type Consumer, type ConsumerOptions, type IncomingBatch, type MessageBus, type Producer, type ProducerOptions } from './message-bus.ts';
+import { MembershipLostError, MissingTopicError, type Admin, type Consumer, type ConsumerOptions, type IncomingBatch, type MessageBus, type Producer, type ProducerOptions } from './message-bus.ts';
 
 function headersOf(raw: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
@@ -31,6 +31,17 @@ function kafkajsLogger(log: Logger) {
     else if (level === logLevel.WARN) log.warn(extra, message);
     else log.debug(extra, message);
   };
+}
+
+/** Kafka's answers that mean this consumer is no longer the member that owned its partitions. */
+const MEMBER_GONE = new Set(['ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID', 'FENCED_INSTANCE_ID']);
+
+/** The protocol error type of a kafkajs error, looking through the retry wrappers kafkajs puts around it. */
+function kafkaErrorType(err: unknown): string {
+  for (let e = err as (Error & { type?: string; cause?: unknown }) | undefined, depth = 0; e && depth < 5; e = e.cause as typeof e, depth++) {
+    if (typeof e.type === 'string') return e.type;
+  }
+  return '';
 }
 
 let warningFilterInstalled = false;
@@ -184,7 +195,14 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
               };
               // Keep the membership alive while the batch waits (e.g. for ClickHouse): kafkajs heartbeats only
               // between batches, and a member silent for the session timeout loses its partitions.
-              const beat = setInterval(() => void heartbeat().catch(() => undefined), heartbeatIntervalMs);
+              // A heartbeat refused because the member was replaced must not be forgotten: no confirmation since.
+              const beat = setInterval(
+                () =>
+                  void heartbeat().catch((err: unknown) => {
+                    if (MEMBER_GONE.has(kafkaErrorType(err))) lastHeartbeatMs = Number.NEGATIVE_INFINITY;
+                  }),
+                heartbeatIntervalMs,
+              );
               try {
                 await handle(incoming);
               } finally {
@@ -197,6 +215,18 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
         },
         async commit(topic, partition, nextOffset) {
           await consumer.commitOffsets([{ topic, partition, offset: String(nextOffset) }]);
+        },
+        async confirmMembership(positions) {
+          try {
+            await consumer.commitOffsets(positions.map((p) => ({ topic: p.topic, partition: p.partition, offset: String(p.offset) })));
+          } catch (err) {
+            const type = kafkaErrorType(err);
+            if (MEMBER_GONE.has(type)) {
+              lastHeartbeatMs = Number.NEGATIVE_INFINITY;
+              throw new MembershipLostError(`the group coordinator no longer counts this worker as a member (${type}): another member owns its partitions now`);
+            }
+            throw err;
+          }
         },
         onAssignment: (l) => void assignmentListeners.push(l),
         lastHeartbeatMs: () => lastHeartbeatMs,

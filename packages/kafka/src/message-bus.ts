@@ -1,6 +1,27 @@
 // Our own small Kafka interface. Everything outside this package talks to these types only, so replacing
 // kafkajs means rewriting kafkajs-bus.ts and nothing else.
 
+/** The group coordinator no longer counts this consumer as the owner of its partitions. */
+export class MembershipLostError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MembershipLostError';
+  }
+}
+
+// Answers that pass: the coordinator is moving, restarting or between generations.
+const PASSING_TYPES = new Set(['REBALANCE_IN_PROGRESS', 'NOT_COORDINATOR', 'COORDINATOR_NOT_AVAILABLE', 'COORDINATOR_LOAD_IN_PROGRESS', 'REQUEST_TIMED_OUT']);
+const PASSING_NAMES = new Set(['KafkaJSConnectionError', 'KafkaJSRequestTimeoutError', 'KafkaJSNumberOfRetriesExceeded', 'KafkaJSConnectionClosedError']);
+
+/** A Kafka failure worth retrying (the broker or coordinator is away or busy), as opposed to a refusal. */
+export function isRetriableKafkaError(err: unknown): boolean {
+  if (!(err instanceof Error) || err instanceof MembershipLostError) return false;
+  for (let e = err as (Error & { retriable?: boolean; type?: string; cause?: unknown }) | undefined, depth = 0; e instanceof Error && depth < 5; e = e.cause as typeof e, depth++) {
+    if (e.retriable === true || PASSING_TYPES.has(e.type ?? '') || PASSING_NAMES.has(e.name)) return true;
+  }
+  return false;
+}
+
 export interface OutgoingMessage {
   key: string | Buffer | null;
   value: Buffer;
@@ -66,6 +87,12 @@ export interface Consumer {
    */
   run(handle: (batch: IncomingBatch) => Promise<void>): Promise<void>;
   commit(topic: string, partition: number, nextOffset: number): Promise<void>;
+  /**
+   * Asks the group coordinator whether this member still owns these partitions in the current generation, by
+   * committing offsets the caller knows to be processed already (so nothing moves). Rejects with
+   * MembershipLostError when the broker says the member was replaced (illegal generation, unknown member).
+   */
+  confirmMembership(positions: { topic: string; partition: number; offset: number }[]): Promise<void>;
   /** Called (synchronously, before any batch of the new generation) whenever the group assignment changes. */
   onAssignment(listener: (partitions: Record<string, number[]>) => void): void;
   /**

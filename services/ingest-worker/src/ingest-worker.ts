@@ -10,7 +10,7 @@
 import type { Logger } from '@runstream/config';
 import { isTransientClickHouseError, readIngestProgress, runningQueryIds, type ClickHouse } from '@runstream/clickhouse';
 import { batchIdentity, insertIdPrefix, partitionsOfInsert, type BatchIdentity } from './insert-identity.ts';
-import type { Consumer, IncomingBatch, Producer } from '@runstream/kafka';
+import { isRetriableKafkaError, MembershipLostError, type Consumer, type IncomingBatch, type Producer } from '@runstream/kafka';
 import { BatchWriter } from './batch-writer.ts';
 import { isCaughtUp } from './caught-up.ts';
 import { chunkBySize, deadLetterMessage } from './batch-decoder.ts';
@@ -49,12 +49,6 @@ export class InsertStillRunningError extends Error {
   }
 }
 
-export class MembershipLostError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'MembershipLostError';
-  }
-}
 
 export class IngestWorker {
   readonly stats = new IngestStats();
@@ -86,7 +80,7 @@ export class IngestWorker {
       caughtUpGapMs: pipeline.caughtUpGapMs ?? 0,
       stallBudgetMs: this.deps.flushStallBudgetMs,
       attemptTimeoutMs: this.deps.insertTimeoutMs,
-      isTransient: (err) => err instanceof InsertStillRunningError || isTransientClickHouseError(err),
+      isTransient: (err) => err instanceof InsertStillRunningError || isTransientClickHouseError(err) || isRetriableKafkaError(err),
       log: this.deps.log,
       write: (units, rows, attempt) => this.store(pipeline, units, rows, attempt),
       onFlushed: (rows, ms, attempts) => {
@@ -196,9 +190,15 @@ export class IngestWorker {
       this.deps.log.warn({ topic: pipeline.topic, rows, attempt, alreadyStoredMessages: units.length - fresh.length }, 'part of the batch was already stored; inserting only the rest');
     }
     if (fresh.length === 0) return;
+    // Encoding a large batch takes a while, without heartbeats: it comes before the membership checks, not after.
+    const block = pipeline.encode(fresh, identity.ingestedAt);
     failpoint('before-insert');
     this.ensureStillMember();
-    await pipeline.insert(fresh, identity.ingestedAt, identity.queryId);
+    failpoint('pause-after-member-check');
+    // The local clock can miss a pause that the broker has already acted on: ask the group coordinator itself, by
+    // committing the first unstored offset of each partition (everything before it is stored, so nothing moves).
+    await this.deps.consumer.confirmMembership(firstOffsets(pipeline, fresh));
+    await pipeline.send(block, identity.queryId);
     failpoint('after-insert');
   }
 
@@ -247,4 +247,14 @@ export class IngestWorker {
     }
     await this.deps.consumer.stop();
   }
+}
+
+/** Per partition, the lowest offset among the units (everything before it in that partition is stored). */
+function firstOffsets(pipeline: TopicPipeline<unknown>, units: unknown[]): { topic: string; partition: number; offset: number }[] {
+  const first = new Map<number, number>();
+  for (const u of units) {
+    const { partition, offset } = pipeline.sourceOf(u);
+    first.set(partition, Math.min(offset, first.get(partition) ?? Number.POSITIVE_INFINITY));
+  }
+  return [...first].map(([partition, offset]) => ({ topic: pipeline.topic, partition, offset }));
 }

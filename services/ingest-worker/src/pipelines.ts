@@ -1,5 +1,5 @@
 // The topics the worker ingests.
-import { encodeMetricPointUnits, insertDatasetRows, insertMetricPoints, insertTrackingEvents, type ClickHouse, type DatasetRowsUnit, type MetricPointUnit, type TrackingEventUnit } from '@runstream/clickhouse';
+import { encodeDatasetRowsUnits, encodeMetricPointUnits, encodeTrackingEvents, insertDatasetRowsBlock, insertMetricPoints, insertTrackingEventsBlock, type ClickHouse, type DatasetRowsUnit, type MetricPointUnit, type TrackingEventUnit } from '@runstream/clickhouse';
 import type { Topics } from '@runstream/kafka';
 import { decodeBatch } from './batch-decoder.ts';
 import { decodeDatasetRowsBatch } from './dataset-rows-decoder.ts';
@@ -13,7 +13,8 @@ export function metricsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMax
     decode: (batch, o) => decodeBatch(batch, o),
     rowsOf: (u) => u.points.length,
     sourceOf: (u) => ({ partition: u.srcPartition, offset: u.srcOffset }),
-    insert: (units, ingestedAt, queryId) => insertMetricPoints(ch, encodeMetricPointUnits(units, ingestedAt), queryId),
+    encode: (units, ingestedAt) => encodeMetricPointUnits(units, ingestedAt),
+    send: (block, queryId) => insertMetricPoints(ch, block, queryId),
     ...opts,
   };
 }
@@ -27,7 +28,8 @@ export function trackingPipeline(ch: ClickHouse, topics: Topics): TopicPipeline<
     decode: (batch, o) => decodeTrackingBatch(batch, o),
     rowsOf: () => 1,
     sourceOf: (u) => ({ partition: u.srcPartition, offset: u.srcOffset }),
-    insert: (units, ingestedAt, queryId) => insertTrackingEvents(ch, units, ingestedAt, queryId),
+    encode: (units, ingestedAt) => encodeTrackingEvents(units, ingestedAt),
+    send: (block, queryId) => insertTrackingEventsBlock(ch, block, queryId),
     batchMaxRows: 10_000,
     batchLingerMs: 5,
   };
@@ -41,7 +43,8 @@ export function datasetsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMa
     decode: (batch, o) => decodeDatasetRowsBatch(batch, o),
     rowsOf: (u) => u.batch.rows.length * u.batch.columns.length,
     sourceOf: (u) => ({ partition: u.srcPartition, offset: u.srcOffset }),
-    insert: (units, ingestedAt, queryId) => insertDatasetRows(ch, units, ingestedAt, queryId),
+    encode: (units, ingestedAt) => encodeDatasetRowsUnits(units, ingestedAt),
+    send: (block, queryId) => insertDatasetRowsBlock(ch, block, queryId),
     ...opts,
   };
 }

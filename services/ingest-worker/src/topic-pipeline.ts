@@ -16,11 +16,10 @@ export interface TopicPipeline<Unit> {
   rowsOf(unit: Unit): number;
   /** Source position of a unit, for the retry check. */
   sourceOf(unit: Unit): { partition: number; offset: number };
-  /**
-   * Stores the units in one atomic insert that also advances ingest_progress_v1 for their partitions. `ingestedAt`
-   * and `queryId` are the same for every attempt of one batch (see insert-identity.ts).
-   */
-  insert(units: Unit[], ingestedAt: number, queryId: string): Promise<void>;
+  /** The units as one Native block; `ingestedAt` is the same for every attempt of one batch (insert-identity.ts). */
+  encode(units: Unit[], ingestedAt: number): Buffer;
+  /** Stores a block in one atomic insert that also advances ingest_progress_v1 for its partitions. */
+  send(block: Buffer, queryId: string): Promise<void>;
   batchMaxRows: number;
   batchLingerMs: number;
   /** While caught up, the least time between two inserts' starts (0: every caught-up message at once). */
