@@ -106,6 +106,9 @@ export async function readTopic(env: NodeJS.ProcessEnv, topic: string, count: nu
 export interface QueryInstance {
   /** Base URL of the instance. */
   base: string;
+  /** Its read-only ClickHouse connection, for assertions. */
+  ch: ClickHouse;
+  admin: Admin;
   close(): Promise<void>;
 }
 
@@ -114,7 +117,7 @@ export interface QueryInstance {
  * state cache, writing to `env`'s topics; reads wait at most `budgetMs` for the ingest worker. Several of them on
  * one env behave as separate replicas sharing only Kafka and ClickHouse.
  */
-export async function startQueryInstance(env: NodeJS.ProcessEnv, budgetMs: number): Promise<QueryInstance> {
+export async function startQueryInstance(env: NodeJS.ProcessEnv, budgetMs: number, opts: Partial<Omit<ServiceDeps, 'ch' | 'writer' | 'health'>> = {}): Promise<QueryInstance> {
   const bus = busFor(env);
   const producer = await bus.producer({ idempotent: true });
   const admin = await bus.admin();
@@ -122,15 +125,24 @@ export async function startQueryInstance(env: NodeJS.ProcessEnv, budgetMs: numbe
   const app = await buildService({
     log,
     tokens: [],
+    ...opts,
     ch,
     writer: new TrackingWriter({ producer, topics: topicNames(env.KAFKA_TOPIC_PREFIX!) }),
     fence: new ReadFence({ admin, partitionOf: bus.partitionOf, ch, ingestGroupId: env.INGEST_GROUP_ID!, budgetMs }),
     partitionOf: bus.partitionOf,
-    health: { clickhouse: async () => undefined, kafka: () => admin.ping() },
+    health: {
+      clickhouse: async () => {
+        const r = await ch.client.ping();
+        if (!r.success) throw r.error;
+      },
+      kafka: () => admin.ping(),
+    },
   });
   await app.listen({ host: '127.0.0.1', port: 0 });
   return {
     base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,
+    ch,
+    admin,
     async close() {
       for (const close of [() => app.close(), () => producer.disconnect(), () => admin.disconnect(), () => ch.close()]) await close().catch(() => undefined);
     },
@@ -154,38 +166,13 @@ export interface PipelineService {
 export async function startPipelineService(env: NodeJS.ProcessEnv, opts: Partial<Omit<ServiceDeps, 'ch' | 'writer' | 'health'>> = {}): Promise<PipelineService> {
   await ensureTopics(env);
   const worker = spawnWorker(env);
-  const bus = busFor(env);
-  const producer = await bus.producer({ idempotent: true });
-  const admin = await bus.admin();
-  const ch = clickhouseFor('query');
-  const app = await buildService({
-    log,
-    tokens: [],
-    ...opts,
-    ch,
-    writer: new TrackingWriter({ producer, topics: topicNames(env.KAFKA_TOPIC_PREFIX!) }),
-    fence: new ReadFence({ admin, partitionOf: bus.partitionOf, ch, ingestGroupId: env.INGEST_GROUP_ID!, budgetMs: Number(env.READ_YOUR_WRITES_BUDGET_MS ?? 20_000) }),
-    partitionOf: bus.partitionOf,
-    health: {
-      clickhouse: async () => {
-        const r = await ch.client.ping();
-        if (!r.success) throw r.error;
-      },
-      kafka: () => admin.ping(),
-    },
-  });
-  await app.listen({ host: '127.0.0.1', port: 0 });
+  const api = await startQueryInstance(env, Number(env.READ_YOUR_WRITES_BUDGET_MS ?? 20_000), opts);
   return {
-    base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}`,
+    ...api,
     worker,
-    ch,
-    admin,
     async close() {
       await stopWorker(worker);
-      await app.close();
-      await producer.disconnect();
-      await admin.disconnect();
-      await ch.close();
+      await api.close();
     },
   };
 }
