@@ -187,4 +187,24 @@ describe('racing writes resolve by Kafka order, the same for every reader', () =
       expect(await searchMatches(a, `tags.t = '${kept}' AND attributes.run_id = '${runId}'`)).toEqual([runId]);
     }
   }, 300_000);
+
+  it('model versions created through two instances at once get distinct numbers, each pointing at its own source (10 models)', async () => {
+    for (let round = 0; round < 10; round++) {
+      const name = `race-model-${env.KAFKA_TOPIC_PREFIX}${round}`;
+      expect((await call(a, 'registered-models/create', { name })).status).toBe(200);
+      const sources = Array.from({ length: 6 }, (_, i) => `s3://bucket/${round}/${i}`);
+      const answers = await Promise.all(sources.map((source, i) => call(i % 2 === 0 ? a : b, 'model-versions/create', { name, source })));
+      for (const r of answers) expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const numbers = answers.map((r) => r.body.model_version.version as string);
+      expect(new Set(numbers).size, `round ${round}: ${numbers.join(',')}`).toBe(6);
+      expect(numbers.map(Number).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6]);
+      // Every reader sees each number pointing at the source of the call that was told that number.
+      for (const base of [a, b]) {
+        for (let i = 0; i < 6; i++) {
+          const res = await fetch(`${base}/api/2.0/mlflow/model-versions/get?name=${encodeURIComponent(name)}&version=${numbers[i]}`);
+          expect(((await res.json()) as any).model_version.source).toBe(sources[i]);
+        }
+      }
+    }
+  }, 180_000);
 });

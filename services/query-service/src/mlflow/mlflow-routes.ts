@@ -98,14 +98,20 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
       return fn();
     });
 
+  /** The tracking partition of an entity key and its high watermark, fetched after the call. */
+  const stampOf = async (key: string): Promise<PartitionStamp> => {
+    const ends = await fence.endOffsets(topics.tracking);
+    const partition = deps.partitionOf(key, Math.max(1, ends.length));
+    return { partition, end: ends[partition] ?? 0 };
+  };
+  /** Waits until everything below the stamp is stored. */
+  const storedThrough = (stamp: PartitionStamp): Promise<void> =>
+    fence.waitFor(stamp.end > 0 ? [{ topic: topics.tracking, partition: stamp.partition, offset: stamp.end - 1 }] : []);
+
   const runs = new RunStateCache({
-    stampOf: async (runId) => {
-      const ends = await fence.endOffsets(topics.tracking);
-      const partition = deps.partitionOf(runKey(runId), Math.max(1, ends.length));
-      return { partition, end: ends[partition] ?? 0 };
-    },
+    stampOf: (runId) => stampOf(runKey(runId)),
     load: async (runId, stamp) => {
-      await fence.waitFor(stamp.end > 0 ? [{ topic: topics.tracking, partition: stamp.partition, offset: stamp.end - 1 }] : []);
+      await storedThrough(stamp);
       const [[run], params] = await Promise.all([runsByIds(ch, [runId]), runParams(ch, [runId])]);
       return run ? { run, params: new Map((params.get(runId) ?? []).map((p) => [p.key, p.value])) } : undefined;
     },
@@ -444,7 +450,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     return { metrics: out };
   });
 
-  registerRegistryRoutes(route, { ch, writer, actorOf: deps.actorOf, checked });
+  registerRegistryRoutes(route, { ch, writer, actorOf: deps.actorOf, checked, stampOf, storedThrough });
   registerLoggedModelRoutes(route, { ch, writer, actorOf: deps.actorOf });
 
   // ---- artifacts: the proxy API (mlflow-artifacts:/) on a local directory; MLflow's older list endpoint is not served

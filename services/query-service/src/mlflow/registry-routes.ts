@@ -1,8 +1,9 @@
 // MLflow's model registry subset: registered models and model versions. A version records the run that produced
 // it, so its params, inputs and metrics are one lookup away (see the native /api/v1/models routes).
 import type { FastifyRequest } from 'fastify';
-import { modelVersions, registeredModels, runsByIds, type ClickHouse, type ModelVersionRow, type RegisteredModelRow } from '@runstream/clickhouse';
+import { modelVersions, queryRows, registeredModels, runsByIds, sql, type ClickHouse, type ModelVersionRow, type RegisteredModelRow } from '@runstream/clickhouse';
 import type { NewEvent, TrackingWriter } from '@runstream/tracking';
+import type { PartitionStamp } from './run-state-cache.ts';
 import { decodePageToken, encodePageToken } from '../page-token.ts';
 import { MlflowError, invalid, notFound } from './mlflow-errors.ts';
 import { int64, keyValuesFromJson, requiredString } from './mlflow-values.ts';
@@ -51,6 +52,10 @@ export interface RegistryDeps {
   actorOf: (req: FastifyRequest) => string;
   /** Runs a check-then-append alone per key, against every acknowledged tracking write (mlflow-routes.ts). */
   checked: <T>(key: string, fn: () => Promise<T>) => Promise<T>;
+  /** An entity key's tracking partition and its high watermark, fetched after the call. */
+  stampOf: (key: string) => Promise<PartitionStamp>;
+  /** Waits until everything below the stamp is stored. */
+  storedThrough: (stamp: PartitionStamp) => Promise<void>;
 }
 
 export function registerRegistryRoutes(route: RouteFn, deps: RegistryDeps): void {
@@ -105,14 +110,28 @@ export function registerRegistryRoutes(route: RouteFn, deps: RegistryDeps): void
       const source = requiredString(b.source, 'source');
       const runId = typeof b.run_id === 'string' ? b.run_id : '';
       if (runId && (await runsByIds(ch, [runId])).length === 0) throw notFound(`Run with id=${runId} not found`);
-      const existing = await modelVersions(ch, { names: [model.name] });
-      // Versions are numbered per model; one writer per model (entity key) keeps them in order.
-      const version = String(existing.reduce((max, v) => Math.max(max, Number(v.version) || 0), 0) + 1);
-      const now = Date.now();
-      const state = { name: model.name, version, source, runId, description: typeof b.description === 'string' ? b.description : '', status: 'READY', stage: 'None', creationTimeMs: now, lastUpdateTimeMs: now, tagsJson: tagsJson(b.tags) };
-      const events: NewEvent[] = [{ eventType: 'MODEL_VERSION_UPSERTED', modelVersion: state }, { eventType: 'REGISTERED_MODEL_UPSERTED', registeredModel: { ...model, lastUpdateTimeMs: now } }];
-      await writer.emit(`MODEL:${model.name}`, deps.actorOf(req), events);
-      return { model_version: modelVersionJson(state) };
+      const key = `MODEL:${model.name}`;
+      // Versions are numbered per model, and every event of a model lands in one partition, in one order. The next
+      // number is read with everything before the partition's high watermark stored; if nothing else landed there
+      // before this append, the number is certainly free. Otherwise another instance may have taken the same number
+      // at the same moment: the first in Kafka order keeps it, the other puts the first's version back on top of
+      // its own and takes the next number.
+      for (let attempt = 1; ; attempt++) {
+        const stamp = await deps.stampOf(key);
+        await deps.storedThrough(stamp);
+        const existing = await modelVersions(ch, { names: [model.name] });
+        const version = String(existing.reduce((max, v) => Math.max(max, Number(v.version) || 0), 0) + 1);
+        const now = Date.now();
+        const state = { name: model.name, version, source, runId, description: typeof b.description === 'string' ? b.description : '', status: 'READY', stage: 'None', creationTimeMs: now, lastUpdateTimeMs: now, tagsJson: tagsJson(b.tags) };
+        const events: NewEvent[] = [{ eventType: 'MODEL_VERSION_UPSERTED', modelVersion: state }, { eventType: 'REGISTERED_MODEL_UPSERTED', registeredModel: { ...model, lastUpdateTimeMs: now } }];
+        const receipt = await writer.emit(key, deps.actorOf(req), events);
+        if (!receipt || receipt.firstOffset === stamp.end) return { model_version: modelVersionJson(state) };
+        await deps.storedThrough({ partition: receipt.partition, end: receipt.lastOffset + 1 });
+        const rival = await earlierVersionClaim(ch, model.name, version, receipt.partition, stamp.end, receipt.firstOffset);
+        if (!rival) return { model_version: modelVersionJson(state) };
+        if (attempt >= 5) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Model version numbers of ${model.name} are contended; retry`);
+        await writer.emit(key, deps.actorOf(req), [{ eventType: 'MODEL_VERSION_UPSERTED', modelVersion: rival }]);
+      }
     });
   });
 
@@ -139,4 +158,33 @@ export function registerRegistryRoutes(route: RouteFn, deps: RegistryDeps): void
     const latest = registeredModelJson(model, await modelVersions(ch, { names: [model.name] })).latest_versions;
     return { model_versions: stages ? latest.filter((v) => stages.includes(v.current_stage)) : latest };
   });
+}
+
+/**
+ * The latest state of `name` version `version` written by someone else, if another writer created that version in
+ * the partition between `from` and `before` (offsets): the version this writer must give back.
+ */
+async function earlierVersionClaim(ch: ClickHouse, name: string, version: string, partition: number, from: number, before: number) {
+  const rows = await queryRows<Record<string, string>>(
+    ch,
+    sql`SELECT model_version, model_source, run_id, description, status, model_stage, creation_time_ms, last_update_ms, tags_json
+        FROM tracking_events_v1
+        WHERE event_type = 'MODEL_VERSION_UPSERTED' AND model_name = ${name} AND model_version = ${version} AND src_partition = ${partition}
+          AND src_offset >= ${from} AND src_offset < ${before}
+        ORDER BY src_offset DESC LIMIT 1`,
+  );
+  const [r] = rows;
+  if (!r) return undefined;
+  return {
+    name,
+    version: r.model_version!,
+    source: r.model_source!,
+    runId: r.run_id!,
+    description: r.description!,
+    status: r.status!,
+    stage: r.model_stage!,
+    creationTimeMs: Number(r.creation_time_ms),
+    lastUpdateTimeMs: Number(r.last_update_ms),
+    tagsJson: r.tags_json!,
+  };
 }
