@@ -2,8 +2,9 @@
 // and applies the migrations. Shared by `npm start`, the test setup and the benchmarks.
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { clickhouseEnv, createLogger, loadEnv, toClickHouseSettings, type Logger } from '@runstream/config';
-import { connectClickHouse, migrate, queryRows, sql } from '@runstream/clickhouse';
+import { clickhouseEnv, createLogger, kafkaEnv, loadEnv, str, toClickHouseSettings, type Logger } from '@runstream/config';
+import { connectClickHouse, migrate, queryRows, sql, type Migration } from '@runstream/clickhouse';
+import { createKafkaBus } from '@runstream/kafka';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -37,12 +38,12 @@ export function stopLocalStack(): void {
   spawnSync('bash', [`${REPO_ROOT}/deploy/local/stop.sh`], { stdio: 'inherit' });
 }
 
-export async function applyMigrations(log: Logger = createLogger({ name: 'migrate' }), env: NodeJS.ProcessEnv = process.env): Promise<number[]> {
+export async function applyMigrations(log: Logger = createLogger({ name: 'migrate' }), env: NodeJS.ProcessEnv = process.env, opts: { refuseWhileIngesting?: boolean } = {}): Promise<number[]> {
   const settings = toClickHouseSettings(loadEnv(clickhouseEnv, env));
   const admin = connectClickHouse(settings, 'admin');
   const server = connectClickHouse(settings, 'admin', { database: 'default' });
   try {
-    return await migrate(admin, server, log);
+    return await migrate(admin, server, log, undefined, opts.refuseWhileIngesting ? { beforeApplying: (pending) => refuseWhileIngesting(pending, log, env) } : {});
   } finally {
     await Promise.all([admin.close(), server.close()]);
   }
@@ -72,4 +73,32 @@ export async function checkRoleAccess(env: NodeJS.ProcessEnv = process.env): Pro
         'For the local stack, deploy/local/clickhouse.sh start re-renders its users for the configured database; for your own servers, grant the users access (deploy/clickhouse/grants.sql).',
     );
   }
+}
+
+/**
+ * Migrations add and recreate materialized views and backfill from tables the worker writes to: an insert running
+ * meanwhile can be counted twice (between a view's creation and its backfill) or leave no progress (while the
+ * progress view is recreated). So pending migrations are applied only while the ingest consumer group has no
+ * members — unless RUNSTREAM_MIGRATE_WITH_WORKERS=1 says the operator accepts that.
+ */
+async function refuseWhileIngesting(pending: Migration[], log: Logger, env: NodeJS.ProcessEnv): Promise<void> {
+  const groupId = loadEnv({ groupId: str('INGEST_GROUP_ID', 'runstream-ingest') }, env).groupId;
+  const admin = await createKafkaBus(loadEnv(kafkaEnv, env), log).admin();
+  let members: number;
+  try {
+    members = await admin.groupMembers(groupId);
+  } finally {
+    await admin.disconnect();
+  }
+  if (members === 0) return;
+  const names = pending.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`).join(', ');
+  if (env.RUNSTREAM_MIGRATE_WITH_WORKERS === '1') {
+    log.warn({ groupId, members, pending: names }, 'applying migrations while ingest workers run (RUNSTREAM_MIGRATE_WITH_WORKERS=1)');
+    return;
+  }
+  throw new Error(
+    `${pending.length} pending migration(s) (${names}) not applied: the ingest consumer group '${groupId}' has ${members} active member(s). ` +
+      'Stop the ingest workers first (a migration that adds or recreates a view while inserts run can count rows twice or lose progress), ' +
+      'or set RUNSTREAM_MIGRATE_WITH_WORKERS=1 to apply them anyway.',
+  );
 }

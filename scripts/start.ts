@@ -91,7 +91,7 @@ process.on('SIGTERM', () => void shutdown(0));
 
 try {
   startedStack = startLocalStack(log);
-  const applied = await applyMigrations(log);
+  const applied = await applyMigrations(log, process.env, { refuseWhileIngesting: true });
   log.info({ applied }, applied.length ? 'migrations applied' : 'schema up to date');
   // Servers left running for other settings (e.g. a benchmark's database) answer pings but refuse our users.
   await checkRoleAccess();

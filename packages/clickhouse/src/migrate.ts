@@ -42,7 +42,13 @@ export function loadMigrations(dir: URL = MIGRATIONS_DIR): Migration[] {
 }
 
 /** Creates the database and the bookkeeping table, then applies what is missing. Returns the versions applied. */
-export async function migrate(admin: ClickHouse, serverLevel: ClickHouse, log: Logger, migrations: Migration[] = loadMigrations()): Promise<number[]> {
+export async function migrate(
+  admin: ClickHouse,
+  serverLevel: ClickHouse,
+  log: Logger,
+  migrations: Migration[] = loadMigrations(),
+  opts: { beforeApplying?: (pending: Migration[]) => Promise<void> } = {},
+): Promise<number[]> {
   await command(serverLevel, sql`CREATE DATABASE IF NOT EXISTS ${ident(admin.database)}`);
   await command(
     admin,
@@ -51,6 +57,8 @@ export async function migrate(admin: ClickHouse, serverLevel: ClickHouse, log: L
   const applied = new Map(
     (await queryRows<{ version: number; checksum: string }>(admin, sql`SELECT version, checksum FROM schema_migrations`)).map((r) => [Number(r.version), r.checksum]),
   );
+  const pending = migrations.filter((m) => !applied.has(m.version));
+  if (pending.length > 0 && opts.beforeApplying) await opts.beforeApplying(pending);
   const done: number[] = [];
   for (const m of migrations) {
     const previous = applied.get(m.version);

@@ -268,6 +268,10 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
           return ends.map((e) => ({ partition: e.partition, committed: Math.max(0, byPartition.get(e.partition) ?? 0), end: Number(e.high) }));
         },
         endOffsets: (topic) => latest.endOffsets(topic),
+        async groupMembers(groupId) {
+          const { groups } = await admin.describeGroups([groupId]);
+          return groups[0]?.members.length ?? 0;
+        },
         async committedOffsets(groupId, topic) {
           const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
           // kafkajs reports "no commit" as -1.

@@ -116,6 +116,8 @@ export interface Admin {
    * With acks=all it covers every acknowledged message, so it is what a reader must wait for to see them.
    */
   endOffsets(topic: string): Promise<number[]>;
+  /** How many members a consumer group has now (0 when it is empty or unknown). */
+  groupMembers(groupId: string): Promise<number>;
   /** Offsets a consumer group has committed on `topic`, per partition (partitions without a commit are absent). */
   committedOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
   ping(): Promise<void>;
