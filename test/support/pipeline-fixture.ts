@@ -129,7 +129,6 @@ export async function startQueryInstance(env: NodeJS.ProcessEnv, budgetMs: numbe
     ch,
     writer: new TrackingWriter({ producer, topics: topicNames(env.KAFKA_TOPIC_PREFIX!) }),
     fence: new ReadFence({ admin, partitionOf: bus.partitionOf, ch, ingestGroupId: env.INGEST_GROUP_ID!, budgetMs }),
-    partitionOf: bus.partitionOf,
     health: {
       clickhouse: async () => {
         const r = await ch.client.ping();

@@ -18,10 +18,15 @@ export class NotYetVisibleError extends Error {
   }
 }
 
-/** What a read touches: a topic, and optionally only the partitions of some keys (else every partition). */
+/** What a read touches: every partition of a topic. */
 export interface FenceScope {
   topic: string;
-  keys?: readonly string[];
+}
+
+/** The partition a key's messages land in, and that partition's high watermark when it was asked. */
+export interface KeyPosition {
+  partition: number;
+  end: number;
 }
 
 export interface ReadFenceDeps {
@@ -34,17 +39,7 @@ export interface ReadFenceDeps {
   budgetMs: number;
 }
 
-export interface FenceStats {
-  /** Reads that found everything processed at the first look. */
-  immediate: number;
-  /** Reads that waited, and how long in all. */
-  waited: number;
-  waitedMs: number;
-  timedOut: number;
-}
-
 export class ReadFence {
-  readonly stats: FenceStats = { immediate: 0, waited: 0, waitedMs: 0, timedOut: 0 };
   private readonly deps: ReadFenceDeps;
   private readonly ends = new Map<string, FreshFetch<number[]>>();
   private progressRead: Promise<Map<string, number>> | undefined;
@@ -52,10 +47,6 @@ export class ReadFence {
 
   constructor(deps: ReadFenceDeps) {
     this.deps = deps;
-  }
-
-  get budgetMs(): number {
-    return this.deps.budgetMs;
   }
 
   /** The high watermarks of `topic`, fetched after this call began (concurrent callers share one fetch). */
@@ -74,14 +65,20 @@ export class ReadFence {
 
   /** The offsets a read of `scopes` must see: everything acknowledged on them before this call. */
   async targets(scopes: readonly FenceScope[]): Promise<FenceTarget[]> {
-    const perScope = await Promise.all(
-      scopes.map(async (s) => {
-        const ends = await this.endOffsets(s.topic);
-        const partitions = s.keys ? s.keys.map((k) => this.deps.partitionOf(k, ends.length)) : undefined;
-        return fenceTargets(s.topic, ends, partitions);
-      }),
-    );
+    const perScope = await Promise.all(scopes.map(async (s) => fenceTargets(s.topic, await this.endOffsets(s.topic))));
     return perScope.flat();
+  }
+
+  /** Where `key`'s messages land in `topic`, with that partition's high watermark fetched after the call. */
+  async positionOf(topic: string, key: string): Promise<KeyPosition> {
+    const ends = await this.endOffsets(topic);
+    const partition = this.deps.partitionOf(key, Math.max(1, ends.length));
+    return { partition, end: ends[partition] ?? 0 };
+  }
+
+  /** Waits until everything below `position` in its partition of `topic` is processed. */
+  async storedThrough(topic: string, position: KeyPosition, budgetMs = this.deps.budgetMs): Promise<void> {
+    await this.waitFor(position.end > 0 ? [{ topic, partition: position.partition, offset: position.end - 1 }] : [], budgetMs);
   }
 
   /** Waits until every write acknowledged on `scopes` before the call is readable; NotYetVisibleError past the budget. */
@@ -91,28 +88,19 @@ export class ReadFence {
 
   /** Waits until the ingest worker has processed every target. */
   async waitFor(targets: readonly FenceTarget[], budgetMs = this.deps.budgetMs): Promise<void> {
-    if (targets.length === 0) return void this.stats.immediate++;
+    if (targets.length === 0) return;
     const started = Date.now();
     const topics = [...new Set(targets.map((t) => t.topic))];
     let behind = unmetTargets(targets, lookup(await this.progress(topics)));
-    if (behind.length === 0) return void this.stats.immediate++;
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; behind.length > 0; attempt++) {
       const elapsed = Date.now() - started;
-      if (elapsed >= budgetMs) {
-        this.stats.timedOut++;
-        throw new NotYetVisibleError(budgetMs, behind);
-      }
+      if (elapsed >= budgetMs) throw new NotYetVisibleError(budgetMs, behind);
       await sleep(Math.min(nextPollDelayMs(attempt), budgetMs - elapsed));
       const progress = lookup(await this.progress(topics));
       behind = unmetTargets(behind, progress);
       // Stored progress moves with every insert; commits matter only where a partition ends in messages that
       // produced no rows (dead letters), so they are asked for only once a read has waited a while.
       if (behind.length > 0 && attempt >= 3) behind = unmetTargets(behind, progress, lookup(await this.committed(behind)));
-      if (behind.length === 0) {
-        this.stats.waited++;
-        this.stats.waitedMs += Date.now() - started;
-        return;
-      }
     }
   }
 

@@ -40,8 +40,6 @@ export interface ServiceDeps {
    * Required with a writer; without one the service reads what is stored.
    */
   fence?: ReadFence;
-  /** The partition a keyed message lands in (the producer's partitioner), for fences narrowed to one entity. */
-  partitionOf?: (key: string, partitions: number) => number;
   /** Directory of the MLflow artifact store. */
   artifactRoot?: string;
   requestTimeoutMs?: number;
@@ -164,7 +162,6 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
         ch: deps.ch,
         writer,
         fence: deps.fence!,
-        partitionOf: deps.partitionOf ?? (() => 0),
         readScope: requireScope(deps.tokens, 'read', mlflowErrorBody),
         writeScope: requireScope(deps.tokens, 'write', mlflowErrorBody),
         actorOf: (req) => actorOf(deps.tokens, req),

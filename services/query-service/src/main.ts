@@ -28,7 +28,6 @@ const app = await buildService({
   tokens: config.tokens,
   writer: new TrackingWriter({ producer, topics }),
   fence,
-  partitionOf: bus.partitionOf,
   artifactRoot: config.artifactRoot,
   rateLimit: config.rateLimit,
   concurrency: config.concurrency,

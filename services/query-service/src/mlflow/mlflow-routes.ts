@@ -41,8 +41,6 @@ export interface MlflowDeps {
   ch: ClickHouse;
   writer: TrackingWriter;
   fence: ReadFence;
-  /** The partition a keyed message lands in (the producer's partitioner). */
-  partitionOf: (key: string, partitions: number) => number;
   readScope: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   writeScope: (req: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
   /** Name of the token that made a request, for the audit trail. */
@@ -99,14 +97,9 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     });
 
   /** The tracking partition of an entity key and its high watermark, fetched after the call. */
-  const stampOf = async (key: string): Promise<PartitionStamp> => {
-    const ends = await fence.endOffsets(topics.tracking);
-    const partition = deps.partitionOf(key, Math.max(1, ends.length));
-    return { partition, end: ends[partition] ?? 0 };
-  };
+  const stampOf = (key: string): Promise<PartitionStamp> => fence.positionOf(topics.tracking, key);
   /** Waits until everything below the stamp is stored. */
-  const storedThrough = (stamp: PartitionStamp): Promise<void> =>
-    fence.waitFor(stamp.end > 0 ? [{ topic: topics.tracking, partition: stamp.partition, offset: stamp.end - 1 }] : []);
+  const storedThrough = (stamp: PartitionStamp): Promise<void> => fence.storedThrough(topics.tracking, stamp);
 
   const runs = new RunStateCache({
     stampOf: (runId) => stampOf(runKey(runId)),
@@ -354,7 +347,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     const { run } = w.state;
     const key = requiredString(b.key, 'key');
     // Tags are not kept in the cache: read them with every acknowledged write of the run's partition stored.
-    if (w.stamp.end > 0) await fence.waitFor([{ topic: topics.tracking, partition: w.stamp.partition, offset: w.stamp.end - 1 }]);
+    await storedThrough(w.stamp);
     const tags = (await runTags(ch, [run.runId])).get(run.runId) ?? [];
     if (!tags.some((t) => t.key === key)) throw notFound(`No tag with name: ${key} in run with id ${run.runId}`);
     await emitRun(req, w, [{ eventType: 'RUN_TAG_DELETED', runId: run.runId, key }]);
