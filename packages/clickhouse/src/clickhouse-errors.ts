@@ -11,7 +11,11 @@ export function isTransientClickHouseError(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const e = err as Error & { code?: string | number; cause?: unknown };
   if (typeof e.code === 'string' && TRANSIENT_NETWORK_CODES.has(e.code)) return true;
-  const serverCode = typeof e.code === 'string' && /^\d+$/.test(e.code) ? Number(e.code) : typeof e.code === 'number' ? e.code : undefined;
+  // The client parses the code out of current servers' messages; 18.16 words them differently ("Code: 252,
+  // e.displayText() = …"), so the message is read too.
+  const fromMessage = /^Code: (\d+)[,.]/.exec(e.message)?.[1];
+  const serverCode =
+    typeof e.code === 'string' && /^\d+$/.test(e.code) ? Number(e.code) : typeof e.code === 'number' ? e.code : fromMessage !== undefined ? Number(fromMessage) : undefined;
   if (serverCode !== undefined) return TRANSIENT_SERVER_CODES.has(serverCode);
   if (/timeout|socket hang up|ECONNRESET|ECONNREFUSED|other side closed/i.test(e.message)) return true;
   return e.cause !== undefined && isTransientClickHouseError(e.cause);
