@@ -41,7 +41,7 @@ describe('an insert that outlives its request', () => {
     expect(worker.output()).toMatch(/insert failed, retrying/);
     expect(totals).toMatchObject({ count: want, distinct: want });
     // The summaries, fed by the same insert, count every point once too.
-    const [summary] = await queryRows<{ n: string }>(ch, sql`SELECT sum(n) AS n FROM (SELECT countMerge(points) AS n FROM metric_summary_v1 WHERE startsWith(entity_id, ${prefix}) GROUP BY entity_id, key)`);
+    const [summary] = await queryRows<{ n: string }>(ch, sql`SELECT sum(n) AS n FROM (SELECT sumMerge(points) AS n FROM metric_summary_v2 WHERE startsWith(entity_id, ${prefix}) GROUP BY entity_id, key)`);
     expect(Number(summary!.n)).toBe(want);
   }, 240_000);
 });

@@ -26,7 +26,8 @@ import {
   insertNative,
   insertTrackingEvents,
   loadMigrations,
-  METRIC_POINT_COLUMNS,
+  METRIC_ENTRY_COLUMNS,
+  FEED,
   queryRows,
   sql,
   type MetricPointUnit,
@@ -104,7 +105,7 @@ function encodeSeries(run: number, from: number, to: number): Buffer {
 async function seriesCounts(): Promise<Map<string, number>> {
   const rows = await queryRows<{ id: string; n: string }>(
     admin,
-    sql`SELECT entity_id AS id, countMerge(points) AS n FROM metric_summary_v1
+    sql`SELECT entity_id AS id, sumMerge(points) AS n FROM metric_summary_v2
         WHERE entity_kind = 'run' AND key = 'loss' AND startsWith(entity_id, 'bench-run-') GROUP BY entity_id`,
   );
   return new Map(rows.map((r) => [r.id, Number(r.n)]));
@@ -112,33 +113,62 @@ async function seriesCounts(): Promise<Map<string, number>> {
 
 // ---- ingest cost of the rollups (also the rate the load is planned with) ----------------------------------------
 
-/** The statements of migration 0006 that create the rollup table and its views, pointed at scratch tables. */
-function scratchRollupDdl(source: string, target: string, suffix: string): string[] {
-  const m6 = loadMigrations().find((m) => m.version === 6)!;
+/**
+ * The statements of migration 0014 that create the entry table, the points and rollup tables and their views, pointed
+ * at scratch tables named after `suffix`; without `rollups`, only the points view.
+ */
+function scratchEntryDdl(suffix: string, rollups: boolean): string[] {
+  const m14 = loadMigrations().find((m) => m.version === 14)!;
+  const wanted = [/TABLE IF NOT EXISTS metric_entry_v1/, /TABLE IF NOT EXISTS metric_rollup_v2/, /metric_entry_1_points_mv_v1/, ...(rollups ? [/metric_entry_3_rollup_step_mv_v1/, /metric_entry_4_rollup_time_mv_v1/] : [])];
   // Trusted text from the repository's own migration, with table names swapped (as migrate() runs it).
-  return m6.statements
-    .filter((s) => s.startsWith('CREATE'))
-    .map((s) => s.replaceAll('metric_points_v1', source).replaceAll('metric_rollup_v1', target).replace(/(metric_rollup_(?:step|time)_mv_v1)/, `$1_${suffix}`));
+  return m14.statements
+    .filter((st) => st.startsWith('CREATE') && wanted.some((w) => w.test(st.split('\n')[0]!)))
+    .map((st) =>
+      st
+        .replaceAll('metric_entry_v1', `scratch_entry_${suffix}`)
+        .replaceAll('metric_points_v1', `scratch_points_${suffix}`)
+        .replaceAll('metric_rollup_v2', `scratch_rollup_${suffix}`)
+        .replace(/(metric_entry_\d_[a-z_]+_mv_v1)/, `$1_${suffix}`),
+    );
 }
 
-async function ingestCost(): Promise<{ plainS: number[]; rolledS: number[] }> {
-  const blocks: Buffer[] = [];
-  for (let r = 0; r < INGEST_COST_POINTS / BLOCK_POINTS; r++) blocks.push(encodeSeries(r, 0, BLOCK_POINTS));
-  const plain = 'scratch_points_plain';
-  const rolled = 'scratch_points_rolled';
+/** Scratch tables of both kinds, for dropping. */
+const SCRATCH = ['plain', 'rolled'].flatMap((x) => [
+  `metric_entry_1_points_mv_v1_${x}`, `metric_entry_3_rollup_step_mv_v1_${x}`, `metric_entry_4_rollup_time_mv_v1_${x}`,
+  `scratch_entry_${x}`, `scratch_points_${x}`, `scratch_rollup_${x}`,
+]);
+
+async function ingestCost(): Promise<{ plainS: number[]; rolledS: number[]; encodePlainMs: number; encodeRolledMs: number }> {
+  // What the worker spends on the fine buckets: the same units encoded with and without them (best of three).
+  const units: MetricPointUnit[][] = [];
+  for (let r = 0; r < INGEST_COST_POINTS / BLOCK_POINTS; r++) units.push(seriesUnits(r, 0, BLOCK_POINTS));
+  const encodeMs = (feed: number) => {
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const t = performance.now();
+      for (const u of units) encodeMetricPointUnits(u, Math.floor(T0 / 1000), () => feed);
+      best = Math.min(best, performance.now() - t);
+    }
+    return best;
+  };
+  const encodePlainMs = encodeMs(FEED.points);
+  const encodeRolledMs = encodeMs(FEED.points | FEED.rollupStep | FEED.rollupTime);
+  const plainBlocks = units.map((u) => encodeMetricPointUnits(u, Math.floor(T0 / 1000), () => FEED.points));
+  const rolledBlocks = units.map((u) => encodeMetricPointUnits(u, Math.floor(T0 / 1000), () => FEED.points | FEED.rollupStep | FEED.rollupTime));
   const drop = async () => {
-    for (const t of ['metric_rollup_step_mv_v1_scratch', 'metric_rollup_time_mv_v1_scratch', 'scratch_rollup', plain, rolled]) await command(admin, sql`DROP TABLE IF EXISTS ${ident(t)}`);
+    for (const t of SCRATCH) await command(admin, sql`DROP TABLE IF EXISTS ${ident(t)}`);
   };
   const create = async () => {
     await drop();
-    await command(admin, sql`CREATE TABLE ${ident(plain)} AS metric_points_v1`);
-    await command(admin, sql`CREATE TABLE ${ident(rolled)} AS metric_points_v1`);
-    for (const ddl of scratchRollupDdl(rolled, 'scratch_rollup', 'scratch')) await command(admin, ddl);
+    for (const [suffix, rollups] of [['plain', false], ['rolled', true]] as const) {
+      await command(admin, sql`CREATE TABLE ${ident(`scratch_points_${suffix}`)} AS metric_points_v1`);
+      for (const ddl of scratchEntryDdl(suffix, rollups)) await command(admin, ddl);
+    }
   };
-  const timeInto = async (table: string) => {
+  const timeInto = async (suffix: string, blocks: Buffer[]) => {
     const t = performance.now();
     // Four blocks of 500k points, one after the other, as the ingest worker sends them.
-    for (const b of blocks) await insertNative(admin, table, METRIC_POINT_COLUMNS, b);
+    for (const b of blocks) await insertNative(admin, `scratch_entry_${suffix}`, METRIC_ENTRY_COLUMNS, b, { settings: { min_insert_block_size_rows: '100000000' } });
     return (performance.now() - t) / 1000;
   };
   const plainS: number[] = [];
@@ -147,15 +177,15 @@ async function ingestCost(): Promise<{ plainS: number[]; rolledS: number[] }> {
     await create();
     // Alternate the order so neither side always runs first.
     if (round % 2 === 0) {
-      plainS.push(await timeInto(plain));
-      rolledS.push(await timeInto(rolled));
+      plainS.push(await timeInto('plain', plainBlocks));
+      rolledS.push(await timeInto('rolled', rolledBlocks));
     } else {
-      rolledS.push(await timeInto(rolled));
-      plainS.push(await timeInto(plain));
+      rolledS.push(await timeInto('rolled', rolledBlocks));
+      plainS.push(await timeInto('plain', plainBlocks));
     }
   }
   await drop();
-  return { plainS, rolledS };
+  return { plainS, rolledS, encodePlainMs, encodeRolledMs };
 }
 
 progress(`measuring the ingest cost of the rollups (${fmt(INGEST_COST_POINTS)} points, with and without the rollup views)…`);
@@ -306,7 +336,7 @@ if (loadedNow || trackingSeconds > 0) {
 const parts = await queryRows<{ t: string; n: string; rows: string }>(
   admin,
   sql`SELECT table AS t, count() AS n, sum(rows) AS rows FROM system.parts WHERE database = ${settings.database} AND active
-      AND table IN ('metric_points_v1', 'metric_rollup_v1', 'metric_summary_v1', 'runs_v1', 'run_params_v2') GROUP BY table ORDER BY table`,
+      AND table IN ('metric_points_v1', 'metric_rollup_v1', 'metric_summary_v2', 'runs_v1', 'run_params_v2') GROUP BY table ORDER BY table`,
 );
 
 // ---- the query service -------------------------------------------------------------------------------------------
@@ -582,8 +612,10 @@ p50 / p95 of ${REPS} sequential HTTP requests after ${WARMUP} warm-ups (MLflow: 
   question                                       Runstream p50 / p95    data                               target         MLflow p50 / p95       data
 ${lines.join('\n')}
 
-  ingest cost of the rollups (${fmt(INGEST_COST_POINTS)} points, 4 Native inserts of ${fmt(BLOCK_POINTS)}, into a fresh scratch table)
+  ingest cost of the rollups (${fmt(INGEST_COST_POINTS)} points, 4 Native inserts of ${fmt(BLOCK_POINTS)} into a fresh scratch entry table: its points view alone, or with the rollup views)
     without rollup views   ${spread(cost.plainS)}   ${fmt(INGEST_COST_POINTS / plainBest)} points/s
     with rollup views      ${spread(cost.rolledS)}   ${fmt(INGEST_COST_POINTS / rolledBest)} points/s   (${(rolledBest / plainBest).toFixed(2)}x the time)
+    worker encoding        ${fmt(cost.encodePlainMs)} ms without the fine buckets, ${fmt(cost.encodeRolledMs)} ms with them (best of 3; ClickHouse merges the rollups from them)
+    insert + encoding      ${((rolledBest + cost.encodeRolledMs / 1000) / (plainBest + cost.encodePlainMs / 1000)).toFixed(2)}x the time of the points alone
 `);
 process.exit(0);

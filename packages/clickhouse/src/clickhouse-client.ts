@@ -103,11 +103,18 @@ export async function command(ch: ClickHouse, statement: SqlFragment | string): 
  * insert on the server: while a query with that id runs, ClickHouse refuses another (so a retry cannot overlap an
  * attempt the client gave up on), and `runningQueryIds` finds it.
  */
-export async function insertNative(ch: ClickHouse, table: string, columns: readonly string[], block: Buffer, opts: { queryId?: string } = {}): Promise<void> {
+export async function insertNative(
+  ch: ClickHouse,
+  table: string,
+  columns: readonly string[],
+  block: Buffer,
+  opts: { queryId?: string; settings?: Readonly<Record<string, string>> } = {},
+): Promise<void> {
   const result = await ch.client.exec({
     query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT Native`,
     values: Readable.from([block]),
     ...(opts.queryId ? { query_id: opts.queryId } : {}),
+    ...(opts.settings ? { clickhouse_settings: opts.settings as Record<string, string> } : {}),
   });
   // Drain the (empty) response so the socket returns to the pool.
   for await (const _ of result.stream) void _;

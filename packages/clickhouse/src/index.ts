@@ -3,6 +3,8 @@ export * from './clickhouse-client.ts';
 export * from './native-format.ts';
 export * from './float-bits.ts';
 export * from './metric-points-table.ts';
+export * from './metric-targets.ts';
+export * from './fine-buckets.ts';
 export * from './ingest-progress.ts';
 export * from './metric-queries.ts';
 export { migrate, loadMigrations, splitStatements, MIGRATIONS_DIR, type Migration } from './migrate.ts';

@@ -1,4 +1,4 @@
-// Read queries of the query service over metric_summary_v1 and metric_points_v1.
+// Read queries of the query service over metric_summary_v2 and metric_points_v1.
 import { queryRows, type ClickHouse } from './clickhouse-client.ts';
 // Values are read as hex(reinterpretAsString(x)): see float-bits.ts.
 import { floatFromBits } from './float-bits.ts';
@@ -19,9 +19,9 @@ export function listEntitiesSql(kind: EntityKindName, limit: number, after: stri
   const afterFilter = after === undefined ? sql`` : sql` AND entity_id > ${after}`;
   return sql`SELECT entity_id, count() AS metric_keys, sum(points) AS points, min(first_ts) AS first_ts, max(last_ts) AS last_ts
         FROM (
-          SELECT entity_id, key, countMerge(points) AS points,
+          SELECT entity_id, key, sumMerge(points) AS points,
                  minMerge(first_timestamp_ms) AS first_ts, maxMerge(last_timestamp_ms) AS last_ts
-          FROM metric_summary_v1
+          FROM metric_summary_v2
           WHERE entity_kind = ${ENTITY_KIND_NAME[kind]}${afterFilter}
           GROUP BY entity_id, key
         )
@@ -57,11 +57,11 @@ export interface MetricKeySummary {
 /** Summaries of the keys of many entities (all keys, or only `keys`), ordered by entity and key. */
 export function metricSummariesSql(kind: EntityKindName, entityIds: readonly string[], keys?: readonly string[]): SqlFragment {
   const keyFilter = keys === undefined ? sql`` : sql` AND key IN ${keys}`;
-  return sql`SELECT entity_id, key, countMerge(points) AS points, countIfMerge(nan_points) AS nan_points,
+  return sql`SELECT entity_id, key, sumMerge(points) AS points, sumMerge(nan_points) AS nan_points,
                hex(reinterpretAsString(minIfMerge(min_value))) AS min_bits, hex(reinterpretAsString(maxIfMerge(max_value))) AS max_bits,
                minMerge(first_step) AS first_step, maxMerge(last_step) AS last_step,
                hex(reinterpretAsString(argMaxMerge(last_value))) AS last_bits, maxMerge(last_timestamp_ms) AS last_ts
-        FROM metric_summary_v1
+        FROM metric_summary_v2
         WHERE entity_kind = ${ENTITY_KIND_NAME[kind]} AND entity_id IN ${entityIds}${keyFilter}
         GROUP BY entity_id, key
         ORDER BY entity_id, key`;

@@ -1,5 +1,5 @@
 // Series reads for comparisons: many entities x keys, downsampled into aligned buckets (min, max, mean, last, count)
-// from the rollups of migration 0006, or the raw points when a series is short enough to send whole.
+// from the rollups (migrations 0006, 0014), or the raw points when a series is short enough to send whole.
 import { parseFloatField, queryNumericRows, queryRows, type ClickHouse } from './clickhouse-client.ts';
 import { ENTITY_KIND_NAME } from './metric-points-table.ts';
 import type { EntityKindName } from './metric-queries.ts';
@@ -56,9 +56,9 @@ const id = (entityId: string, key: string): string => JSON.stringify([entityId, 
 async function extents(ch: ClickHouse, req: SeriesRequest): Promise<Map<string, SeriesExtent>> {
   const rows = await queryRows<Record<string, string>>(
     ch,
-    sql`SELECT entity_id, key, countMerge(points) AS points, minMerge(first_step) AS first_step, maxMerge(last_step) AS last_step,
+    sql`SELECT entity_id, key, sumMerge(points) AS points, minMerge(first_step) AS first_step, maxMerge(last_step) AS last_step,
                minMerge(first_timestamp_ms) AS first_ts, maxMerge(last_timestamp_ms) AS last_ts
-        FROM metric_summary_v1
+        FROM metric_summary_v2
         WHERE entity_kind = ${ENTITY_KIND_NAME[req.kind]} AND entity_id IN ${req.entityIds} AND key IN ${req.keys}
         GROUP BY entity_id, key`,
   );
@@ -226,9 +226,9 @@ function rollupBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[], s
   const { width, granularity: g } = ctx.plan;
   const m = width / g;
   return sql`SELECT ${series}, intDiv(bucket, ${m}) - (modulo(bucket, ${m}) < 0) AS b,
-                    countMerge(points) AS n, countIfMerge(nan_points) AS nans, minIfMerge(min_value) AS mn, maxIfMerge(max_value) AS mx,
-                    avgIfMerge(mean_value) AS mean, argMaxMerge(last_value) AS last, minMerge(first_x) AS fx, maxMerge(last_x) AS lx
-             FROM metric_rollup_v1
+                    sumMerge(points) AS n, sumMerge(nan_points) AS nans, minIfMerge(min_value) AS mn, maxIfMerge(max_value) AS mx,
+                    if(n > nans, sumMerge(sum_value) / (n - nans), nan) AS mean, argMaxMerge(last_value) AS last, minMerge(first_x) AS fx, maxMerge(last_x) AS lx
+             FROM metric_rollup_v2
              WHERE ${seriesFilter(ctx, refs, range)} AND axis = ${ctx.req.axis === 'step' ? 'step' : 'time'} AND granularity = ${g}
              GROUP BY e, k, b`;
 }

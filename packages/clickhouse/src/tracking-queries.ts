@@ -154,7 +154,7 @@ export async function latestMetrics(ch: ClickHouse, ids: string[]): Promise<Map<
     ch,
     sql`SELECT entity_id, key, hex(reinterpretAsString(argMaxMerge(last_value))) AS bits,
                maxMerge(last_timestamp_ms) AS ts, maxMerge(last_step) AS step
-        FROM metric_summary_v1 WHERE entity_kind = 'run' AND entity_id IN ${ids}
+        FROM metric_summary_v2 WHERE entity_kind = 'run' AND entity_id IN ${ids}
         GROUP BY entity_id, key ORDER BY key`,
   );
   for (const r of rows) {

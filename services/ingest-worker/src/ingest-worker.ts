@@ -2,13 +2,15 @@
 // topic pipeline (metric points, tracking events); each pipeline has its own batch writer.
 //
 // Exactly once, by design (details in ../README.md):
-//  1. every batch insert is one Native block into a table without partitions, so it is one part: atomic;
-//  2. the same INSERT updates ingest_progress_v1 (a materialized view): the highest stored offset per partition;
+//  1. every batch insert is one Native block; each table it feeds (through materialized views) stores its share as
+//     one part of a table without partitions: atomic per table;
+//  2. the same INSERT updates ingest_progress_v1 (a materialized view, last): the highest stored offset per partition;
+//     metric tables also keep their own marker, so a batch in some tables and not others is completed, not repeated;
 //  3. when the worker (re)takes a partition it reads that progress and skips messages at or below it;
 //  4. Kafka offsets are committed only after the insert is durable — committing is an optimisation, not the
 //     source of truth, so a crash between insert and commit replays messages that step 3 then skips.
 import type { Logger } from '@runstream/config';
-import { isTransientClickHouseError, readIngestProgress, runningQueryIds, type ClickHouse } from '@runstream/clickhouse';
+import { FEED_ALL, isTransientClickHouseError, readIngestProgress, runningQueryIds, type ClickHouse } from '@runstream/clickhouse';
 import { batchIdentity, insertIdPrefix, partitionsOfInsert, type BatchIdentity } from './insert-identity.ts';
 import { isRetriableKafkaError, MembershipLostError, type Consumer, type IncomingBatch, type Producer } from '@runstream/kafka';
 import { BatchWriter } from './batch-writer.ts';
@@ -59,6 +61,11 @@ export class IngestWorker {
   private readonly identities = new WeakMap<unknown[], BatchIdentity>();
   /** Highest offset known to be stored, per topic and partition; cleared whenever the assignment changes. */
   private storedUpTo = new Map<string, number>();
+  /**
+   * Partitions this worker has inserted into since it was assigned them: every table fed by their inserts holds the
+   * same messages, so no table needs to be asked what it holds. Cleared whenever the assignment changes.
+   */
+  private consistent = new Set<string>();
   private stopped = false;
   private decodeQueue: Promise<unknown> = Promise.resolve();
 
@@ -68,6 +75,7 @@ export class IngestWorker {
     for (const pipeline of deps.pipelines) this.lanes.set(pipeline.topic, { pipeline, writer: this.writerFor(pipeline) });
     deps.consumer.onAssignment((partitions) => {
       this.storedUpTo = new Map();
+      this.consistent = new Set();
       deps.log.info({ partitions }, 'partitions assigned');
     });
   }
@@ -190,8 +198,19 @@ export class IngestWorker {
       this.deps.log.warn({ topic: pipeline.topic, rows, attempt, alreadyStoredMessages: units.length - fresh.length }, 'part of the batch was already stored; inserting only the rest');
     }
     if (fresh.length === 0) return;
+    const partitions = [...new Set(fresh.map((u) => pipeline.sourceOf(u).partition))];
+    const keyOf = (p: number) => `${pipeline.topic}\u0000${p}`;
+    // A batch may sit in some of the tables an insert feeds and not in others (a view failed after others had
+    // committed, or the process died between two parts): after a failed attempt, and before the first insert into
+    // partitions just taken over, each table is asked what it holds and fed only the rest.
+    let feedOf: ((unit: unknown) => number) | undefined;
+    if (pipeline.tablesMissing && (attempt > 1 || partitions.some((p) => !this.consistent.has(keyOf(p))))) {
+      feedOf = await pipeline.tablesMissing(fresh);
+      const partial = fresh.filter((u) => feedOf!(u) !== FEED_ALL).length;
+      if (partial > 0) this.deps.log.warn({ topic: pipeline.topic, attempt, partialMessages: partial }, 'some tables already hold part of the batch; feeding each only what it misses');
+    }
     // Encoding a large batch takes a while, without heartbeats: it comes before the membership checks, not after.
-    const block = pipeline.encode(fresh, identity.ingestedAt);
+    const block = pipeline.encode(fresh, identity.ingestedAt, feedOf);
     failpoint('before-insert');
     this.ensureStillMember();
     failpoint('pause-after-member-check');
@@ -199,6 +218,7 @@ export class IngestWorker {
     // committing the first unstored offset of each partition (everything before it is stored, so nothing moves).
     await this.deps.consumer.confirmMembership(firstOffsets(pipeline, fresh));
     await pipeline.send(block, identity.queryId);
+    for (const p of partitions) this.consistent.add(keyOf(p));
     failpoint('after-insert');
   }
 

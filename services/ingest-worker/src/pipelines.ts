@@ -1,5 +1,5 @@
 // The topics the worker ingests.
-import { encodeDatasetRowsUnits, encodeMetricPointUnits, encodeTrackingEvents, insertDatasetRowsBlock, insertMetricPoints, insertTrackingEventsBlock, type ClickHouse, type DatasetRowsUnit, type MetricPointUnit, type TrackingEventUnit } from '@runstream/clickhouse';
+import { encodeDatasetRowsUnits, encodeMetricPointUnits, feedOf, readMetricTablesHeld, encodeTrackingEvents, insertDatasetRowsBlock, insertMetricPoints, insertTrackingEventsBlock, type ClickHouse, type DatasetRowsUnit, type MetricPointUnit, type TrackingEventUnit } from '@runstream/clickhouse';
 import type { Topics } from '@runstream/kafka';
 import { decodeBatch } from './batch-decoder.ts';
 import { decodeDatasetRowsBatch } from './dataset-rows-decoder.ts';
@@ -13,8 +13,12 @@ export function metricsPipeline(ch: ClickHouse, topics: Topics, opts: { batchMax
     decode: (batch, o) => decodeBatch(batch, o),
     rowsOf: (u) => u.points.length,
     sourceOf: (u) => ({ partition: u.srcPartition, offset: u.srcOffset }),
-    encode: (units, ingestedAt) => encodeMetricPointUnits(units, ingestedAt),
+    encode: (units, ingestedAt, feedOf) => encodeMetricPointUnits(units, ingestedAt, feedOf),
     send: (block, queryId) => insertMetricPoints(ch, block, queryId),
+    tablesMissing: async (units) => {
+      const held = await readMetricTablesHeld(ch, topics.metrics, units);
+      return (u) => feedOf(held, u.srcPartition, u.srcOffset);
+    },
     ...opts,
   };
 }

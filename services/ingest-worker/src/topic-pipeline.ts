@@ -16,8 +16,17 @@ export interface TopicPipeline<Unit> {
   rowsOf(unit: Unit): number;
   /** Source position of a unit, for the retry check. */
   sourceOf(unit: Unit): { partition: number; offset: number };
-  /** The units as one Native block; `ingestedAt` is the same for every attempt of one batch (insert-identity.ts). */
-  encode(units: Unit[], ingestedAt: number): Buffer;
+  /**
+   * The units as one Native block; `ingestedAt` is the same for every attempt of one batch (insert-identity.ts).
+   * `feedOf`, when given, says which of the tables fed by the insert still miss a unit (see `tablesMissing`).
+   */
+  encode(units: Unit[], ingestedAt: number, feedOf?: (unit: Unit) => number): Buffer;
+  /**
+   * For pipelines whose insert feeds several tables that each know what they hold: which tables still miss each unit.
+   * Asked after an attempt failed and before the first insert into partitions just taken over — the only times a
+   * batch can be in some tables and not in others.
+   */
+  tablesMissing?(units: Unit[]): Promise<(unit: Unit) => number>;
   /** Stores a block in one atomic insert that also advances ingest_progress_v1 for its partitions. */
   send(block: Buffer, queryId: string): Promise<void>;
   batchMaxRows: number;

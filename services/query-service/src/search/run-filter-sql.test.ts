@@ -16,7 +16,7 @@ function filterString(value: string): string {
   return `'${value.replace(/[\\']/g, (ch) => `\\${ch}`)}'`;
 }
 
-const METRIC_ACC = "r.run_id IN (SELECT entity_id FROM metric_summary_v1 WHERE entity_kind = 'run' AND key = 'acc' GROUP BY entity_id HAVING";
+const METRIC_ACC = "r.run_id IN (SELECT entity_id FROM metric_summary_v2 WHERE entity_kind = 'run' AND key = 'acc' GROUP BY entity_id HAVING";
 const PARAM_MODEL = "r.run_id IN (SELECT run_id FROM run_params_v2 WHERE key = 'model' GROUP BY run_id HAVING";
 
 describe('compileRunFilter: generated SQL', () => {
@@ -186,7 +186,7 @@ describe('orderByColumns', () => {
   it('joins a metric sort key; runs without it, then NaN values, sort last', () => {
     expect(order('metrics.acc DESC')).toEqual({
       joins: [
-        "LEFT JOIN (SELECT run_id, anyIf(num, term = 0) AS `sort_0`, max(term = 0) AS `has_0` FROM (SELECT entity_id AS run_id, toUInt8(0) AS term, argMaxMerge(last_value) AS num, '' AS str FROM metric_summary_v1 WHERE entity_kind = 'run' AND key = 'acc' GROUP BY entity_id) GROUP BY run_id) AS sort_keys USING run_id",
+        "LEFT JOIN (SELECT run_id, anyIf(num, term = 0) AS `sort_0`, max(term = 0) AS `has_0` FROM (SELECT entity_id AS run_id, toUInt8(0) AS term, argMaxMerge(last_value) AS num, '' AS str FROM metric_summary_v2 WHERE entity_kind = 'run' AND key = 'acc' GROUP BY entity_id) GROUP BY run_id) AS sort_keys USING run_id",
       ],
       orderItems: ['`has_0` DESC', 'isNaN(`sort_0`)', '`sort_0` DESC', 'r.start_time DESC', 'r.run_id'],
     });

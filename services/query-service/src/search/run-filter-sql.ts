@@ -31,13 +31,13 @@ const COMPARATORS: Record<Exclude<ComparisonOp, 'LIKE' | 'ILIKE'>, SqlFragment> 
   'NOT IN': sql`NOT IN`,
 };
 
-/** The latest value of a metric (highest step, then timestamp), as stored in metric_summary_v1. */
+/** The latest value of a metric (highest step, then timestamp), as stored in metric_summary_v2. */
 const LATEST_METRIC = sql`argMaxMerge(last_value)`;
 /** A metric's latest value, or its smallest / largest (NaN skipped; NaN when every value is NaN). */
 function metricValue(aggregate: MetricAggregate | undefined): SqlFragment {
   if (aggregate === undefined) return LATEST_METRIC;
   const extreme = aggregate === 'min' ? sql`minIfMerge(min_value)` : sql`maxIfMerge(max_value)`;
-  return sql`if(countIfMerge(nan_points) = countMerge(points), nan, ${extreme})`;
+  return sql`if(sumMerge(nan_points) = sumMerge(points), nan, ${extreme})`;
 }
 /** A tag's state at its highest version; a deletion is a newer version with deleted = 1. */
 const LATEST_TAG = sql`argMax(value, version)`;
@@ -63,7 +63,7 @@ function compileComparison({ entity, key, op, value, aggregate }: Comparison): S
       // ClickHouse's NaN != x is true; a NaN value must match no comparison.
       const metric = metricValue(aggregate);
       const having = op === '!=' ? sql`NOT isNaN(${metric}) AND ${compare(metric, op, value)}` : compare(metric, op, value);
-      return sql`r.run_id IN (SELECT entity_id FROM metric_summary_v1 WHERE entity_kind = ${RUN} AND key = ${key} GROUP BY entity_id HAVING ${having})`;
+      return sql`r.run_id IN (SELECT entity_id FROM metric_summary_v2 WHERE entity_kind = ${RUN} AND key = ${key} GROUP BY entity_id HAVING ${having})`;
     }
     // Only runs that have the key can match, also for != and NOT IN (MLflow's semantics). Only the param's value
     // (the first in Kafka order) is compared, not a value that lost a race between two instances.
@@ -105,7 +105,7 @@ export interface OrderByColumns {
 function sortSource({ entity, key, aggregate }: OrderTerm, term: number): SqlFragment {
   switch (entity) {
     case 'metric':
-      return sql`SELECT entity_id AS run_id, toUInt8(${term}) AS term, ${metricValue(aggregate)} AS num, '' AS str FROM metric_summary_v1 WHERE entity_kind = ${RUN} AND key = ${key} GROUP BY entity_id`;
+      return sql`SELECT entity_id AS run_id, toUInt8(${term}) AS term, ${metricValue(aggregate)} AS num, '' AS str FROM metric_summary_v2 WHERE entity_kind = ${RUN} AND key = ${key} GROUP BY entity_id`;
     case 'param':
       return sql`SELECT run_id, toUInt8(${term}) AS term, toFloat64(0) AS num, ${PARAM_VALUE} AS str FROM run_params_v2 WHERE key = ${key} GROUP BY run_id`;
     case 'tag':
