@@ -281,6 +281,18 @@ class Client:
     def model_version_metric_history(self, name: str, version: str | int, key: str) -> list[dict[str, Any]]:
         return self._history(f"/api/v1/models/{urllib.parse.quote(name, safe='')}/versions/{urllib.parse.quote(str(version), safe='')}/metric-history", key)
 
+    def rank_steps(self, run_id: str, key: str) -> list[dict[str, Any]]:
+        """One metric of a run logged by many ranks, step by step: each rank's value and the cross-rank min, mean,
+        max, min_rank, max_rank and slowest_rank (GET /api/v1/runs/{id}/rank-steps, all pages)."""
+        out: list[dict[str, Any]] = []
+        token = None
+        while True:
+            page = self._http().request("GET", f"/api/v1/runs/{urllib.parse.quote(run_id, safe='')}/rank-steps", query={"key": key, "max_results": 10000, "page_token": token})
+            out.extend(page["steps"])
+            token = page.get("next_page_token")
+            if not token:
+                return out
+
     def _history(self, path: str, key: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         token = None
