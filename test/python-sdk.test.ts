@@ -3,36 +3,22 @@
 // service and ingest worker of this test's own (isolated topic prefix). Any pytest failure fails this file.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kafkaEnv, loadEnv } from '@runstream/config';
 import { decodeMetricBatch } from '@runstream/codec';
-import { REPO_ROOT } from '../scripts/local-stack.ts';
 import { busFor, isolatedEnv, startPipelineService, topicsFor, waitFor, type PipelineService } from './support/pipeline-fixture.ts';
-import { ensurePythonEnv, PYTHON, type PythonEnv } from './support/python-deps.ts';
+import type { PythonEnv } from './support/python-deps.ts';
+import { ensurePythonSdk, PYTHON_SDK_DIR } from './support/python-sdk-env.ts';
 
 const run = promisify(execFile);
 const env = isolatedEnv({ INGEST_BATCH_LINGER_MS: '20' });
-const SDK_DIR = join(REPO_ROOT, 'packages', 'python-sdk');
-// The SDK's own pins (pyproject.toml) plus what the suite drives: pytest, MLflow and scikit-learn for the seed's flow.
-const PINS = ['confluent-kafka==2.16.2', 'fastavro==1.13.1', 'pytest==9.2.0', 'mlflow==3.17.2', 'scikit-learn==1.9.1'];
-
 let pipeline: PipelineService;
 let py: PythonEnv;
 let sdkEnv: NodeJS.ProcessEnv;
 
-/** pip install of the package itself, every run, so the suite tests this checkout (not an older install). */
-async function installSdk(p: PythonEnv): Promise<void> {
-  const pip = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--force-reinstall'];
-  // Without venv, ensurePythonEnv installs with --target onto PYTHONPATH: the package goes there too.
-  const target = p.python === PYTHON ? p.env.PYTHONPATH?.split(':')[0] : undefined;
-  await run(p.python, [...pip, ...(target ? ['--target', target] : []), SDK_DIR], { env: p.env, maxBuffer: 16 << 20, timeout: 300_000 });
-}
-
 beforeAll(async () => {
-  [pipeline, py] = await Promise.all([startPipelineService(env), ensurePythonEnv('python-sdk', PINS)]);
-  await installSdk(py);
+  [pipeline, py] = await Promise.all([startPipelineService(env), ensurePythonSdk()]);
   sdkEnv = {
     ...py.env,
     RUNSTREAM_URL: pipeline.base,
@@ -94,7 +80,7 @@ describe('Python SDK', () => {
 
   it('passes its pytest suite on the real stack (both transports, MLflow flows, Trainer callback, 4 ranks)', async () => {
     const result = await run(py.python, ['-m', 'pytest', '-p', 'no:cacheprovider', '-q', '-rs', '-s', '--durations=5', 'tests'], {
-      cwd: SDK_DIR,
+      cwd: PYTHON_SDK_DIR,
       env: sdkEnv,
       timeout: 1_500_000,
       maxBuffer: 64 << 20,
