@@ -67,6 +67,36 @@ def test_trainer_like_loop(client: runstream.Client, unique: str, caplog: pytest
     assert sorted(w.split("'")[1] for w in warnings) == ["bad key!", "hist", "note"]
 
 
+def test_driven_by_transformers_callback_handler(client: runstream.Client, unique: str) -> None:
+    """transformers' own CallbackHandler (what Trainer dispatches every hook through), real TrainerState and
+    TrainerControl; needs transformers but not torch."""
+    pytest.importorskip("transformers")
+    from transformers.trainer_callback import CallbackHandler, DefaultFlowCallback, TrainerCallback, TrainerControl, TrainerState
+
+    hooks = {name for name in dir(TrainerCallback) if name.startswith("on_")}
+    assert hooks <= {name for name in dir(RunstreamCallback) if name.startswith("on_")}
+
+    run = client.create_run(experiment=f"py-sdk-hf-handler-{unique}")
+    handler = CallbackHandler([DefaultFlowCallback, RunstreamCallback(run)], model=None, processing_class=None, optimizer=None, lr_scheduler=None)
+    args = SimpleNamespace(logging_strategy="steps", logging_steps=2, logging_first_step=False, eval_strategy="no", eval_steps=None, save_strategy="no", save_steps=None, eval_delay=0, max_steps=6)
+    state, control = TrainerState(), TrainerControl()
+    state.max_steps, state.logging_steps, state.eval_steps, state.save_steps = 6, 2, 0, 0
+    control = handler.on_init_end(args, state, control)
+    control = handler.on_train_begin(args, state, control)
+    control = handler.on_epoch_begin(args, state, control)
+    for step in range(1, 7):
+        control = handler.on_step_begin(args, state, control)
+        state.global_step = step
+        control = handler.on_step_end(args, state, control)
+        if control.should_log:
+            control = handler.on_log(args, state, control, logs={"loss": 1.0 / step, "learning_rate": 0.1, "grad_norm": OneElementTensor(0.5)})
+    control = handler.on_epoch_end(args, state, control)
+    control = handler.on_train_end(args, state, control)
+    assert client.flush(timeout=60).ok
+    assert history(client, run.run_id, "loss") == [(2, 0.5), (4, 0.25), (6, 1 / 6)]
+    assert history(client, run.run_id, "grad_norm") == [(2, 0.5), (4, 0.5), (6, 0.5)]
+
+
 def test_tiny_real_trainer(client: runstream.Client, unique: str, tmp_path: Any) -> None:
     pytest.importorskip("transformers")
     torch = pytest.importorskip("torch")
