@@ -9,8 +9,8 @@ const run = promisify(execFile);
 
 export const PYTHON_SDK_DIR = join(REPO_ROOT, 'packages', 'python-sdk');
 // The SDK's own pins (pyproject.toml) plus pytest, MLflow and scikit-learn for the seed's flow, and transformers
-// (without torch: its CallbackHandler drives the callback as Trainer does).
-export const PYTHON_SDK_PINS = ['confluent-kafka==2.16.2', 'fastavro==1.13.1', 'pytest==9.2.0', 'mlflow==3.17.2', 'scikit-learn==1.9.1', 'transformers==5.25.0'];
+// (without torch: its CallbackHandler drives the callback as Trainer does) and mypy (the package is typed).
+export const PYTHON_SDK_PINS = ['confluent-kafka==2.16.2', 'fastavro==1.13.1', 'pytest==9.2.0', 'mlflow==3.17.2', 'scikit-learn==1.9.1', 'transformers==5.25.0', 'mypy==2.4.1'];
 
 /** The environment, with the package (re)installed from this checkout each time, so tests never run an older copy. */
 export async function ensurePythonSdk(): Promise<PythonEnv> {

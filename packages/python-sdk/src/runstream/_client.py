@@ -185,8 +185,14 @@ class Client:
         self._closed = False
         # Flushed at interpreter exit; a weak reference so an unused client can still be collected.
         ref = weakref.ref(self)
-        self._atexit = lambda: (c := ref()) is not None and c._close_at_exit()
-        atexit.register(self._atexit)
+
+        def at_exit() -> None:
+            client = ref()
+            if client is not None:
+                client._close_at_exit()
+
+        self._atexit = at_exit
+        atexit.register(at_exit)
 
     def _choose_transport(self, choice: TransportChoice, connect_timeout_s: float, delivery_timeout_s: float) -> Transport:
         from ._kafka_transport import KafkaTransport, KafkaUnreachableError

@@ -46,17 +46,18 @@ def entity_id_problem(entity_id: str) -> str | None:
 
 
 def check_step(key: str, step: object) -> int:
-    if isinstance(step, bool) or not isinstance(step, int):
+    if isinstance(step, int) and not isinstance(step, bool):
+        as_int = step
+    else:
         try:
             as_int = int(step)  # type: ignore[call-overload]  # numpy / torch integers
         except (TypeError, ValueError):
             raise InvalidMetricError(f"step of {key} must be an integer, got {step!r}") from None
-        if as_int != step:
+        if isinstance(step, bool) or as_int != step:
             raise InvalidMetricError(f"step of {key} must be an integer, got {step!r}")
-        step = as_int
-    if not -MAX_SAFE_INTEGER <= step <= MAX_SAFE_INTEGER:
-        raise InvalidMetricError(f"step {step} of {key} must be between -(2^53-1) and 2^53-1")
-    return step
+    if not -MAX_SAFE_INTEGER <= as_int <= MAX_SAFE_INTEGER:
+        raise InvalidMetricError(f"step {as_int} of {key} must be between -(2^53-1) and 2^53-1")
+    return as_int
 
 
 def check_timestamp(key: str, timestamp_ms: object, now_ms: int) -> int:

@@ -1,0 +1,19 @@
+"""The package is typed (py.typed): mypy --strict passes on it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import runstream
+
+
+def test_mypy_strict() -> None:
+    pytest.importorskip("mypy")
+    package = Path(runstream.__file__).parent
+    assert (package / "py.typed").exists()
+    result = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--ignore-missing-imports", "--no-incremental", str(package)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
