@@ -8,7 +8,7 @@ import json
 import struct
 from functools import lru_cache
 from importlib import resources
-from typing import Any, Sequence
+from typing import Any, Sequence, cast
 
 SINGLE_OBJECT_MARKER = b"\xc3\x01"
 SCHEMA_FILE = "metric-batch.v2.avsc"
@@ -66,7 +66,7 @@ def decode_metric_batch(data: bytes) -> dict[str, Any]:
     schema, header = metric_batch_schema()
     if data[:10] != header:
         raise ValueError("not a metric batch written with metric-batch.v2 (single-object header differs)")
-    return schemaless_reader(io.BytesIO(data[10:]), schema)  # type: ignore[return-value]
+    return cast("dict[str, Any]", schemaless_reader(io.BytesIO(data[10:]), schema))
 
 
 def partition_key(entity_kind: str, entity_id: str) -> str:
