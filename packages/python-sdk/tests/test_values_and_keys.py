@@ -96,3 +96,8 @@ def test_import_has_no_side_effects() -> None:
         "assert threading.active_count() == 1, threading.enumerate()\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_from_mlflow_run_rejects_what_is_not_a_run_id() -> None:
+    with pytest.raises(ValueError, match="not an MLflow run id"):
+        runstream.from_mlflow_run("x' OR tags.a = 'b")

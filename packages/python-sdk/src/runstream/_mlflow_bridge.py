@@ -3,6 +3,8 @@ histories become a Runstream run, and its latest metrics can be logged on a mode
 
 from __future__ import annotations
 
+import re
+import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from ._http_api import ApiError
@@ -12,6 +14,8 @@ if TYPE_CHECKING:
 
 SOURCE_RUN_TAG = "runstream.source_run_id"
 SOURCE_URI_TAG = "runstream.source_tracking_uri"
+# MLflow run ids are hex; anything else could not be quoted safely inside a search filter.
+_RUN_ID = re.compile(r"^[A-Za-z0-9_\-]{1,256}$")
 
 
 def _mlflow_client() -> Any:
@@ -30,7 +34,7 @@ def get_mlflow_model_metrics(run_id: str) -> dict[str, float]:
 
 def _runstream_has_run(client: Client, run_id: str) -> bool:
     try:
-        client.get_json(f"/api/v1/runs/{run_id}")
+        client.get_json(f"/api/v1/runs/{urllib.parse.quote(run_id, safe='')}")
         return True
     except ApiError as err:
         if err.status == 404:
@@ -49,6 +53,8 @@ def from_mlflow_run(run_id: str, client: Client | None = None) -> dict[str, Any]
     "tags", "inputs", "copied" (True when this call copied the run)}."""
     from ._client import Client
 
+    if not _RUN_ID.match(run_id):
+        raise ValueError(f"{run_id!r} is not an MLflow run id")
     mlflow_client = _mlflow_client()
     source = mlflow_client.get_run(run_id)
     experiment = mlflow_client.get_experiment(source.info.experiment_id)
