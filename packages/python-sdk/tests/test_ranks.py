@@ -81,3 +81,10 @@ def test_four_ranks_one_run(client: runstream.Client, unique: str) -> None:
     assert mismatches == []
     # Every step names a slowest rank among the four.
     assert {s["slowest_rank"] for s in steps} <= set(range(WORLD))
+
+    # Summaries and search still see one run with one loss series.
+    detail = client.get_json(f"/api/v1/runs/{run.run_id}")
+    assert [m["key"] for m in detail["latest_metrics"]] == ["loss"]
+    experiment_id = detail["info"]["experiment_id"]
+    found = client._http().request("POST", "/api/v1/runs/search", {"experiment_ids": [experiment_id], "filter": "metrics.loss >= 0"})
+    assert found["total_count"] == 1 and [r["run_id"] for r in found["runs"]] == [run.run_id]
