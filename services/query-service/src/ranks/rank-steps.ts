@@ -30,7 +30,7 @@ export function rankStepsSql(runId: string, key: string, afterStep: number | und
   return sql`SELECT step, groupArray(rank) AS ranks, groupArray(bits) AS bits, groupArray(timestamp_ms) AS ts
         FROM (
           SELECT step, timestamp_ms, hex(reinterpretAsString(value)) AS bits,
-                 if(extract(producer, '^rank=([0-9]+)') = '', -1, toInt32(extract(producer, '^rank=([0-9]+)'))) AS rank
+                 if(extract(producer, '^rank=([0-9]+)') = '', -1, toInt32OrZero(extract(producer, '^rank=([0-9]+)'))) AS rank
           FROM metric_points_v1
           WHERE entity_kind = 'run' AND entity_id = ${runId} AND key = ${key}${after}
         )

@@ -6,6 +6,9 @@ import { toJsonDouble, type ClickHouse } from '@runstream/clickhouse';
 import { ApiError, errorResponses as errors, jsonDoubleSchema as jsonDouble } from '../api-errors.ts';
 import { decodePageToken, encodePageToken } from '../page-token.ts';
 import { rankSteps } from '../ranks/rank-steps.ts';
+import { rankBuckets } from '../ranks/rank-buckets.ts';
+
+export const MAX_RANK_BUCKETS = 5000;
 
 const stepSchema = {
   type: 'object',
@@ -65,6 +68,55 @@ export function registerRankRoutes(app: FastifyInstance, deps: { ch: ClickHouse;
           spread_ms: s.spreadMs,
         })),
         ...(page.more && last ? { next_page_token: encodePageToken(last.step) } : {}),
+      };
+    },
+  );
+
+  const bucketSchema = {
+    type: 'object',
+    properties: { first_step: { type: 'integer' }, last_step: { type: 'integer' }, min: jsonDouble, max: jsonDouble, mean: jsonDouble, points: { type: 'integer' } },
+  } as const;
+
+  app.get<{ Params: { runId: string }; Querystring: { key: string; buckets: number; from?: number; to?: number } }>(
+    '/api/v1/runs/:runId/rank-buckets',
+    {
+      preHandler: deps.preHandler,
+      schema: {
+        summary: 'One metric of a run per rank, downsampled: equal step buckets with each rank’s min, max and mean (for a chart split by rank or a cross-rank band)',
+        tags: ['runs'],
+        params: { type: 'object', properties: { runId: { type: 'string', minLength: 1, maxLength: 256 } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['key'],
+          properties: {
+            key: { type: 'string', minLength: 1, maxLength: 250 },
+            buckets: { type: 'integer', minimum: 1, maximum: MAX_RANK_BUCKETS, default: 500 },
+            from: { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
+            to: { type: 'integer', minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: { key: { type: 'string' }, ranks: { type: 'array', items: { type: 'object', properties: { rank: { type: 'integer' }, buckets: { type: 'array', items: bucketSchema } } } } },
+          },
+          ...errors,
+        },
+      },
+    },
+    async (req) => {
+      const { key, buckets, from, to } = req.query;
+      const problem = keyProblem(key);
+      if (problem) throw new ApiError(400, 'INVALID_ARGUMENT', problem);
+      if (from !== undefined && to !== undefined && from > to) throw new ApiError(400, 'INVALID_ARGUMENT', 'from must not be greater than to');
+      const result = await rankBuckets(deps.ch, req.params.runId, key, buckets, from, to);
+      return {
+        key,
+        ranks: result.ranks.map((r) => ({
+          rank: r.rank,
+          buckets: r.buckets.map((b) => ({ first_step: b.firstStep, last_step: b.lastStep, min: toJsonDouble(b.min), max: toJsonDouble(b.max), mean: toJsonDouble(b.mean), points: b.points })),
+        })),
       };
     },
   );
