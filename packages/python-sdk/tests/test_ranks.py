@@ -82,9 +82,36 @@ def test_four_ranks_one_run(client: runstream.Client, unique: str) -> None:
     # Every step names a slowest rank among the four.
     assert {s["slowest_rank"] for s in steps} <= set(range(WORLD))
 
+    # Downsampled per rank (what the UI draws): 100 buckets, each rank's min, max and mean equal the reference.
+    width = -(-STEPS // 100)
+    by_rank = {r["rank"]: r["buckets"] for r in client.rank_buckets(run.run_id, "loss", buckets=100)}
+    assert sorted(by_rank) == list(range(WORLD))
+    for rank, buckets in by_rank.items():
+        assert len(buckets) == -(-STEPS // width)
+        for i, b in enumerate(buckets):
+            values = [value(rank, s) for s in range(i * width, min(STEPS, (i + 1) * width))]
+            assert (b["first_step"], b["last_step"], b["points"]) == (i * width, i * width + len(values) - 1, len(values))
+            assert (b["min"], b["max"], b["mean"]) == pytest.approx((min(values), max(values), sum(values) / len(values)), rel=1e-9)
+
     # Summaries and search still see one run with one loss series.
     detail = client.get_json(f"/api/v1/runs/{run.run_id}")
     assert [m["key"] for m in detail["latest_metrics"]] == ["loss"]
     experiment_id = detail["info"]["experiment_id"]
     found = client._http().request("POST", "/api/v1/runs/search", {"experiment_ids": [experiment_id], "filter": "metrics.loss >= 0"})
     assert found["total_count"] == 1 and [r["run_id"] for r in found["runs"]] == [run.run_id]
+
+
+def test_points_without_a_rank_count_as_rank_minus_one(http_client: runstream.Client, stack: dict[str, str], unique: str) -> None:
+    run = http_client.create_run(experiment=f"py-sdk-norank-{unique}")
+    # Over HTTP the producer id is the API's, without a rank; through Kafka with rank=3.
+    run.log_metric("x", [1.0, float("nan"), 3.0])
+    assert http_client.flush(timeout=60).ok
+    with runstream.Client(rank=3, world_size=4) as ranked:
+        ranked.run(run.run_id).log_metric("x", [5.0, 6.0, 7.0])
+    steps = http_client.rank_steps(run.run_id, "x")
+    assert [[(p["rank"], p["value"]) for p in s["ranks"]] for s in steps] == [[(-1, 1), (3, 5)], [(-1, "NaN"), (3, 6)], [(-1, 3), (3, 7)]]
+    assert [(s["min"], s["max"], s["min_rank"], s["max_rank"]) for s in steps] == [(1, 5, -1, 3), (6, 6, 3, 3), (3, 7, -1, 3)]
+    buckets = {r["rank"]: r["buckets"] for r in http_client.rank_buckets(run.run_id, "x", buckets=1)}
+    assert buckets[-1] == [{"first_step": 0, "last_step": 2, "min": 1, "max": 3, "mean": 2, "points": 3}]
+    assert buckets[3] == [{"first_step": 0, "last_step": 2, "min": 5, "max": 7, "mean": 6, "points": 3}]
+    assert http_client.rank_buckets(run.run_id, "x", buckets=5, start_step=-(2**53 - 1), end_step=2**53 - 1)[0]["buckets"][0]["points"] == 3
