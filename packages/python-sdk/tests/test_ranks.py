@@ -90,7 +90,7 @@ def test_four_ranks_one_run(client: runstream.Client, unique: str) -> None:
         assert len(buckets) == -(-STEPS // width)
         for i, b in enumerate(buckets):
             values = [value(rank, s) for s in range(i * width, min(STEPS, (i + 1) * width))]
-            assert (b["first_step"], b["last_step"], b["points"]) == (i * width, i * width + len(values) - 1, len(values))
+            assert (b["bucket"], b["first_step"], b["last_step"], b["points"]) == (i, i * width, i * width + len(values) - 1, len(values))
             assert (b["min"], b["max"], b["mean"]) == pytest.approx((min(values), max(values), sum(values) / len(values)), rel=1e-9)
 
     # Summaries and search still see one run with one loss series.
@@ -112,6 +112,6 @@ def test_points_without_a_rank_count_as_rank_minus_one(http_client: runstream.Cl
     assert [[(p["rank"], p["value"]) for p in s["ranks"]] for s in steps] == [[(-1, 1), (3, 5)], [(-1, "NaN"), (3, 6)], [(-1, 3), (3, 7)]]
     assert [(s["min"], s["max"], s["min_rank"], s["max_rank"]) for s in steps] == [(1, 5, -1, 3), (6, 6, 3, 3), (3, 7, -1, 3)]
     buckets = {r["rank"]: r["buckets"] for r in http_client.rank_buckets(run.run_id, "x", buckets=1)}
-    assert buckets[-1] == [{"first_step": 0, "last_step": 2, "min": 1, "max": 3, "mean": 2, "points": 3}]
-    assert buckets[3] == [{"first_step": 0, "last_step": 2, "min": 5, "max": 7, "mean": 6, "points": 3}]
+    assert buckets[-1] == [{"bucket": 0, "first_step": 0, "last_step": 2, "min": 1, "max": 3, "mean": 2, "points": 3}]
+    assert buckets[3] == [{"bucket": 0, "first_step": 0, "last_step": 2, "min": 5, "max": 7, "mean": 6, "points": 3}]
     assert http_client.rank_buckets(run.run_id, "x", buckets=5, start_step=-(2**53 - 1), end_step=2**53 - 1)[0]["buckets"][0]["points"] == 3

@@ -4,6 +4,8 @@
 import { floatFromBits, queryRows, sql, type ClickHouse, type SqlFragment } from '@runstream/clickhouse';
 
 export interface RankBucket {
+  /** Position on the bucket grid shared by all ranks: steps [from + i·width, from + (i+1)·width). */
+  index: number;
   /** First and last step of the rank's points in this bucket. */
   firstStep: number;
   lastStep: number;
@@ -45,7 +47,7 @@ export async function rankBuckets(ch: ClickHouse, runId: string, key: string, bu
   const lo = from ?? Number(range.lo);
   const hi = to ?? Number(range.hi);
   const width = Math.max(1, Math.ceil((hi - lo + 1) / buckets));
-  const rows = await queryRows<{ rank: number; s0: string; s1: string; n: string; finite_or_inf: string; min_bits: string; max_bits: string; mean_bits: string }>(ch, rankBucketsSql(runId, key, lo, width, to));
+  const rows = await queryRows<{ b: string; rank: number; s0: string; s1: string; n: string; finite_or_inf: string; min_bits: string; max_bits: string; mean_bits: string }>(ch, rankBucketsSql(runId, key, lo, width, to));
   const byRank = new Map<number, RankBucket[]>();
   for (const r of rows) {
     const rank = Number(r.rank);
@@ -53,6 +55,7 @@ export async function rankBuckets(ch: ClickHouse, runId: string, key: string, bu
     if (!list) byRank.set(rank, (list = []));
     const allNaN = Number(r.finite_or_inf) === 0;
     list.push({
+      index: Number(r.b),
       firstStep: Number(r.s0),
       lastStep: Number(r.s1),
       min: allNaN ? NaN : floatFromBits(r.min_bits),

@@ -74,7 +74,7 @@ export function registerRankRoutes(app: FastifyInstance, deps: { ch: ClickHouse;
 
   const bucketSchema = {
     type: 'object',
-    properties: { first_step: { type: 'integer' }, last_step: { type: 'integer' }, min: jsonDouble, max: jsonDouble, mean: jsonDouble, points: { type: 'integer' } },
+    properties: { bucket: { type: 'integer' }, first_step: { type: 'integer' }, last_step: { type: 'integer' }, min: jsonDouble, max: jsonDouble, mean: jsonDouble, points: { type: 'integer' } },
   } as const;
 
   app.get<{ Params: { runId: string }; Querystring: { key: string; buckets: number; from?: number; to?: number } }>(
@@ -115,7 +115,7 @@ export function registerRankRoutes(app: FastifyInstance, deps: { ch: ClickHouse;
         key,
         ranks: result.ranks.map((r) => ({
           rank: r.rank,
-          buckets: r.buckets.map((b) => ({ first_step: b.firstStep, last_step: b.lastStep, min: toJsonDouble(b.min), max: toJsonDouble(b.max), mean: toJsonDouble(b.mean), points: b.points })),
+          buckets: r.buckets.map((b) => ({ bucket: b.index, first_step: b.firstStep, last_step: b.lastStep, min: toJsonDouble(b.min), max: toJsonDouble(b.max), mean: toJsonDouble(b.mean), points: b.points })),
         })),
       };
     },
