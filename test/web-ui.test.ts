@@ -446,4 +446,52 @@ describe('web UI', () => {
     expect(new URL(page.url()).searchParams.get('method.x')).toBe('psi');
     await page.close();
   });
+
+  it('ranks page: a run logged by 3 ranks, split by rank and as the cross-rank band, both matching the logged values', async () => {
+    const RANKS = 3;
+    const STEPS = 3000;
+    const valueAt = (rank: number, step: number) => Math.sin(step / 50) + rank + (step % 7) * 0.01;
+    const run = (await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: experimentId, run_name: 'ddp', start_time: T0 })).run.info.run_id as string;
+    // One producer per rank, as each process of a distributed job would have; the rank rides in the producer id.
+    for (let rank = 0; rank < RANKS; rank++) {
+      const sdk = await createMetricsProducer({ brokers: env.KAFKA_BROKERS!.split(','), topicPrefix: env.KAFKA_TOPIC_PREFIX!, lingerMs: 10, producerId: `rank=${rank}/${RANKS} host=test pid=${rank}`, logger: log });
+      for (let step = 0; step < STEPS; step++) await sdk.logMetric({ run }, 'loss', valueAt(rank, step), { step, timestampMs: T0 + step * 1000 });
+      await sdk.close();
+    }
+    await waitFor('rank points stored', async () => {
+      const [row] = await queryRows<{ c: string }>(svc.ch, sql`SELECT count() AS c FROM metric_points_v1 WHERE entity_id = ${run}`);
+      return Number(row!.c) >= RANKS * STEPS;
+    }, 120_000, 300);
+
+    const page = await open(`/ui/ranks?run=${run}&key=loss`);
+    const [split] = await charts(page);
+    expect(split!.series.map((s) => s.label)).toEqual(['rank 0', 'rank 1', 'rank 2']);
+    for (let rank = 0; rank < RANKS; rank++) {
+      expect(split!.series[rank]!.xFirst.length).toBeLessThan(STEPS); // downsampled on the server
+      expectBucketsExact(split!.series[rank]!, (s) => valueAt(rank, s), STEPS - 1);
+    }
+    expect(await page.textContent('#rank-meta')).toContain(`${(RANKS * STEPS).toLocaleString('en')} points`);
+    await shot(page, 'ranks-split');
+
+    const before = await renders(page);
+    await page.selectOption('#rank-view', 'band');
+    await settled(page, before);
+    expect(new URL(page.url()).searchParams.get('view')).toBe('band');
+    const [band] = await charts(page);
+    expect(band!.series).toHaveLength(1);
+    const s = band!.series[0]!;
+    for (let b = 0; b < s.xFirst.length; b++) {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let step = s.xFirst[b]!; step <= s.xLast[b]!; step++) {
+        for (let rank = 0; rank < RANKS; rank++) {
+          lo = Math.min(lo, valueAt(rank, step));
+          hi = Math.max(hi, valueAt(rank, step));
+        }
+      }
+      expect([s.min[b], s.max[b]]).toEqual([lo, hi]);
+    }
+    await shot(page, 'ranks-band');
+    await page.close();
+  });
 });

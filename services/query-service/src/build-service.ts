@@ -18,6 +18,7 @@ import type { FenceScope, ReadFence, TrackingWriter } from '@runstream/tracking'
 import { installErrorHandler } from './api-errors.ts';
 import { registerHealthRoutes, type HealthChecks } from './routes/health-routes.ts';
 import { registerMetricRoutes } from './routes/metric-routes.ts';
+import { registerRankRoutes } from './routes/rank-routes.ts';
 import { registerTrackingRoutes } from './routes/tracking-routes.ts';
 import { registerSeriesRoutes } from './routes/series-routes.ts';
 import { registerCompareRoutes } from './routes/compare-routes.ts';
@@ -146,6 +147,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   const topics = deps.writer?.topics;
   const metricReads = fencedRead(topics ? [{ topic: topics.tracking }, { topic: topics.metrics }] : []);
   registerMetricRoutes(app, { ch: deps.ch, preHandler: metricReads });
+  registerRankRoutes(app, { ch: deps.ch, preHandler: metricReads });
   registerSeriesRoutes(app, { ch: deps.ch, preHandler: metricReads });
   registerCompareRoutes(app, { ch: deps.ch, preHandler: metricReads });
   registerTrackingRoutes(app, {

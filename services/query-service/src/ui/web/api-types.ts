@@ -143,3 +143,6 @@ export interface DriftResponse {
 }
 
 export interface DriftOverTimeResponse { windows: { from_ms: number; to_ms: number; report: DriftResponse }[] }
+
+export interface RankBucketJson { bucket: number; first_step: number; last_step: number; min: JsonDouble; max: JsonDouble; mean: JsonDouble; points: number }
+export interface RankBucketsResponse { key: string; ranks: { rank: number; buckets: RankBucketJson[] }[] }

@@ -5,11 +5,13 @@ import { showError } from './page-status.ts';
 import { renderComparePage } from './pages/compare-page.ts';
 import { renderDataPage } from './pages/data-page.ts';
 import { renderModelsPage } from './pages/models-page.ts';
+import { renderRanksPage } from './pages/ranks-page.ts';
 import { renderRunsPage } from './pages/runs-page.ts';
 
 const PAGES: Record<string, { title: string; render: (root: HTMLElement) => Promise<void> }> = {
   runs: { title: 'Runs', render: renderRunsPage },
   compare: { title: 'Compare', render: renderComparePage },
+  ranks: { title: 'Ranks', render: renderRanksPage },
   models: { title: 'Model versions', render: renderModelsPage },
   data: { title: 'Data', render: renderDataPage },
 };
