@@ -21,6 +21,7 @@ import {
   command,
   connectClickHouse,
   encodeMetricPointUnits,
+  encodeNativeBlock,
   ident,
   insertMetricPoints,
   insertNative,
@@ -31,14 +32,16 @@ import {
   queryRows,
   sql,
   type MetricPointUnit,
+  type NativeColumn,
   type PointValues,
   type TrackingEventUnit,
 } from '@runstream/clickhouse';
 import { buildService } from '../../services/query-service/src/build-service.ts';
 import { ensurePythonPackages, PYTHON } from '../../test/support/python-deps.ts';
-import { applyMigrations, startLocalStack } from '../local-stack.ts';
+import { applyMigrations, REPO_ROOT, startLocalStack } from '../local-stack.ts';
 
 const RELOAD = process.argv.includes('--reload');
+// --ingest-only: measure the ingest cost of the rollups and stop (no load, no MLflow).
 const SERIES_RUNS = 100;
 const MAX_POINTS_PER_RUN = Number(process.env.BENCH_POINTS_PER_RUN ?? 1_000_000);
 /** Loading the series should take at most this long; fewer points per run when the measured insert rate says so. */
@@ -132,13 +135,57 @@ function scratchEntryDdl(suffix: string, rollups: boolean): string[] {
     );
 }
 
+/** Migration 0006's per-point rollup views (the design before 0014), on a scratch copy of the points table. */
+function scratchPerPointDdl(): string[] {
+  const m6 = loadMigrations().find((m) => m.version === 6)!;
+  // Trusted text from the repository's own migration, with table names swapped (as migrate() runs it).
+  return m6.statements
+    .filter((st) => st.startsWith('CREATE'))
+    .map((st) => st.replaceAll('metric_points_v1', 'scratch_points_perpoint').replaceAll('metric_rollup_v1', 'scratch_rollup_perpoint').replace(/(metric_rollup_(?:step|time)_mv_v1)/, '$1_perpoint'));
+}
+
+/** The points of units as a per-point Native block of metric_points_v1 (what the worker sent before 0014). */
+function perPointBlock(units: MetricPointUnit[]): Buffer {
+  const rows = units.flatMap((u) => u.points.map((p, i) => ({ u, p, i })));
+  type R = (typeof rows)[number];
+  const columns: NativeColumn<R>[] = [
+    { name: 'entity_kind', type: "Enum8('run' = 1, 'model_version' = 2)", get: () => 1 },
+    { name: 'entity_id', type: 'String', get: (r) => r.u.entityId },
+    { name: 'key', type: 'String', get: (r) => r.p.key },
+    { name: 'value', type: 'Float64', get: (r) => r.p.value },
+    { name: 'step', type: 'Int64', get: (r) => r.p.step },
+    { name: 'timestamp_ms', type: 'Int64', get: (r) => r.p.timestampMs },
+    { name: 'producer', type: 'String', get: (r) => r.u.producer },
+    { name: 'ingested_at', type: 'DateTime', get: () => Math.floor(T0 / 1000) },
+    { name: 'src_topic', type: 'String', get: (r) => r.u.srcTopic },
+    { name: 'src_partition', type: 'UInt32', get: (r) => r.u.srcPartition },
+    { name: 'src_offset', type: 'UInt64', get: (r) => r.u.srcOffset },
+    { name: 'point_index', type: 'UInt32', get: (r) => r.i },
+  ];
+  return encodeNativeBlock(columns, rows);
+}
+
 /** Scratch tables of both kinds, for dropping. */
 const SCRATCH = ['plain', 'rolled'].flatMap((x) => [
   `metric_entry_1_points_mv_v1_${x}`, `metric_entry_3_rollup_step_mv_v1_${x}`, `metric_entry_4_rollup_time_mv_v1_${x}`,
   `scratch_entry_${x}`, `scratch_points_${x}`, `scratch_rollup_${x}`,
-]);
+]).concat(['metric_rollup_step_mv_v1_perpoint', 'metric_rollup_time_mv_v1_perpoint', 'scratch_points_perpoint', 'scratch_rollup_perpoint']);
 
-async function ingestCost(): Promise<{ plainS: number[]; rolledS: number[]; encodePlainMs: number; encodeRolledMs: number }> {
+/**
+ * CPU seconds the local ClickHouse server has used so far (user + system, from /proc), or undefined when it is not the
+ * local stack's: unlike wall time, not inflated by whatever else shares the machine.
+ */
+function serverCpuSeconds(): number | undefined {
+  try {
+    const pid = readFileSync(process.env.CLICKHOUSE_PID_FILE ?? join(process.env.RUNSTREAM_DATA_DIR ?? join(REPO_ROOT, '.data'), 'clickhouse', 'clickhouse.pid'), 'utf8').trim();
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+async function ingestCost(): Promise<{ plainS: number[]; rolledS: number[]; encodePlainMs: number; encodeRolledMs: number; cpu: { plain: number; rolled: number }; perPointS: number[]; perPointCpu: number }> {
   // What the worker spends on the fine buckets: the same units encoded with and without them (best of three).
   const units: MetricPointUnit[][] = [];
   for (let r = 0; r < INGEST_COST_POINTS / BLOCK_POINTS; r++) units.push(seriesUnits(r, 0, BLOCK_POINTS));
@@ -164,12 +211,31 @@ async function ingestCost(): Promise<{ plainS: number[]; rolledS: number[]; enco
       await command(admin, sql`CREATE TABLE ${ident(`scratch_points_${suffix}`)} AS metric_points_v1`);
       for (const ddl of scratchEntryDdl(suffix, rollups)) await command(admin, ddl);
     }
+    await command(admin, sql`CREATE TABLE scratch_points_perpoint AS metric_points_v1`);
+    for (const ddl of scratchPerPointDdl()) await command(admin, ddl);
   };
-  const timeInto = async (suffix: string, blocks: Buffer[]) => {
+  const perPointBlocks = units.map(perPointBlock);
+  const perPointColumns = ['entity_kind', 'entity_id', 'key', 'value', 'step', 'timestamp_ms', 'producer', 'ingested_at', 'src_topic', 'src_partition', 'src_offset', 'point_index'];
+  const perPointS: number[] = [];
+  let perPointCpu = Infinity;
+  const timePerPoint = async () => {
+    const c = serverCpuSeconds();
+    const t = performance.now();
+    for (const b of perPointBlocks) await insertNative(admin, 'scratch_points_perpoint', perPointColumns, b);
+    perPointS.push((performance.now() - t) / 1000);
+    const used = serverCpuSeconds();
+    if (c !== undefined && used !== undefined) perPointCpu = Math.min(perPointCpu, used - c);
+  };
+  const cpu = { plain: Infinity, rolled: Infinity };
+  const timeInto = async (suffix: 'plain' | 'rolled', blocks: Buffer[]) => {
+    const c = serverCpuSeconds();
     const t = performance.now();
     // Four blocks of 500k points, one after the other, as the ingest worker sends them.
     for (const b of blocks) await insertNative(admin, `scratch_entry_${suffix}`, METRIC_ENTRY_COLUMNS, b, { settings: { min_insert_block_size_rows: '100000000' } });
-    return (performance.now() - t) / 1000;
+    const elapsed = (performance.now() - t) / 1000;
+    const used = serverCpuSeconds();
+    if (c !== undefined && used !== undefined) cpu[suffix] = Math.min(cpu[suffix], used - c);
+    return elapsed;
   };
   const plainS: number[] = [];
   const rolledS: number[] = [];
@@ -183,14 +249,32 @@ async function ingestCost(): Promise<{ plainS: number[]; rolledS: number[]; enco
       rolledS.push(await timeInto('rolled', rolledBlocks));
       plainS.push(await timeInto('plain', plainBlocks));
     }
+    await timePerPoint();
   }
   await drop();
-  return { plainS, rolledS, encodePlainMs, encodeRolledMs };
+  return { plainS, rolledS, encodePlainMs, encodeRolledMs, cpu, perPointS, perPointCpu };
 }
 
 progress(`measuring the ingest cost of the rollups (${fmt(INGEST_COST_POINTS)} points, with and without the rollup views)…`);
 const cost = await ingestCost();
 const rolledRate = INGEST_COST_POINTS / Math.min(...cost.rolledS);
+
+function ingestCostReport(): string {
+  const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)} s (best of ${xs.length}: ${xs.map((x) => x.toFixed(2)).join(', ')})`;
+  const plainBest = Math.min(...cost.plainS);
+  const rolledBest = Math.min(...cost.rolledS);
+  return `  ingest cost of the rollups (${fmt(INGEST_COST_POINTS)} points, 4 Native inserts of ${fmt(BLOCK_POINTS)} into a fresh scratch entry table: its points view alone, or with the rollup views)
+    without rollup views   ${spread(cost.plainS)}   ${fmt(INGEST_COST_POINTS / plainBest)} points/s
+    with rollup views      ${spread(cost.rolledS)}   ${fmt(INGEST_COST_POINTS / rolledBest)} points/s   (${(rolledBest / plainBest).toFixed(2)}x the time)
+    ClickHouse CPU         ${Number.isFinite(cost.cpu.plain) ? `${cost.cpu.plain.toFixed(2)} s without, ${cost.cpu.rolled.toFixed(2)} s with the rollup views (${(cost.cpu.rolled / cost.cpu.plain).toFixed(2)}x; best of 3, the server process's user + system time)` : 'not measured (not the local stack server)'}
+    before (0006, rollups aggregated per point by ClickHouse) ${spread(cost.perPointS)}, ClickHouse CPU ${Number.isFinite(cost.perPointCpu) ? `${cost.perPointCpu.toFixed(2)} s (${(cost.perPointCpu / cost.cpu.plain).toFixed(2)}x the points alone)` : 'not measured'}
+    worker encoding        ${fmt(cost.encodePlainMs)} ms without the fine buckets, ${fmt(cost.encodeRolledMs)} ms with them (best of 3; ClickHouse merges the rollups from them)
+    insert + encoding      ${((rolledBest + cost.encodeRolledMs / 1000) / (plainBest + cost.encodePlainMs / 1000)).toFixed(2)}x the time of the points alone`;
+}
+if (process.argv.includes('--ingest-only')) {
+  console.log(`\nRunstream rollup ingest cost — load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n\n${ingestCostReport()}\n`);
+  process.exit(0);
+}
 
 // ---- load: series ------------------------------------------------------------------------------------------------
 const counts = await seriesCounts();
@@ -593,9 +677,6 @@ const rows: [string, Timing, string, string, Timing | undefined, string][] = [
 ];
 const pad = (s: string, n: number) => s.padEnd(n);
 const lines = rows.map(([q, a, aSize, target, b, bSize]) => `  ${pad(q, 46)} ${t(a)}  ${pad(aSize, 34)} ${pad(target, 15)} ${t(b)}  ${bSize}`);
-const spread = (xs: number[]) => `${Math.min(...xs).toFixed(2)} s (best of ${xs.length}: ${xs.map((x) => x.toFixed(2)).join(', ')})`;
-const plainBest = Math.min(...cost.plainS);
-const rolledBest = Math.min(...cost.rolledS);
 
 console.log(`
 Runstream compare benchmark — ClickHouse ${version!.v}, ${cpus().length} cores, load average ${loadAtStart.map((l) => l.toFixed(2)).join(' ')} at start, ${loadAtEnd.map((l) => l.toFixed(2)).join(' ')} at end
@@ -612,10 +693,6 @@ p50 / p95 of ${REPS} sequential HTTP requests after ${WARMUP} warm-ups (MLflow: 
   question                                       Runstream p50 / p95    data                               target         MLflow p50 / p95       data
 ${lines.join('\n')}
 
-  ingest cost of the rollups (${fmt(INGEST_COST_POINTS)} points, 4 Native inserts of ${fmt(BLOCK_POINTS)} into a fresh scratch entry table: its points view alone, or with the rollup views)
-    without rollup views   ${spread(cost.plainS)}   ${fmt(INGEST_COST_POINTS / plainBest)} points/s
-    with rollup views      ${spread(cost.rolledS)}   ${fmt(INGEST_COST_POINTS / rolledBest)} points/s   (${(rolledBest / plainBest).toFixed(2)}x the time)
-    worker encoding        ${fmt(cost.encodePlainMs)} ms without the fine buckets, ${fmt(cost.encodeRolledMs)} ms with them (best of 3; ClickHouse merges the rollups from them)
-    insert + encoding      ${((rolledBest + cost.encodeRolledMs / 1000) / (plainBest + cost.encodePlainMs / 1000)).toFixed(2)}x the time of the points alone
+${ingestCostReport()}
 `);
 process.exit(0);

@@ -3,7 +3,7 @@
 // duplicated, exact sum. Shared by scripts/chaos/run-chaos.ts (all of them) and test/chaos/broker-restart.test.ts.
 import { Worker } from 'node:worker_threads';
 import { readFileSync } from 'node:fs';
-import type { ClickHouse } from '@runstream/clickhouse';
+import { command, ident, queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
 import { apiFuzz, decoderFuzz } from './fuzz-scenarios.ts';
 import { clickhouseFor, waitFor } from '../support/pipeline-fixture.ts';
 import {
@@ -511,4 +511,60 @@ export const queryBurst: Scenario = {
   },
 };
 
-export const ALL_SCENARIOS: Scenario[] = [clickhouseOutage, clickhouseOutageGroup, kafkaRestart, rebalance, workerPause, queryBurst, decoderFuzz, apiFuzz];
+/**
+ * 7. A view of the metric insert fails after the views before it committed: a table that refuses every new part
+ * (a real TOO_MANY_PARTS) behind a view that sorts between the summaries and the rollups, for 10 s mid-stream.
+ * Besides the raw counts, the summaries and every rollup level must count each point once.
+ */
+export const viewFailure: Scenario = {
+  name: 'view-failure',
+  title: 'a view fails after others committed the batch (TOO_MANY_PARTS for 10 s, 2 workers)',
+  run: (ctx) => {
+    let aggregates: { summary: number; rollups: number[] } | undefined;
+    let raw = 0;
+    return pipelineScenario(ctx, {
+      name: 'view-failure',
+      title: viewFailure.title,
+      workers: 2,
+      workload: { runs: 8, steps: 12_500, pointsPerSec: 5_000, badMessages: 8 },
+      fault: async (a) => {
+        await midStream(a, 0.3);
+        const sink = ident('chaos_fault_sink');
+        const view = ident('metric_entry_2a_chaos_fault');
+        await command(a.ch, sql`CREATE TABLE IF NOT EXISTS ${sink} (x UInt8) ENGINE = MergeTree ORDER BY x SETTINGS parts_to_throw_insert = 1, parts_to_delay_insert = 1`);
+        await command(a.ch, sql`INSERT INTO ${sink} VALUES (0)`);
+        await command(a.ch, sql`CREATE MATERIALIZED VIEW ${view} TO ${sink} AS SELECT toUInt8(1) AS x FROM metric_entry_v1 WHERE startsWith(entity_id, ${a.prefix})`);
+        a.ctx.say(`view-failure: failing view in place at ${a.at()}`);
+        await sleep(10_000);
+        await command(a.ch, sql`DROP TABLE IF EXISTS ${view}`);
+        await command(a.ch, sql`DROP TABLE IF EXISTS ${sink}`);
+        a.ctx.say(`view-failure: failing view removed at ${a.at()}`);
+        // Once the whole stream is stored, the aggregated tables are counted too (check() below compares them).
+        await a.stream.done;
+        await waitFor('the stream to be stored', async () => (await totals(a.ch, a.prefix)).distinct >= a.total, 300_000, 1000).catch(() => undefined);
+        await sleep(3_000);
+        raw = (await totals(a.ch, a.prefix)).count;
+        const [sm] = await queryRows<{ n: string }>(a.ch, sql`SELECT sumMerge(points) AS n FROM metric_summary_v2 WHERE entity_kind = 'run' AND startsWith(entity_id, ${a.prefix})`);
+        const levels = await queryRows<{ n: string }>(
+          a.ch,
+          sql`SELECT sumMerge(points) AS n FROM metric_rollup_v2 WHERE entity_kind = 'run' AND granularity > 0 AND startsWith(entity_id, ${a.prefix}) GROUP BY axis, granularity ORDER BY axis, granularity`,
+        );
+        aggregates = { summary: Number(sm!.n), rollups: levels.map((l) => Number(l.n)) };
+        return ['a view sorting between the summaries and the rollups refused every part for 10 s'];
+      },
+      check: (pool, r) => {
+        const failures: string[] = [];
+        if (pool.count(/"msg":"insert failed, retrying"/) === 0) failures.push('the failing view never made an insert fail');
+        if (!aggregates) failures.push('the summaries and rollups could not be counted');
+        else {
+          r.notes.push(`points in the summaries ${aggregates.summary.toLocaleString('en')}, per rollup level ${aggregates.rollups.map((n) => n.toLocaleString('en')).join(' / ')} (raw ${raw.toLocaleString('en')})`);
+          if (aggregates.summary !== raw) failures.push(`summaries count ${aggregates.summary} points, the raw table ${raw}`);
+          if (aggregates.rollups.length !== 6 || aggregates.rollups.some((n) => n !== raw)) failures.push(`rollup levels count ${aggregates.rollups.join('/')} points, the raw table ${raw}`);
+        }
+        return failures;
+      },
+    });
+  },
+};
+
+export const ALL_SCENARIOS: Scenario[] = [clickhouseOutage, clickhouseOutageGroup, kafkaRestart, rebalance, workerPause, viewFailure, queryBurst, decoderFuzz, apiFuzz];
