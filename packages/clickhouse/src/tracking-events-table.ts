@@ -44,7 +44,7 @@ const COLUMNS: NativeColumn<Row>[] = [
   str('lifecycle_stage', (r) => r.event.experiment?.lifecycleStage ?? r.event.run?.lifecycleStage ?? r.event.loggedModel?.lifecycleStage ?? ''),
   { name: 'creation_time_ms', type: 'Int64', get: (r) => (r.event.experiment ?? r.event.registeredModel ?? r.event.modelVersion ?? r.event.loggedModel)?.creationTimeMs ?? 0 },
   { name: 'last_update_ms', type: 'Int64', get: (r) => (r.event.experiment ?? r.event.registeredModel ?? r.event.modelVersion ?? r.event.loggedModel)?.lastUpdateTimeMs ?? 0 },
-  str('user_id', (r) => r.event.run?.userId ?? ''),
+  str('user_id', (r) => r.event.run?.userId ?? r.event.modelVersion?.userId ?? ''),
   str('status', (r) => r.event.run?.status ?? r.event.modelVersion?.status ?? r.event.loggedModel?.status ?? ''),
   { name: 'start_time_ms', type: 'Int64', get: (r) => r.event.run?.startTimeMs ?? 0 },
   { name: 'end_time_ms', type: 'Nullable(Int64)', get: (r) => r.event.run?.endTimeMs ?? null },
@@ -65,10 +65,12 @@ const COLUMNS: NativeColumn<Row>[] = [
   str('model_source', (r) => r.event.modelVersion?.source ?? ''),
   str('model_stage', (r) => r.event.modelVersion?.stage ?? ''),
   str('tags_json', (r) => r.event.registeredModel?.tagsJson ?? r.event.modelVersion?.tagsJson ?? r.event.loggedModel?.tagsJson ?? ''),
-  str('model_id', (r) => r.event.loggedModel?.modelId ?? ''),
+  str('model_id', (r) => r.event.loggedModel?.modelId ?? r.event.modelVersion?.modelId ?? ''),
   str('model_type', (r) => r.event.loggedModel?.modelType ?? ''),
   str('status_message', (r) => r.event.loggedModel?.statusMessage ?? ''),
   str('params_json', (r) => r.event.loggedModel?.paramsJson ?? ''),
+  str('aliases_json', (r) => r.event.registeredModel?.aliasesJson ?? ''),
+  { name: 'deleted', type: 'UInt8', get: (r) => ((r.event.registeredModel ?? r.event.modelVersion)?.deleted ? 1 : 0) },
 ];
 
 /** Tracking events as one Native block; `ingestedAt` (unix seconds) is the same for the whole batch. */

@@ -189,13 +189,19 @@ export async function runInputs(ch: ClickHouse, runId: string): Promise<RunInput
 export type RegisteredModelRow = RegisteredModelState;
 export type ModelVersionRow = ModelVersionState;
 
-export async function registeredModels(ch: ClickHouse, opts: { name?: string; afterName?: string; limit: number }): Promise<RegisteredModelRow[]> {
+/**
+ * Registered models in name order (deleted ones only with includeDeleted). `deleted` is filtered outside FINAL:
+ * a condition on a non-key column could otherwise be applied before the newest row of a model is chosen.
+ */
+export async function registeredModels(ch: ClickHouse, opts: { name?: string; afterName?: string; limit: number; includeDeleted?: boolean }): Promise<RegisteredModelRow[]> {
   const byName = opts.name === undefined ? sql`1` : sql`name = ${opts.name}`;
   const after = opts.afterName === undefined ? sql`1` : sql`name > ${opts.afterName}`;
   const rows = await queryRows<Record<string, string>>(
     ch,
-    sql`SELECT name, description, creation_time_ms, last_update_ms, tags_json FROM registered_models_v1 FINAL
-        WHERE ${byName} AND ${after} ORDER BY name LIMIT ${opts.limit}`,
+    sql`SELECT * FROM (
+          SELECT name, description, creation_time_ms, last_update_ms, tags_json, aliases_json, deleted FROM registered_models_v1 FINAL
+          WHERE ${byName} AND ${after}
+        ) WHERE ${opts.includeDeleted ? sql`1` : sql`deleted = 0`} ORDER BY name LIMIT ${opts.limit}`,
   );
   return rows.map((r) => ({
     name: r.name!,
@@ -203,18 +209,29 @@ export async function registeredModels(ch: ClickHouse, opts: { name?: string; af
     creationTimeMs: Number(r.creation_time_ms),
     lastUpdateTimeMs: Number(r.last_update_ms),
     tagsJson: r.tags_json!,
+    aliasesJson: r.aliases_json || '[]',
+    deleted: Number(r.deleted) === 1,
   }));
 }
 
-/** Versions of the named models (all models when `names` is undefined), optionally only those made by one run. */
-export async function modelVersions(ch: ClickHouse, opts: { names?: string[]; version?: string; runId?: string; limit?: number }): Promise<ModelVersionRow[]> {
+/**
+ * Versions of the named models (all models when `names` is undefined), optionally only those made by one run;
+ * deleted versions only with includeDeleted (their numbers stay taken).
+ */
+export async function modelVersions(
+  ch: ClickHouse,
+  opts: { names?: string[]; version?: string; runId?: string; limit?: number; includeDeleted?: boolean },
+): Promise<ModelVersionRow[]> {
   const names = opts.names === undefined ? sql`1` : opts.names.length === 0 ? sql`0` : sql`name IN ${opts.names}`;
   const version = opts.version === undefined ? sql`1` : sql`model_version = ${opts.version}`;
   const run = opts.runId === undefined ? sql`1` : sql`run_id = ${opts.runId}`;
   const rows = await queryRows<Record<string, string>>(
     ch,
-    sql`SELECT name, model_version, source, run_id, description, status, stage, creation_time_ms, last_update_ms, tags_json
-        FROM model_versions_v1 FINAL WHERE ${names} AND ${version} AND ${run}
+    sql`SELECT * FROM (
+          SELECT name, model_version, source, run_id, description, status, stage, creation_time_ms, last_update_ms, tags_json,
+                 model_id, user_id, deleted
+          FROM model_versions_v1 FINAL WHERE ${names} AND ${version}
+        ) WHERE ${run} AND ${opts.includeDeleted ? sql`1` : sql`deleted = 0`}
         ORDER BY name, toUInt64OrZero(model_version) LIMIT ${opts.limit ?? 10_000}`,
   );
   return rows.map((r) => ({
@@ -228,6 +245,9 @@ export async function modelVersions(ch: ClickHouse, opts: { names?: string[]; ve
     creationTimeMs: Number(r.creation_time_ms),
     lastUpdateTimeMs: Number(r.last_update_ms),
     tagsJson: r.tags_json!,
+    modelId: r.model_id!,
+    userId: r.user_id!,
+    deleted: Number(r.deleted) === 1,
   }));
 }
 

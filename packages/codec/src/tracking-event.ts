@@ -48,6 +48,10 @@ export interface RegisteredModelState {
   creationTimeMs: number;
   lastUpdateTimeMs: number;
   tagsJson: string;
+  /** JSON array of {alias, version} (schema v4; '[]' in older events). */
+  aliasesJson: string;
+  /** Deleted, or renamed away from this name (schema v4). */
+  deleted: boolean;
 }
 
 export interface ModelVersionState {
@@ -61,6 +65,11 @@ export interface ModelVersionState {
   creationTimeMs: number;
   lastUpdateTimeMs: number;
   tagsJson: string;
+  /** The logged model the version was made from (schema v4; '' if none). */
+  modelId: string;
+  userId: string;
+  /** Deleted; its number stays taken (schema v4). */
+  deleted: boolean;
 }
 
 /** MLflow 3's logged model: a model a run logged, with its own params, tags, status and artifact location. */
@@ -101,6 +110,7 @@ export const trackingEventSchemas = new SchemaRegistry([
   { version: 1, file: 'tracking-event.v1.avsc' },
   { version: 2, file: 'tracking-event.v2.avsc' },
   { version: 3, file: 'tracking-event.v3.avsc' },
+  { version: 4, file: 'tracking-event.v4.avsc' },
 ]);
 
 export function encodeTrackingEvent(event: TrackingEvent, version?: number): Buffer {
