@@ -70,6 +70,7 @@ const COLUMNS: NativeColumn<Row>[] = [
   str('status_message', (r) => r.event.loggedModel?.statusMessage ?? ''),
   str('params_json', (r) => r.event.loggedModel?.paramsJson ?? ''),
   str('aliases_json', (r) => r.event.registeredModel?.aliasesJson ?? ''),
+  str('metrics_json', (r) => r.event.loggedModel?.metricsJson ?? ''),
   { name: 'deleted', type: 'UInt8', get: (r) => ((r.event.registeredModel ?? r.event.modelVersion)?.deleted ? 1 : 0) },
 ];
 

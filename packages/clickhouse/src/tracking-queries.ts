@@ -266,7 +266,7 @@ export async function loggedModels(
   const rows = await queryRows<Record<string, string>>(
     ch,
     sql`SELECT model_id, experiment_id, name, model_type, source_run_id, status, status_message, artifact_uri, lifecycle_stage,
-               creation_time_ms, last_update_ms, tags_json, params_json
+               creation_time_ms, last_update_ms, tags_json, params_json, metrics_json
         FROM logged_models_v1 FINAL
         WHERE ${joinSql(conditions, ' AND ')}
         ORDER BY ${opts.orderBy ?? sql`creation_time_ms DESC`}, model_id
@@ -286,5 +286,6 @@ export async function loggedModels(
     lastUpdateTimeMs: Number(r.last_update_ms),
     tagsJson: r.tags_json!,
     paramsJson: r.params_json!,
+    metricsJson: r.metrics_json || '[]',
   }));
 }

@@ -87,6 +87,8 @@ export interface LoggedModelState {
   lastUpdateTimeMs: number;
   tagsJson: string;
   paramsJson: string;
+  /** Metric points logged for the model, JSON array (schema v4; '[]' in older events). */
+  metricsJson: string;
 }
 
 export interface TrackingEvent {
