@@ -9,6 +9,7 @@ import { decodePageToken, encodePageToken } from '../page-token.ts';
 import { invalid, notFound } from './mlflow-errors.ts';
 import { entryKey, entryValue, int64, keyValuesFromJson, requiredString } from './mlflow-values.ts';
 import type { RouteFn } from './registry-routes.ts';
+import { withModelMetrics, type LinkedPoint, type ModelMetric } from './model-metrics.ts';
 
 type Body = Record<string, unknown>;
 type KeyValue = { key: string; value: string };
@@ -46,8 +47,17 @@ export function loggedModelJson(m: LoggedModelRow) {
       ...(m.statusMessage ? { status_message: m.statusMessage } : {}),
       tags: keyValuesFromJson(m.tagsJson),
     },
-    data: { params: keyValuesFromJson(m.paramsJson), metrics: [] },
+    data: { params: keyValuesFromJson(m.paramsJson), metrics: metricsFromJson(m.metricsJson) },
   };
+}
+
+function metricsFromJson(json: string): ModelMetric[] {
+  try {
+    const v = JSON.parse(json || '[]') as unknown;
+    return Array.isArray(v) ? (v as ModelMetric[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** MLflow's search filter for logged models, the subset served: `<attribute> = '<value>'` joined by AND. */
@@ -88,7 +98,12 @@ function orderSql(orderBy: unknown): SqlFragment | undefined {
   return items.reduce((a, b) => sql`${a}, ${b}`);
 }
 
-export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse; writer: TrackingWriter; actorOf: (req: FastifyRequest) => string }): void {
+export interface LoggedModelWrites {
+  /** Records metric points logged with the model's id on the model (each identical point once). */
+  addMetrics(req: FastifyRequest, modelId: string, runId: string, points: LinkedPoint[]): Promise<void>;
+}
+
+export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse; writer: TrackingWriter; actorOf: (req: FastifyRequest) => string }): LoggedModelWrites {
   const { ch, writer } = deps;
 
   async function getModel(id: unknown): Promise<LoggedModelRow> {
@@ -127,6 +142,7 @@ export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse
       lastUpdateTimeMs: now,
       tagsJson: JSON.stringify(merged([], entries(b.tags, 'tag'))),
       paramsJson: JSON.stringify(merged([], entries(b.params, 'param'))),
+      metricsJson: '[]',
     };
     return { model: loggedModelJson(await save(req, state)) };
   });
@@ -194,4 +210,12 @@ export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse
     if (missing !== undefined) throw notFound(`Logged model with ID '${missing}' not found.`);
     return {};
   });
+
+  return {
+    async addMetrics(req, modelId, runId, points) {
+      const model = await getModel(modelId);
+      const metricsJson = withModelMetrics(model.metricsJson, runId, points);
+      if (metricsJson !== model.metricsJson) await save(req, { ...model, metricsJson, lastUpdateTimeMs: Date.now() });
+    },
+  };
 }

@@ -7,7 +7,7 @@ const int64 = { anyOf: [{ type: 'integer' }, { type: 'string', pattern: '^-?[0-9
 const double = { anyOf: [{ type: 'number' }, { type: 'string', enum: ['NaN', 'Infinity', '-Infinity'] }] } as const;
 const keyValue = { type: 'object', properties: { key: str, value: str } } as const;
 const keyValues = { type: 'array', items: keyValue } as const;
-const metric = { type: 'object', properties: { key: str, value: double, timestamp: int64, step: int64 } } as const;
+const metric = { type: 'object', properties: { key: str, value: double, timestamp: int64, step: int64, model_id: str, dataset_name: str, dataset_digest: str } } as const;
 const strings = { type: 'array', items: str } as const;
 
 export const MLFLOW_FIELDS: Record<string, Record<string, object>> = {
@@ -20,7 +20,7 @@ export const MLFLOW_FIELDS: Record<string, Record<string, object>> = {
   'runs/delete': { run_id: str },
   'runs/restore': { run_id: str },
   'runs/get': { run_id: str, run_uuid: str },
-  'runs/log-metric': { run_id: str, run_uuid: str, key: str, value: double, timestamp: int64, step: int64 },
+  'runs/log-metric': { run_id: str, run_uuid: str, key: str, value: double, timestamp: int64, step: int64, model_id: str, dataset_name: str, dataset_digest: str },
   'runs/log-parameter': { run_id: str, run_uuid: str, key: str, value: str },
   'runs/set-tag': { run_id: str, run_uuid: str, key: str, value: str },
   'runs/delete-tag': { run_id: str, key: str },

@@ -35,6 +35,9 @@ import { registerArtifactRoutes } from './artifact-routes.ts';
 import { requestSchema } from './mlflow-request-schemas.ts';
 import { registerRegistryRoutes, type RouteFn } from './registry-routes.ts';
 import { registerLoggedModelRoutes } from './logged-model-routes.ts';
+import { pointIdentity, type LinkedPoint } from './model-metrics.ts';
+import { storedPointIdentities } from './run-points.ts';
+import type { MetricPoint } from '@runstream/codec';
 import { LIMITS, batchLimitMessage, batchMetrics, duplicateParamsProblem, entryKey, entryValue, int64, metricPoint, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
 
 export interface MlflowDeps {
@@ -324,7 +327,8 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   route('POST', 'runs/log-metric', 'write', 'Log one metric point', async (req, b) => {
     const { run } = (await activeRunForWrite(b.run_id ?? b.run_uuid)).state;
     const point = metricPoint(b);
-    await writer.emitMetrics(run.runId, [point], `mlflow-api:${deps.actorOf(req)}`);
+    const linked = modelLinked([b], (_m) => point);
+    await writer.emitMetrics(run.runId, linked.size === 0 ? [point] : await recordModelMetrics(req, run.runId, [point], linked), `mlflow-api:${deps.actorOf(req)}`);
     return {};
   });
 
@@ -364,13 +368,14 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     if (metrics.length + params.length + tags.length > LIMITS.batchTotal) throw invalid(batchLimitMessage('metrics, params, and tags', LIMITS.batchTotal, metrics.length + params.length + tags.length));
     const runId = requiredString(b.run_id, 'run_id');
     const points = batchMetrics(metrics);
+    const linked = modelLinked(metrics, (m, i) => metricPoint(m, `metrics[${i}].`));
     const tagEntries = tagList(tags, 'tag');
     if (params.length > 0 || tagEntries.length > 0) {
       await logParams(req, runId, params, tagEntries.map((t): NewEvent => ({ eventType: 'RUN_TAG_SET', runId, key: t.key, value: t.value })));
     } else {
       await activeRunForWrite(runId);
     }
-    await writer.emitMetrics(runId, points, `mlflow-api:${deps.actorOf(req)}`);
+    await writer.emitMetrics(runId, linked.size === 0 ? points : await recordModelMetrics(req, runId, points, linked), `mlflow-api:${deps.actorOf(req)}`);
     return {};
   });
 
@@ -444,7 +449,22 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   });
 
   registerRegistryRoutes(route, { ch, writer, actorOf: deps.actorOf, checked, stampOf, storedThrough });
-  registerLoggedModelRoutes(route, { ch, writer, actorOf: deps.actorOf });
+  const loggedModelWrites = registerLoggedModelRoutes(route, { ch, writer, actorOf: deps.actorOf });
+
+  /**
+   * Points logged with a model_id (see model-metrics.ts): recorded on their logged models, and left out of the run's
+   * points when the run already holds an identical one — log_model re-sends the run's points that way. Returns the
+   * points to append to the run.
+   */
+  async function recordModelMetrics(req: FastifyRequest, runId: string, points: MetricPoint[], linked: Map<string, LinkedPoint[]>): Promise<MetricPoint[]> {
+    const linkedPoints = [...linked.values()].flat().map((l) => l.point);
+    for (const [modelId, list] of linked) await checked(`logged-model:${modelId}`, () => loggedModelWrites.addMetrics(req, modelId, runId, list));
+    // Every point acknowledged before this call is stored once the metrics topic is read up to here.
+    await fence.wait([{ topic: topics.metrics }]);
+    const stored = await storedPointIdentities(ch, runId, [...new Set(linkedPoints.map((p) => p.key))], [...new Set(linkedPoints.map((p) => p.step))]);
+    const linkedIds = new Set(linkedPoints.map(pointIdentity));
+    return points.filter((p) => !(linkedIds.has(pointIdentity(p)) && stored.has(pointIdentity(p))));
+  }
 
   // ---- artifacts: the proxy API (mlflow-artifacts:/) on a local directory; MLflow's older list endpoint is not served
 
@@ -497,6 +517,18 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
 }
 
 const runKey = (runId: string): string => `RUN:${runId}`;
+
+/** The metrics of a request that carry a model_id, by model (MLflow 3's Metric.model_id). */
+function modelLinked(metrics: Body[], point: (m: Body, index: number) => MetricPoint): Map<string, LinkedPoint[]> {
+  const out = new Map<string, LinkedPoint[]>();
+  metrics.forEach((m, i) => {
+    if (typeof m.model_id !== 'string' || m.model_id === '') return;
+    const list = out.get(m.model_id) ?? [];
+    list.push({ point: point(m, i), datasetName: typeof m.dataset_name === 'string' ? m.dataset_name : '', datasetDigest: typeof m.dataset_digest === 'string' ? m.dataset_digest : '' });
+    out.set(m.model_id, list);
+  });
+  return out;
+}
 
 function arrayField(v: unknown, field: string): Body[] {
   if (v === undefined || v === null) return [];
