@@ -15,7 +15,7 @@ export interface TrackingEventUnit {
 type Row = TrackingEventUnit & { ingestedAt: number };
 
 const EVENT_TYPE_TYPE =
-  "Enum8('EXPERIMENT_UPSERTED' = 1, 'EXPERIMENT_TAG_SET' = 2, 'RUN_UPSERTED' = 3, 'PARAM_LOGGED' = 4, 'RUN_TAG_SET' = 5, 'RUN_TAG_DELETED' = 6, 'RUN_INPUT_LOGGED' = 7, 'REGISTERED_MODEL_UPSERTED' = 8, 'MODEL_VERSION_UPSERTED' = 9, 'LOGGED_MODEL_UPSERTED' = 10)";
+  "Enum8('EXPERIMENT_UPSERTED' = 1, 'EXPERIMENT_TAG_SET' = 2, 'RUN_UPSERTED' = 3, 'PARAM_LOGGED' = 4, 'RUN_TAG_SET' = 5, 'RUN_TAG_DELETED' = 6, 'RUN_INPUT_LOGGED' = 7, 'REGISTERED_MODEL_UPSERTED' = 8, 'MODEL_VERSION_UPSERTED' = 9, 'LOGGED_MODEL_UPSERTED' = 10, 'EXPERIMENT_TAG_DELETED' = 11)";
 const EVENT_TYPE_CODE: Record<TrackingEvent['eventType'], number> = {
   EXPERIMENT_UPSERTED: 1,
   EXPERIMENT_TAG_SET: 2,
@@ -27,6 +27,7 @@ const EVENT_TYPE_CODE: Record<TrackingEvent['eventType'], number> = {
   REGISTERED_MODEL_UPSERTED: 8,
   MODEL_VERSION_UPSERTED: 9,
   LOGGED_MODEL_UPSERTED: 10,
+  EXPERIMENT_TAG_DELETED: 11,
 };
 
 const str = (name: string, get: (r: Row) => string): NativeColumn<Row> => ({ name, type: 'String', get });

@@ -45,12 +45,16 @@ function experimentsSql(where: SqlFragment, limit = 1000): SqlFragment {
   return sql`SELECT * FROM (${EXPERIMENT_LATEST} GROUP BY experiment_id) WHERE ${where} ORDER BY experiment_id LIMIT ${limit}`;
 }
 
-async function experimentTags(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
+/** Tags of the experiments (of every experiment when `ids` is undefined); a deletion is a newer row with deleted = 1. */
+async function experimentTags(ch: ClickHouse, ids: string[] | undefined): Promise<Map<string, { key: string; value: string }[]>> {
   const out = new Map<string, { key: string; value: string }[]>();
-  if (ids.length === 0) return out;
+  if (ids?.length === 0) return out;
   const rows = await queryRows<{ experiment_id: string; key: string; value: string }>(
     ch,
-    sql`SELECT experiment_id, key, argMax(value, version) AS value FROM experiment_tags_v1 WHERE experiment_id IN ${ids} GROUP BY experiment_id, key ORDER BY key`,
+    sql`SELECT experiment_id, key, value FROM (
+          SELECT experiment_id, key, argMax(value, version) AS value, argMax(deleted, version) AS deleted FROM experiment_tags_v1
+          WHERE ${ids === undefined ? sql`1` : sql`experiment_id IN ${ids}`} GROUP BY experiment_id, key
+        ) WHERE deleted = 0 ORDER BY key`,
   );
   for (const r of rows) {
     const list = out.get(r.experiment_id) ?? [];
@@ -60,9 +64,9 @@ async function experimentTags(ch: ClickHouse, ids: string[]): Promise<Map<string
   return out;
 }
 
-async function readExperiments(ch: ClickHouse, where: SqlFragment, limit?: number): Promise<ExperimentRow[]> {
+async function readExperiments(ch: ClickHouse, where: SqlFragment, limit?: number, allTags = false): Promise<ExperimentRow[]> {
   const rows = await queryRows<Record<string, string>>(ch, experimentsSql(where, limit));
-  const tags = await experimentTags(ch, rows.map((r) => r.experiment_id!));
+  const tags = await experimentTags(ch, allTags ? undefined : rows.map((r) => r.experiment_id!));
   return rows.map((r) => ({
     experimentId: r.experiment_id!,
     name: r.name!,
@@ -80,6 +84,14 @@ export async function experimentById(ch: ClickHouse, id: string): Promise<Experi
 
 export async function experimentByName(ch: ClickHouse, name: string): Promise<ExperimentRow | undefined> {
   return (await readExperiments(ch, sql`name = ${name}`))[0];
+}
+
+/**
+ * Every experiment in the lifecycle stages, with its tags (experiment search filters and sorts them all before
+ * paging, as MLflow does; experiments number thousands, not millions).
+ */
+export async function allExperiments(ch: ClickHouse, stages: string[], limit = 1_000_000): Promise<ExperimentRow[]> {
+  return readExperiments(ch, sql`lifecycle_stage IN ${stages}`, limit, true);
 }
 
 /** Experiments in id order after `afterId`, optionally only active or only deleted ones. */
