@@ -39,4 +39,22 @@ describe('MLflow parity', () => {
     expect(s.second_metrics).toEqual([['acc', 0, 0.9], ['loss', 0, 1]]);
     expect(s.run_latest).toEqual({ loss: 1 / 3, acc: 0.9 });
   }, 600_000);
+
+  it('deletes, restores, renames and tags experiments; searches them with filters, order_by and pages past the first', async () => {
+    const s = await python('test/mlflow/experiments_flow.py');
+    const name = (i: number) => expect.stringMatching(new RegExp(`^exp-[0-9a-f]{8}-${i}$`));
+    expect(s.pages).toEqual([[name(4), name(3)], [name(2), name(1)], [name(0)]]);
+    expect(s.vision).toEqual([name(0), name(2), name(4)]);
+    expect(s.by_name_asc).toEqual([0, 1, 2, 3, 4].map(name));
+    expect(s.newer).toEqual([name(3), name(4)]);
+    expect(s.bad_filter).toBe('INVALID_PARAMETER_VALUE');
+    expect(s.tags).toEqual({ team: 'vision', stage: 'prod' });
+    expect(s.missing_tag).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect([s.renamed, s.old_name_gone, s.rename_taken]).toEqual([true, true, 'RESOURCE_ALREADY_EXISTS']);
+    expect(s.deleted_stage).toEqual(['deleted', 'deleted']);
+    expect(s.deleted_search).toEqual([name(4)]);
+    expect(s.active_search).toEqual([name(0), name(2), name(3)]);
+    expect(s.delete_twice).toBe('RESOURCE_DOES_NOT_EXIST');
+    expect(s.restored_stage).toEqual(['active', 'active']);
+  }, 600_000);
 });

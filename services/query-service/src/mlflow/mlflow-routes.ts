@@ -6,11 +6,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  allExperiments,
   experimentById,
   experimentByName,
+  RUN_LATEST,
+  toRunRow,
   floatFromBits,
   latestMetrics,
-  listExperiments,
   metricHistory,
   queryRows,
   runInputs,
@@ -36,6 +38,7 @@ import { requestSchema } from './mlflow-request-schemas.ts';
 import { registerRegistryRoutes, type RouteFn } from './registry-routes.ts';
 import { registerLoggedModelRoutes } from './logged-model-routes.ts';
 import { pointIdentity, type LinkedPoint } from './model-metrics.ts';
+import { matchesFilter, NUMBER_OPS, orderComparator, parseEntityFilter, parseOrderBy, STRING_OPS, type FilterGrammar } from './entity-filter.ts';
 import { storedPointIdentities } from './run-points.ts';
 import type { MetricPoint } from '@runstream/codec';
 import { LIMITS, batchLimitMessage, batchMetrics, duplicateParamsProblem, entryKey, entryValue, int64, metricPoint, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
@@ -198,25 +201,87 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     return { experiment: experimentJson(e) };
   });
 
-  route('POST', 'experiments/search', 'read', 'List experiments (paged; filter by name only)', async (req, b) => {
+  const searchExperiments = async (req: FastifyRequest, b: Body) => {
     await ensureDefaultExperiment(req);
     const maxResults = int64(b.max_results, 'max_results', 1000);
-    if (maxResults < 1 || maxResults > 50_000) throw invalid('max_results must be between 1 and 50000');
+    if (maxResults < 1 || maxResults > 50_000) throw invalid(`Invalid value ${maxResults} for parameter 'max_results' supplied. It must be at most 50000`);
     const viewType = String(b.view_type ?? 'ACTIVE_ONLY');
     const stages = viewType === 'ALL' ? [ACTIVE, DELETED] : viewType === 'DELETED_ONLY' ? [DELETED] : [ACTIVE];
-    const filter = typeof b.filter === 'string' ? b.filter.trim() : '';
-    const nameMatch = /^(?:attribute\.|attributes\.)?name\s*(=|LIKE|ILIKE)\s*'((?:[^'\\]|\\.)*)'$/i.exec(filter);
-    if (filter && !nameMatch) throw invalid(`Unsupported experiment filter ${JSON.stringify(filter)}: only name = / LIKE / ILIKE '<value>' is supported`);
-    const afterId = b.page_token ? decodePageToken(String(b.page_token), (v): v is string => typeof v === 'string') : undefined;
-    let rows = await listExperiments(ch, { ...(afterId === undefined ? {} : { afterId }), limit: maxResults + 1, stages });
-    if (nameMatch) {
-      const [, op, raw] = nameMatch;
-      const value = raw!.replace(/\\(.)/g, '$1');
-      const re = new RegExp(`^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, op!.toUpperCase() === 'ILIKE' ? 'i' : '');
-      rows = rows.filter((e) => (op === '=' ? e.name === value : re.test(e.name)));
-    }
-    const page = rows.slice(0, maxResults);
-    return { experiments: page.map(experimentJson), ...(rows.length > maxResults ? { next_page_token: encodePageToken(page[page.length - 1]!.experimentId) } : {}) };
+    const clauses = parseEntityFilter(typeof b.filter === 'string' ? b.filter : undefined, EXPERIMENT_FILTER);
+    const order = parseOrderBy(b.order_by ?? ['creation_time DESC', 'experiment_id ASC'], EXPERIMENT_ORDER);
+    if (!order.some((t) => t.key === 'experiment_id')) order.push({ key: 'experiment_id', ascending: true });
+    const offset = b.page_token ? decodePageToken(String(b.page_token), (v): v is number => Number.isSafeInteger(v) && (v as number) >= 0) : 0;
+    // The filter and the order apply to every experiment of the view, then the page is cut (MLflow's semantics).
+    const matching = (await allExperiments(ch, stages))
+      .filter((e) => matchesFilter(clauses, (key) => experimentField(e, key), new Map(e.tags.map((t) => [t.key, t.value]))))
+      .sort(orderComparator(order, (e, key) => (key === 'experiment_id' ? e.experimentId.padStart(40, '0') : experimentField(e, key))));
+    const page = matching.slice(offset, offset + maxResults);
+    return { experiments: page.map(experimentJson), ...(offset + maxResults < matching.length ? { next_page_token: encodePageToken(offset + maxResults) } : {}) };
+  };
+  route('POST', 'experiments/search', 'read', "Search experiments (MLflow's filter: name, creation_time, last_update_time, tags; order_by; paged)", searchExperiments);
+  route('GET', 'experiments/search', 'read', "Search experiments (MLflow's filter: name, creation_time, last_update_time, tags; order_by; paged)", searchExperiments);
+
+  /** An experiment's change, alone per experiment on this instance, against every acknowledged tracking write. */
+  const changeExperiment = <T>(req: FastifyRequest, id: unknown, fn: (e: ExperimentRow) => Promise<T>): Promise<T> => {
+    const experimentId = requiredString(id, 'experiment_id');
+    return checked(`experiment-id:${experimentId}`, async () => fn(await getExperiment(req, experimentId)));
+  };
+
+  const experimentEvent = (e: ExperimentRow): NewEvent => ({
+    eventType: 'EXPERIMENT_UPSERTED',
+    experimentId: e.experimentId,
+    experiment: { name: e.name, artifactLocation: e.artifactLocation, lifecycleStage: e.lifecycleStage, creationTimeMs: e.creationTimeMs, lastUpdateTimeMs: e.lastUpdateTimeMs },
+  });
+
+  const mustBeActive = (e: ExperimentRow) => {
+    if (e.lifecycleStage !== ACTIVE) throw invalid(`The experiment ${e.experimentId} must be in the 'active' state. Current state is ${e.lifecycleStage}.`);
+  };
+
+  // Deleting an experiment deletes its runs, restoring it restores them (MLflow's store does the same).
+  for (const [path, stage, from] of [['experiments/delete', DELETED, ACTIVE], ['experiments/restore', ACTIVE, DELETED]] as const) {
+    route('POST', path, 'write', path === 'experiments/delete' ? 'Mark an experiment and its runs deleted' : 'Restore a deleted experiment and its runs', async (req, b) =>
+      changeExperiment(req, b.experiment_id, async (e) => {
+        if (e.lifecycleStage !== from) throw notFound(`No Experiment with id=${e.experimentId} exists`);
+        if (stage === DELETED && e.experimentId === DEFAULT_EXPERIMENT_ID) throw invalid('Cannot delete the default experiment (experiment_id 0).');
+        await writer.emit(`EXP:${e.experimentId}`, deps.actorOf(req), [experimentEvent({ ...e, lifecycleStage: stage, lastUpdateTimeMs: Date.now() })]);
+        const runs = (await queryRows<Record<string, string | number | null>>(ch, sql`${RUN_LATEST} WHERE experiment_id = ${e.experimentId}`)).map(toRunRow);
+        for (const run of runs.filter((r) => r.lifecycleStage === from)) await writer.emit(runKey(run.runId), deps.actorOf(req), [runEvent({ ...run, lifecycleStage: stage })]);
+        return {};
+      }),
+    );
+  }
+
+  route('POST', 'experiments/update', 'write', 'Rename an experiment', async (req, b) =>
+    changeExperiment(req, b.experiment_id, async (e) => {
+      const newName = typeof b.new_name === 'string' ? b.new_name : '';
+      if (!newName) return {};
+      if (newName.length > LIMITS.experimentNameLength) throw invalid(`'new_name' exceeds the maximum length of ${LIMITS.experimentNameLength} characters`);
+      if (e.lifecycleStage !== ACTIVE) throw invalid('Cannot rename a non-active experiment.');
+      return checked(`experiment:${newName}`, async () => {
+        if (newName !== e.name && (await experimentByName(ch, newName))) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment '${newName}' already exists.`);
+        await writer.emit(`EXP:${e.experimentId}`, deps.actorOf(req), [experimentEvent({ ...e, name: newName, lastUpdateTimeMs: Date.now() })]);
+        return {};
+      });
+    }),
+  );
+
+  route('POST', 'experiments/set-experiment-tag', 'write', 'Set a tag of an experiment (last write wins)', async (req, b) => {
+    const [tag] = tagList([{ key: b.key, value: b.value }], 'experiment-tag');
+    return changeExperiment(req, b.experiment_id, async (e) => {
+      mustBeActive(e);
+      await writer.emit(`EXP:${e.experimentId}`, deps.actorOf(req), [{ eventType: 'EXPERIMENT_TAG_SET', experimentId: e.experimentId, key: tag!.key, value: tag!.value }]);
+      return {};
+    });
+  });
+
+  route('POST', 'experiments/delete-experiment-tag', 'write', 'Delete a tag of an experiment', async (req, b) => {
+    const key = requiredString(b.key, 'key');
+    return changeExperiment(req, b.experiment_id, async (e) => {
+      mustBeActive(e);
+      if (!e.tags.some((t) => t.key === key)) throw notFound(`No tag with name: ${key} in experiment with id ${e.experimentId}`);
+      await writer.emit(`EXP:${e.experimentId}`, deps.actorOf(req), [{ eventType: 'EXPERIMENT_TAG_DELETED', experimentId: e.experimentId, key }]);
+      return {};
+    });
   });
 
   // ---- runs -----------------------------------------------------------------------------------------------------
@@ -541,6 +606,25 @@ function tagList(v: unknown, what: 'tag' | 'experiment-tag'): { key: string; val
     const key = entryKey(t.key, what);
     return { key, value: entryValue(t.value, what, key) };
   });
+}
+
+const EXPERIMENT_FILTER: FilterGrammar = {
+  attributes: {
+    name: { type: 'string', ops: STRING_OPS },
+    experiment_id: { type: 'string', ops: ['=', '!=', 'IN', 'NOT IN'] },
+    creation_time: { type: 'number', ops: NUMBER_OPS },
+    last_update_time: { type: 'number', ops: NUMBER_OPS },
+  },
+  tagOps: STRING_OPS,
+};
+const EXPERIMENT_ORDER = { name: 'name', experiment_id: 'experiment_id', creation_time: 'creation_time', last_update_time: 'last_update_time' };
+
+/** A field of an experiment for filters and order_by; ids (decimal strings) compare as numbers. */
+function experimentField(e: ExperimentRow, key: string): string | number {
+  if (key === 'name') return e.name;
+  if (key === 'creation_time') return e.creationTimeMs;
+  if (key === 'last_update_time') return e.lastUpdateTimeMs;
+  return e.experimentId;
 }
 
 const isCursor = (v: unknown): v is HistoryCursor => {
