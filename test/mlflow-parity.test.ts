@@ -57,4 +57,46 @@ describe('MLflow parity', () => {
     expect(s.delete_twice).toBe('RESOURCE_DOES_NOT_EXIST');
     expect(s.restored_stage).toEqual(['active', 'active']);
   }, 600_000);
+
+  it('accepts what MLflow accepts: early and future timestamps, negative steps, colons, long values, big bodies; inputs in search', async () => {
+    const s = await python('test/mlflow/validation_flow.py');
+    expect(s.early).toEqual([[0, 5], [1, expect.any(Number)]]);
+    expect(s.early[1][1]).toBeLessThan(2_000_000_000);
+    expect(s.future).toEqual([true]);
+    expect(s.negative).toEqual([[-5, 4]]);
+    expect(s.colon).toEqual([0.5, 'adam']);
+    expect(s.lengths).toEqual([8000, 6000, 8000, 20000]);
+    expect(s.search_inputs).toEqual(['train-set']);
+  }, 600_000);
+
+  it('answers get-history without max_results with every point, records runs/log-model, and answers GenAI endpoints with ENDPOINT_NOT_FOUND', async () => {
+    const call = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${pipeline.base}${path}`, { method, ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const exp = await call('POST', '/api/2.0/mlflow/experiments/create', { name: `history-${Date.now()}` });
+    const runId = (await call('POST', '/api/2.0/mlflow/runs/create', { experiment_id: exp.body.experiment_id })).body.run.info.run_id;
+    for (let batch = 0; batch < 26; batch++) {
+      const metrics = Array.from({ length: 1000 }, (_, i) => ({ key: 'loss', value: i, timestamp: 1_700_000_000_000 + batch * 1000 + i, step: batch * 1000 + i }));
+      expect((await call('POST', '/api/2.0/mlflow/runs/log-batch', { run_id: runId, metrics })).status).toBe(200);
+    }
+    const all = await call('GET', `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=loss`);
+    expect([all.body.metrics.length, all.body.next_page_token]).toEqual([26_000, undefined]);
+    const paged = await call('GET', `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=loss&max_results=25000`);
+    expect([paged.body.metrics.length, typeof paged.body.next_page_token]).toEqual([25_000, 'string']);
+
+    const model = { artifact_path: 'model', flavors: { sklearn: {} }, utc_time_created: '2026-01-01 00:00:00.000000', run_id: runId };
+    expect((await call('POST', '/api/2.0/mlflow/runs/log-model', { run_id: runId, model_json: JSON.stringify(model) })).status).toBe(200);
+    expect((await call('POST', '/api/2.0/mlflow/runs/log-model', { run_id: runId, model_json: JSON.stringify({ ...model, artifact_path: 'second' }) })).status).toBe(200);
+    const bad = await call('POST', '/api/2.0/mlflow/runs/log-model', { run_id: runId, model_json: '{"flavors": {}}' });
+    expect([bad.status, bad.body.error_code]).toEqual([400, 'INVALID_PARAMETER_VALUE']);
+    const tags = (await call('GET', `/api/2.0/mlflow/runs/get?run_id=${runId}`)).body.run.data.tags;
+    expect(JSON.parse(tags.find((t: any) => t.key === 'mlflow.log-model.history').value).map((m: any) => m.artifact_path)).toEqual(['model', 'second']);
+
+    for (const [method, path] of [['POST', '/api/3.0/mlflow/traces'], ['GET', '/api/3.0/mlflow/traces/tr-1'], ['POST', '/api/2.0/mlflow/traces'], ['POST', '/v1/traces'], ['POST', '/ajax-api/3.0/mlflow/traces/search']] as const) {
+      const res = await call(method, path, method === 'POST' ? {} : undefined);
+      expect([path, res.status, res.body.error_code]).toEqual([path, 404, 'ENDPOINT_NOT_FOUND']);
+    }
+  }, 600_000);
 });
+

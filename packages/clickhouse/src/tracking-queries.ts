@@ -188,13 +188,25 @@ export interface RunInputRow {
 }
 
 export async function runInputs(ch: ClickHouse, runId: string): Promise<RunInputRow[]> {
+  return (await runInputsOf(ch, [runId])).get(runId) ?? [];
+}
+
+/** Dataset inputs of several runs in one query. */
+export async function runInputsOf(ch: ClickHouse, ids: string[]): Promise<Map<string, RunInputRow[]>> {
+  const out = new Map<string, RunInputRow[]>();
+  if (ids.length === 0) return out;
   const rows = await queryRows<Record<string, string>>(
     ch,
-    sql`SELECT dataset_name, dataset_digest, any(dataset_source_type) AS st, any(dataset_source) AS src, any(dataset_schema) AS sch,
+    sql`SELECT run_id, dataset_name, dataset_digest, any(dataset_source_type) AS st, any(dataset_source) AS src, any(dataset_schema) AS sch,
                any(dataset_profile) AS prof, argMax(input_tags_json, version) AS tags
-        FROM run_inputs_v1 WHERE run_id = ${runId} GROUP BY dataset_name, dataset_digest ORDER BY dataset_name`,
+        FROM run_inputs_v1 WHERE run_id IN ${ids} GROUP BY run_id, dataset_name, dataset_digest ORDER BY run_id, dataset_name`,
   );
-  return rows.map((r) => ({ name: r.dataset_name!, digest: r.dataset_digest!, sourceType: r.st!, source: r.src!, schema: r.sch!, profile: r.prof!, tagsJson: r.tags! }));
+  for (const r of rows) {
+    const list = out.get(r.run_id!) ?? [];
+    list.push({ name: r.dataset_name!, digest: r.dataset_digest!, sourceType: r.st!, source: r.src!, schema: r.sch!, profile: r.prof!, tagsJson: r.tags! });
+    out.set(r.run_id!, list);
+  }
+  return out;
 }
 
 // A stored registry entity is exactly the state its last event carried.

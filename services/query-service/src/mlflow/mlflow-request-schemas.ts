@@ -29,6 +29,7 @@ export const MLFLOW_FIELDS: Record<string, Record<string, object>> = {
   'runs/log-parameter': { run_id: str, run_uuid: str, key: str, value: str },
   'runs/set-tag': { run_id: str, run_uuid: str, key: str, value: str },
   'runs/delete-tag': { run_id: str, key: str },
+  'runs/log-model': { run_id: str, model_json: str },
   'runs/log-batch': { run_id: str, metrics: { type: 'array', items: metric }, params: keyValues, tags: keyValues },
   'runs/log-inputs': {
     run_id: str,

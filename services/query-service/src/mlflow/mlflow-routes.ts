@@ -16,6 +16,7 @@ import {
   metricHistory,
   queryRows,
   runInputs,
+  runInputsOf,
   runParams,
   runsByIds,
   runTags,
@@ -81,7 +82,7 @@ function generatedRunName(): string {
  * Run writes validated against the run-state cache (which fences the run's own partition when it must read): they
  * need no fence of their own, which keeps the training loop's calls at one offset lookup plus the send.
  */
-const RUN_STATE_WRITES = new Set(['runs/update', 'runs/delete', 'runs/restore', 'runs/log-metric', 'runs/log-parameter', 'runs/set-tag', 'runs/delete-tag', 'runs/log-batch', 'runs/log-inputs']);
+const RUN_STATE_WRITES = new Set(['runs/log-model', 'runs/update', 'runs/delete', 'runs/restore', 'runs/log-metric', 'runs/log-parameter', 'runs/set-tag', 'runs/delete-tag', 'runs/log-batch', 'runs/log-inputs']);
 
 export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): void {
   const { ch, writer, fence } = deps;
@@ -135,6 +136,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
       app.route({
         method,
         url: `${prefix}/${path}`,
+        bodyLimit: LIMITS.requestBytes,
         preHandler: scope === 'read' ? deps.readScope : deps.writeScope,
         schema: {
           summary,
@@ -319,9 +321,9 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     if (receipt) runs.recordWrite(w.state.run.runId, w.stamp, receipt, next);
   }
 
-  async function fullRun(run: RunRow, withInputs = true) {
+  async function fullRun(run: RunRow) {
     const ids = [run.runId];
-    const [metrics, params, tags, inputs] = await Promise.all([latestMetrics(ch, ids), runParams(ch, ids), runTags(ch, ids), withInputs ? runInputs(ch, run.runId) : []]);
+    const [metrics, params, tags, inputs] = await Promise.all([latestMetrics(ch, ids), runParams(ch, ids), runTags(ch, ids), runInputs(ch, run.runId)]);
     return runJson(run, { metrics: metrics.get(run.runId) ?? [], params: params.get(run.runId) ?? [], tags: tags.get(run.runId) ?? [], inputs });
   }
 
@@ -423,6 +425,37 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     return {};
   });
 
+  // MLflow 2's model record: the model's MLmodel dict appended to the run's mlflow.log-model.history tag.
+  route('POST', 'runs/log-model', 'write', "Record a logged model in the run's mlflow.log-model.history tag", async (req, b) => {
+    const runId = requiredString(b.run_id, 'run_id');
+    const text = requiredString(b.model_json, 'model_json');
+    let model: unknown;
+    try {
+      model = JSON.parse(text);
+    } catch {
+      throw invalid(`Malformed model info. \n ${text} \n is not a valid JSON.`);
+    }
+    if (typeof model !== 'object' || model === null || Array.isArray(model)) throw invalid(`Malformed model info. \n ${text} \n is not a valid JSON.`);
+    const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((f) => !(f in model));
+    if (missing.length > 0) throw invalid(`Model json is missing mandatory fields: {${missing.map((f) => `'${f}'`).join(', ')}}`);
+    return runs.exclusive(runId, async () => {
+      const w = await activeRunForWrite(runId);
+      await storedThrough(w.stamp);
+      const previous = ((await runTags(ch, [runId])).get(runId) ?? []).find((t) => t.key === LOGGED_MODELS_TAG)?.value;
+      let history: unknown[] = [];
+      try {
+        const parsed = previous === undefined ? [] : (JSON.parse(previous) as unknown);
+        history = Array.isArray(parsed) ? parsed : [];
+      } catch {
+        history = [];
+      }
+      const value = JSON.stringify([...history, model]);
+      if (value.length > LIMITS.tagValueLength) throw invalid(`'${LOGGED_MODELS_TAG}' would exceed the maximum tag value length of ${LIMITS.tagValueLength} characters`);
+      await emitRun(req, w, [{ eventType: 'RUN_TAG_SET', runId, key: LOGGED_MODELS_TAG, value }]);
+      return {};
+    });
+  });
+
   route('POST', 'runs/log-batch', 'write', 'Log metrics, params and tags of a run in one call', async (req, b) => {
     const metrics = arrayField(b.metrics, 'metrics');
     const params = arrayField(b.params, 'params');
@@ -475,7 +508,11 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
 
   route('POST', 'runs/search', 'read', "Search runs with MLflow's filter DSL (plus OR and parentheses)", async (_req, b) => {
     const result = await searchRuns(ch, b);
-    const runs = await Promise.all(result.runs.map((r) => fullRun(r, false)));
+    const ids = result.runs.map((r) => r.runId);
+    const [metrics, params, tags, inputs] = await Promise.all([latestMetrics(ch, ids), runParams(ch, ids), runTags(ch, ids), runInputsOf(ch, ids)]);
+    const runs = result.runs.map((r) =>
+      runJson(r, { metrics: metrics.get(r.runId) ?? [], params: params.get(r.runId) ?? [], tags: tags.get(r.runId) ?? [], inputs: inputs.get(r.runId) ?? [] }),
+    );
     return { runs, ...(result.nextPageToken ? { next_page_token: result.nextPageToken } : {}) };
   });
 
@@ -484,9 +521,19 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   route('GET', 'metrics/get-history', 'read', 'Every point of one metric of a run, paged', async (_req, q) => {
     const run = await getRun(q.run_id ?? q.run_uuid);
     const key = requiredString(q.metric_key, 'metric_key');
-    const maxResults = int64(q.max_results, 'max_results', 25_000);
+    let after = q.page_token ? decodePageToken(String(q.page_token), isCursor) : undefined;
+    // Without max_results MLflow answers every point; with it, pages of at most 25,000.
+    if (q.max_results === undefined || q.max_results === '') {
+      const metrics: object[] = [];
+      for (;;) {
+        const page = await metricHistory(ch, { kind: 'RUN', entityId: run.runId, key, limit: 25_000, ...(after ? { after } : {}) });
+        for (const p of page.points) metrics.push(metricJson({ key, ...p }));
+        if (!page.next) return { metrics };
+        after = page.next;
+      }
+    }
+    const maxResults = int64(q.max_results, 'max_results');
     if (maxResults < 1 || maxResults > 25_000) throw invalid('max_results must be between 1 and 25000');
-    const after = q.page_token ? decodePageToken(String(q.page_token), isCursor) : undefined;
     const page = await metricHistory(ch, { kind: 'RUN', entityId: run.runId, key, limit: maxResults, ...(after ? { after } : {}) });
     return {
       metrics: page.points.map((p) => metricJson({ key, ...p })),
@@ -542,7 +589,9 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
 
   // Anything else under MLflow's prefixes (e.g. MLflow 3's logged-models API) answers in MLflow's error shape,
   // so clients report a missing endpoint rather than an internal error.
-  for (const url of ['/api/2.0/mlflow/*', '/ajax-api/2.0/mlflow/*', '/api/2.0/mlflow-artifacts/*']) {
+  // GenAI endpoints (traces, the v3 API, OTLP /v1/traces) are not served; MLflow's own error for them lets the client
+  // fall back or skip (it reads any other body as INTERNAL_ERROR).
+  for (const url of ['/api/2.0/mlflow/*', '/ajax-api/2.0/mlflow/*', '/api/2.0/mlflow-artifacts/*', '/api/3.0/*', '/ajax-api/3.0/*', '/v1/traces', '/v1/traces/*']) {
     app.all(url, { schema: { hide: true } }, async (req, reply) =>
       reply.code(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message: `Runstream does not implement ${req.method} ${req.url.split('?')[0]}` }),
     );
@@ -582,6 +631,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
 }
 
 const runKey = (runId: string): string => `RUN:${runId}`;
+const LOGGED_MODELS_TAG = 'mlflow.log-model.history';
 
 /** The metrics of a request that carry a model_id, by model (MLflow 3's Metric.model_id). */
 function modelLinked(metrics: Body[], point: (m: Body, index: number) => MetricPoint): Map<string, LinkedPoint[]> {
