@@ -38,6 +38,7 @@ describe('MLflow parity', () => {
     expect(s.first_metrics).toEqual([['acc', 0, 0.9], ['acc', 1, 0.9], ['loss', 0, 1]]);
     expect(s.second_metrics).toEqual([['acc', 0, 0.9], ['loss', 0, 1]]);
     expect(s.run_latest).toEqual({ loss: 1 / 3, acc: 0.9 });
+    expect(s.artifacts).toEqual(expect.arrayContaining(['MLmodel', 'requirements.txt']));
   }, 600_000);
 
   it('deletes, restores, renames and tags experiments; searches them with filters, order_by and pages past the first', async () => {
@@ -67,6 +68,15 @@ describe('MLflow parity', () => {
     expect(s.colon).toEqual([0.5, 'adam']);
     expect(s.lengths).toEqual([8000, 6000, 8000, 20000]);
     expect(s.search_inputs).toEqual(['train-set']);
+    const get = async (path: string, init?: RequestInit) => (await fetch(`${pipeline.base}/api/2.0/mlflow/${path}`, init)).json() as Promise<any>;
+    const listed = await get(`artifacts/list?run_id=${s.run_id}&path=notes`);
+    expect(listed.files).toEqual([{ path: 'notes/a.txt', is_dir: false, file_size: 5 }]);
+    expect(listed.root_uri).toMatch(/^mlflow-artifacts:\/.*\/artifacts$/);
+    const post = (path: string, body: unknown) => get(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await post('experiments/search-datasets', { experiment_ids: [s.experiment_id] })).dataset_summaries).toEqual([
+      { experiment_id: s.experiment_id, name: 'train-set', digest: expect.any(String), context: 'training' },
+    ]);
+    expect((await post('artifacts/presigned-download-url', { run_id: s.run_id, path: 'notes/a.txt' })).error_code).toBe('NOT_IMPLEMENTED');
   }, 600_000);
 
   it('answers get-history without max_results with every point, records runs/log-model, and answers GenAI endpoints with ENDPOINT_NOT_FOUND', async () => {

@@ -5,6 +5,7 @@ import os
 import uuid
 
 import mlflow
+import requests
 from mlflow import MlflowClient
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
@@ -25,10 +26,12 @@ with mlflow.start_run() as run:
 run_id = run.info.run_id
 
 model = client.get_logged_model(first.model_id)
+listed = requests.get(f"{os.environ['MLFLOW_TRACKING_URI']}/api/2.0/mlflow/logged-models/{first.model_id}/artifacts/directories", timeout=30).json()
 print(json.dumps({
     "loss": [(m.step, m.value) for m in client.get_metric_history(run_id, "loss")],
     "acc": sorted((m.step, m.value) for m in client.get_metric_history(run_id, "acc")),
     "first_metrics": sorted((m.key, m.step, m.value) for m in model.metrics),
     "second_metrics": sorted((m.key, m.step, m.value) for m in client.get_logged_model(second.model_id).metrics),
     "run_latest": client.get_run(run_id).data.metrics,
+    "artifacts": sorted(f["path"] for f in listed["files"]),
 }))

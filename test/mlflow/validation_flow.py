@@ -30,6 +30,7 @@ with mlflow.start_run() as run:
     mlflow.set_tag("huge", "h" * (2 * 1024 * 1024))  # a 2 MiB request body
     client.set_experiment_tag(experiment.experiment_id, "notes", "n" * 20000)
     mlflow.log_input(mlflow.data.from_pandas(pd.DataFrame({"a": [1, 2]}), name="train-set"), context="training")
+    mlflow.log_text("hello", "notes/a.txt")
 
 r = client.get_run(run_id)
 found = client.search_runs([experiment.experiment_id])
@@ -40,4 +41,6 @@ print(json.dumps({
     "colon": [r.data.metrics.get("eval:acc"), r.data.params.get("opt:name")],
     "lengths": [len(r.data.tags["long"]), len(r.data.params["long_param"]), len(r.data.tags["huge"]), len(client.get_experiment(experiment.experiment_id).tags["notes"])],
     "search_inputs": [d.dataset.name for d in found[0].inputs.dataset_inputs],
+    "run_id": run_id,
+    "experiment_id": experiment.experiment_id,
 }))

@@ -9,6 +9,7 @@ import { decodePageToken, encodePageToken } from '../page-token.ts';
 import { invalid, notFound } from './mlflow-errors.ts';
 import { entryKey, entryValue, int64, keyValuesFromJson, requiredString } from './mlflow-values.ts';
 import type { RouteFn } from './registry-routes.ts';
+import { listArtifactsUnder } from './artifact-routes.ts';
 import { withModelMetrics, type LinkedPoint, type ModelMetric } from './model-metrics.ts';
 
 type Body = Record<string, unknown>;
@@ -103,7 +104,10 @@ export interface LoggedModelWrites {
   addMetrics(req: FastifyRequest, modelId: string, runId: string, points: LinkedPoint[]): Promise<void>;
 }
 
-export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse; writer: TrackingWriter; actorOf: (req: FastifyRequest) => string }): LoggedModelWrites {
+export function registerLoggedModelRoutes(
+  route: RouteFn,
+  deps: { ch: ClickHouse; writer: TrackingWriter; actorOf: (req: FastifyRequest) => string; artifactRoot: string },
+): LoggedModelWrites {
   const { ch, writer } = deps;
 
   async function getModel(id: unknown): Promise<LoggedModelRow> {
@@ -175,6 +179,12 @@ export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse
     if (!tags.some((t) => t.key === key)) throw notFound(`No tag with key '${key}' found for logged model '${model.modelId}'.`);
     await save(req, { ...model, tagsJson: JSON.stringify(tags.filter((t) => t.key !== key)), lastUpdateTimeMs: Date.now() });
     return {};
+  });
+
+  route('GET', 'logged-models/:model_id/artifacts/directories', 'read', "List a logged model's artifacts", async (_req, q) => {
+    const model = await getModel(q.model_id);
+    const path = typeof q.artifact_directory_path === 'string' ? q.artifact_directory_path : '';
+    return { files: await listArtifactsUnder(deps.artifactRoot, model.artifactUri, path) };
   });
 
   route('POST', 'logged-models/:model_id/params', 'write', 'Log params of a logged model', async (req, b) => {

@@ -34,7 +34,7 @@ import { decodePageToken, encodePageToken, BadPageTokenError } from '../page-tok
 import { MlflowError, invalid, mlflowErrorSchema, notFound } from './mlflow-errors.ts';
 import { experimentJson, metricJson, runInfoJson, runJson } from './mlflow-format.ts';
 import { searchRuns } from './run-search.ts';
-import { registerArtifactRoutes } from './artifact-routes.ts';
+import { listArtifactsUnder, registerArtifactRoutes } from './artifact-routes.ts';
 import { requestSchema } from './mlflow-request-schemas.ts';
 import { registerRegistryRoutes, type RouteFn } from './registry-routes.ts';
 import { registerLoggedModelRoutes } from './logged-model-routes.ts';
@@ -42,7 +42,7 @@ import { pointIdentity, type LinkedPoint } from './model-metrics.ts';
 import { matchesFilter, NUMBER_OPS, orderComparator, parseEntityFilter, parseOrderBy, STRING_OPS, type FilterGrammar } from './entity-filter.ts';
 import { storedPointIdentities } from './run-points.ts';
 import type { MetricPoint } from '@runstream/codec';
-import { LIMITS, batchLimitMessage, batchMetrics, duplicateParamsProblem, entryKey, entryValue, int64, metricPoint, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
+import { keyValuesFromJson, LIMITS, batchLimitMessage, batchMetrics, duplicateParamsProblem, entryKey, entryValue, int64, metricPoint, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
 
 export interface MlflowDeps {
   ch: ClickHouse;
@@ -561,7 +561,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   });
 
   registerRegistryRoutes(route, { ch, writer, actorOf: deps.actorOf, checked, stampOf, storedThrough });
-  const loggedModelWrites = registerLoggedModelRoutes(route, { ch, writer, actorOf: deps.actorOf });
+  const loggedModelWrites = registerLoggedModelRoutes(route, { ch, writer, actorOf: deps.actorOf, artifactRoot: deps.artifactRoot });
 
   /**
    * Points logged with a model_id (see model-metrics.ts): recorded on their logged models, and left out of the run's
@@ -581,11 +581,37 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   // ---- artifacts: the proxy API (mlflow-artifacts:/) on a local directory; MLflow's older list endpoint is not served
 
   registerArtifactRoutes(app, { root: deps.artifactRoot, readScope: deps.readScope, writeScope: deps.writeScope, maxUploadBytes: deps.maxArtifactBytes });
-  for (const url of ['/api/2.0/mlflow/artifacts/list', '/ajax-api/2.0/mlflow/artifacts/list']) {
-    app.get(url, { schema: { hide: true } }, async (_req, reply) =>
-      reply.code(501).send({ error_code: 'NOT_IMPLEMENTED', message: 'use the mlflow-artifacts API (artifact URIs mlflow-artifacts:/…)' }),
-    );
+
+  route('GET', 'artifacts/list', 'read', "List a run's artifacts (paths relative to the run's artifact root)", async (_req, q) => {
+    const run = await getRun(q.run_id ?? q.run_uuid);
+    const path = typeof q.path === 'string' ? q.path : '';
+    return { root_uri: run.artifactUri, files: await listArtifactsUnder(deps.artifactRoot, run.artifactUri, path) };
+  });
+
+  // Presigned URLs belong to cloud object stores; this store proxies artifacts (mlflow-artifacts:/).
+  for (const path of ['artifacts/presigned-upload-url', 'artifacts/presigned-download-url']) {
+    route('POST', path, 'write', 'Presigned artifact URLs: not supported (artifacts go through the mlflow-artifacts proxy)', async () => {
+      throw new MlflowError('NOT_IMPLEMENTED', 'Presigned URLs are not supported by this tracking server; artifacts go through the mlflow-artifacts proxy.');
+    });
   }
+
+  route('POST', 'experiments/search-datasets', 'read', 'Datasets used as inputs by the runs of experiments', async (_req, b) => {
+    const experimentIds = Array.isArray(b.experiment_ids) ? b.experiment_ids.map(String) : [];
+    if (experimentIds.length === 0) throw invalid('SearchDatasets request must specify at least one experiment_id.');
+    if (experimentIds.length > 20) throw invalid(`SearchDatasets request cannot specify more than 20 experiment_ids. Received ${experimentIds.length} experiment_ids.`);
+    const runRows = (await queryRows<Record<string, string | number | null>>(ch, sql`${RUN_LATEST} WHERE experiment_id IN ${experimentIds} AND lifecycle_stage = ${ACTIVE}`)).map(toRunRow);
+    const inputs = await runInputsOf(ch, runRows.map((r) => r.runId));
+    const seen = new Map<string, object>();
+    for (const run of runRows) {
+      for (const i of inputs.get(run.runId) ?? []) {
+        const context = keyValuesFromJson(i.tagsJson).find((t) => t.key === 'mlflow.data.context')?.value;
+        const id = JSON.stringify([run.experimentId, i.name, i.digest, context ?? null]);
+        if (!seen.has(id)) seen.set(id, { experiment_id: run.experimentId, name: i.name, digest: i.digest, ...(context === undefined ? {} : { context }) });
+      }
+    }
+    // MLflow answers at most 1,000 summaries.
+    return { dataset_summaries: [...seen.values()].slice(0, 1000) };
+  });
 
   // Anything else under MLflow's prefixes (e.g. MLflow 3's logged-models API) answers in MLflow's error shape,
   // so clients report a missing endpoint rather than an internal error.
