@@ -76,7 +76,8 @@ describe('MLflow parity', () => {
     expect((await post('experiments/search-datasets', { experiment_ids: [s.experiment_id] })).dataset_summaries).toEqual([
       { experiment_id: s.experiment_id, name: 'train-set', digest: expect.any(String), context: 'training' },
     ]);
-    expect((await post('artifacts/presigned-download-url', { run_id: s.run_id, path: 'notes/a.txt' })).error_code).toBe('NOT_IMPLEMENTED');
+    expect((await post('artifacts/presigned-download-url', { run_id: s.run_id, path: 'notes/a.txt' })).message).toMatch(/^Presigned download is not supported for runs with proxied artifact storage/);
+    expect((await post('artifacts/presigned-upload-url', { run_id: s.run_id, model_id: 'm-1', path: 'x' })).error_code).toBe('INVALID_PARAMETER_VALUE');
   }, 600_000);
 
   it('answers get-history without max_results with every point, records runs/log-model, and answers GenAI endpoints with ENDPOINT_NOT_FOUND', async () => {

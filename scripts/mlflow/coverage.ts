@@ -20,7 +20,7 @@ interface Endpoint {
 
 /** Endpoints of experiments, runs, metrics, run artifacts, logged models and the registry. */
 const IN_SCOPE = /^\/api\/2\.0\/mlflow\/(experiments|runs|metrics|artifacts|logged-models|registered-models|model-versions)(\/|$)/;
-/** Endpoints that may answer MLflow's "not supported" error (cloud object stores' presigned URLs). */
+/** Endpoints that may answer MLflow's "not supported" error (presigned URLs: MLflow refuses them for proxied storage). */
 const MAY_BE_UNSUPPORTED = /\/artifacts\/presigned-/;
 
 const python = process.env.PYTHON ?? 'python3';

@@ -81,7 +81,7 @@ export const MLFLOW_FIELDS: Record<string, Record<string, object>> = {
   'logged-models/:model_id/params': { model_id: str, params: keyValues },
   'logged-models/:model_id/artifacts/directories': { model_id: str, artifact_directory_path: str, page_token: str },
   'artifacts/list': { run_id: str, run_uuid: str, path: str, page_token: str },
-  'artifacts/presigned-upload-url': { run_id: str, path: str, expiration: int64 },
+  'artifacts/presigned-upload-url': { run_id: str, model_id: str, path: str, expiration: int64 },
   'artifacts/presigned-download-url': { run_id: str, path: str, expiration: int64 },
   'experiments/search-datasets': { experiment_ids: strings, max_results: int64, page_token: str },
   'runs/outputs': { run_id: str, models: { type: 'array', items: { type: 'object', properties: { model_id: str, step: int64 } } } },

@@ -13,6 +13,7 @@ import {
   toRunRow,
   floatFromBits,
   latestMetrics,
+  loggedModels,
   metricHistory,
   queryRows,
   runInputs,
@@ -588,12 +589,22 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     return { root_uri: run.artifactUri, files: await listArtifactsUnder(deps.artifactRoot, run.artifactUri, path) };
   });
 
-  // Presigned URLs belong to cloud object stores; this store proxies artifacts (mlflow-artifacts:/).
-  for (const path of ['artifacts/presigned-upload-url', 'artifacts/presigned-download-url']) {
-    route('POST', path, 'write', 'Presigned artifact URLs: not supported (artifacts go through the mlflow-artifacts proxy)', async () => {
-      throw new MlflowError('NOT_IMPLEMENTED', 'Presigned URLs are not supported by this tracking server; artifacts go through the mlflow-artifacts proxy.');
-    });
-  }
+  // Presigned URLs belong to cloud object stores; MLflow's server refuses them for proxied storage (mlflow-artifacts:/,
+  // the only kind this server has) with the same 400.
+  route('POST', 'artifacts/presigned-upload-url', 'write', 'Presigned upload URL: not supported for proxied artifact storage (MLflow error)', async (_req, b) => {
+    const runId = typeof b.run_id === 'string' ? b.run_id : '';
+    const modelId = typeof b.model_id === 'string' ? b.model_id : '';
+    if (Boolean(runId) === Boolean(modelId)) throw invalid('Exactly one of run_id and model_id must be provided.');
+    requiredString(b.path, 'path');
+    const uri = runId ? (await getRun(runId)).artifactUri : (await loggedModels(ch, { ids: [modelId], limit: 1 }))[0]?.artifactUri;
+    if (uri === undefined) throw notFound(`Logged model with ID '${modelId}' not found.`);
+    throw invalid(`Presigned upload is not supported for proxied artifact storage (artifact URI scheme: ${uri.split(':')[0]}). This endpoint requires a direct cloud storage artifact URI.`);
+  });
+  route('POST', 'artifacts/presigned-download-url', 'read', 'Presigned download URL: not supported for proxied artifact storage (MLflow error)', async (_req, b) => {
+    const run = await getRun(b.run_id);
+    requiredString(b.path, 'path');
+    throw invalid(`Presigned download is not supported for runs with proxied artifact storage (artifact URI scheme: ${run.artifactUri.split(':')[0]}). This endpoint requires a run with a direct cloud storage artifact URI.`);
+  });
 
   route('POST', 'experiments/search-datasets', 'read', 'Datasets used as inputs by the runs of experiments', async (_req, b) => {
     const experimentIds = Array.isArray(b.experiment_ids) ? b.experiment_ids.map(String) : [];
