@@ -71,6 +71,8 @@ describe('MLflow model registry', () => {
     const created = await call('POST', 'model-versions/create', { name, source });
     expect(created.body.model_version).toMatchObject({ version: '1', aliases: [], current_stage: 'None' });
     expect((await call('GET', `model-versions/get-download-uri?name=${name}&version=1`)).body).toEqual({ artifact_uri: source });
+    const same = await call('POST', 'registered-models/rename', { name, new_name: name });
+    expect([same.status, same.body.registered_model?.name]).toEqual([200, name]);
     expect((await call('DELETE', 'registered-models/delete', { name })).status).toBe(200);
     expect((await call('GET', `registered-models/get?name=${name}`)).status).toBe(404);
   });

@@ -220,15 +220,19 @@ export function registerRegistryRoutes(route: RouteFn, deps: RegistryDeps): void
   route('POST', 'registered-models/rename', 'write', 'Rename a registered model (its versions and aliases move with it)', async (req, b) => {
     const name = requiredString(b.name, 'name');
     const newName = modelName(b.new_name, 'new_name');
-    return changeModel(name, async (m) =>
-      deps.checked(`model:${newName}`, async () => {
-        if (newName !== name && (await registeredModels(ch, { name: newName, limit: 1 })).length > 0) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${newName}) already exists.`);
+    if (newName === name) return { registered_model: registeredModelJson(await getModel(name), await modelVersions(ch, { names: [name] })) };
+    // Both names are locked, always in the same order, so two renames in opposite directions cannot wait on each other.
+    const [first, second] = [name, newName].sort();
+    return deps.checked(`model:${first}`, () =>
+      deps.checked(`model:${second}`, async () => {
+        const m = await getModel(name);
+        if ((await registeredModels(ch, { name: newName, limit: 1 })).length > 0) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Registered Model (name=${newName}) already exists.`);
         const versions = await modelVersions(ch, { names: [name], includeDeleted: true });
         const now = Date.now();
         const renamed = { ...m, name: newName, lastUpdateTimeMs: now };
         // The new name first, so the model is never missing under both names; then the old name is retired.
         await save(req, newName, renamed, versions.map((v) => ({ ...v, name: newName })));
-        if (newName !== name) await save(req, name, { ...m, deleted: true, lastUpdateTimeMs: now }, versions.map((v) => ({ ...v, deleted: true })));
+        await save(req, name, { ...m, deleted: true, lastUpdateTimeMs: now }, versions.map((v) => ({ ...v, deleted: true })));
         return { registered_model: registeredModelJson(renamed, versions.filter((v) => !v.deleted).map((v) => ({ ...v, name: newName }))) };
       }),
     );
