@@ -96,6 +96,21 @@ describe('MLflow parity', () => {
     const paged = await call('GET', `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=loss&max_results=25000`);
     expect([paged.body.metrics.length, typeof paged.body.next_page_token]).toEqual([25_000, 'string']);
 
+    // A point logged twice by hand (no model_id) is stored twice but answered once, on every page.
+    for (const value of [7, 7, 8, 7]) expect((await call('POST', '/api/2.0/mlflow/runs/log-metric', { run_id: runId, key: 'dup', value, timestamp: 5, step: 1 })).status).toBe(200);
+    const once = await call('GET', `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=dup`);
+    expect(once.body.metrics.map((m: any) => m.value)).toEqual([7, 8]);
+    const pagedValues: number[] = [];
+    let token: string | undefined;
+    do {
+      const page = await call('GET', `/api/2.0/mlflow/metrics/get-history?run_id=${runId}&metric_key=dup&max_results=1${token ? `&page_token=${encodeURIComponent(token)}` : ''}`);
+      pagedValues.push(...page.body.metrics.map((m: any) => m.value));
+      token = page.body.next_page_token;
+    } while (token);
+    expect(pagedValues).toEqual([7, 8]);
+    const bulk = await call('GET', `/api/2.0/mlflow/metrics/get-history-bulk-interval?run_ids=${runId}&metric_key=dup`);
+    expect(bulk.body.metrics.map((m: any) => m.value)).toEqual([7, 8]);
+
     const model = { artifact_path: 'model', flavors: { sklearn: {} }, utc_time_created: '2026-01-01 00:00:00.000000', run_id: runId };
     expect((await call('POST', '/api/2.0/mlflow/runs/log-model', { run_id: runId, model_json: JSON.stringify(model) })).status).toBe(200);
     expect((await call('POST', '/api/2.0/mlflow/runs/log-model', { run_id: runId, model_json: JSON.stringify({ ...model, artifact_path: 'second' }) })).status).toBe(200);

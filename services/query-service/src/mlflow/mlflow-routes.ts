@@ -39,9 +39,9 @@ import { listArtifactsUnder, registerArtifactRoutes } from './artifact-routes.ts
 import { requestSchema } from './mlflow-request-schemas.ts';
 import { registerRegistryRoutes, type RouteFn } from './registry-routes.ts';
 import { registerLoggedModelRoutes } from './logged-model-routes.ts';
-import { pointIdentity, type LinkedPoint } from './model-metrics.ts';
+import { firstCopies, pointIdentity, type LinkedPoint } from './model-metrics.ts';
 import { matchesFilter, NUMBER_OPS, orderComparator, parseEntityFilter, parseOrderBy, STRING_OPS, type FilterGrammar } from './entity-filter.ts';
-import { storedPointIdentities } from './run-points.ts';
+import { identitiesThrough, storedPointIdentities } from './run-points.ts';
 import type { MetricPoint } from '@runstream/codec';
 import { keyValuesFromJson, LIMITS, batchLimitMessage, batchMetrics, duplicateParamsProblem, entryKey, entryValue, int64, metricPoint, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
 
@@ -519,16 +519,18 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
 
   // ---- metric history -------------------------------------------------------------------------------------------
 
-  route('GET', 'metrics/get-history', 'read', 'Every point of one metric of a run, paged', async (_req, q) => {
+  // A point logged twice identically (key, value, timestamp, step) is answered once, as MLflow stores it once.
+  route('GET', 'metrics/get-history', 'read', 'Every point of one metric of a run (each identical point once), paged', async (_req, q) => {
     const run = await getRun(q.run_id ?? q.run_uuid);
     const key = requiredString(q.metric_key, 'metric_key');
     let after = q.page_token ? decodePageToken(String(q.page_token), isCursor) : undefined;
+    const seen = after ? await identitiesThrough(ch, run.runId, key, after) : new Set<string>();
     // Without max_results MLflow answers every point; with it, pages of at most 25,000.
     if (q.max_results === undefined || q.max_results === '') {
       const metrics: object[] = [];
       for (;;) {
         const page = await metricHistory(ch, { kind: 'RUN', entityId: run.runId, key, limit: 25_000, ...(after ? { after } : {}) });
-        for (const p of page.points) metrics.push(metricJson({ key, ...p }));
+        for (const p of firstCopies(key, page.points, seen)) metrics.push(metricJson({ key, ...p }));
         if (!page.next) return { metrics };
         after = page.next;
       }
@@ -537,7 +539,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     if (maxResults < 1 || maxResults > 25_000) throw invalid('max_results must be between 1 and 25000');
     const page = await metricHistory(ch, { kind: 'RUN', entityId: run.runId, key, limit: maxResults, ...(after ? { after } : {}) });
     return {
-      metrics: page.points.map((p) => metricJson({ key, ...p })),
+      metrics: firstCopies(key, page.points, seen).map((p) => metricJson({ key, ...p })),
       ...(page.next ? { next_page_token: encodePageToken(page.next) } : {}),
     };
   });
@@ -740,5 +742,5 @@ async function sampledHistory(ch: ClickHouse, runId: string, key: string, maxRes
         WHERE entity_kind = 'run' AND entity_id = ${runId} AND key = ${key} AND step IN ${chosen}
         ORDER BY step, timestamp_ms, src_partition, src_offset, point_index`,
   );
-  return rows.map((r) => ({ step: Number(r.step), timestampMs: Number(r.timestamp_ms), value: floatFromBits(r.bits) }));
+  return firstCopies(key, rows.map((r) => ({ step: Number(r.step), timestampMs: Number(r.timestamp_ms), value: floatFromBits(r.bits) })));
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pointIdentity, withModelMetrics } from './model-metrics.ts';
+import { firstCopies, pointIdentity, withModelMetrics } from './model-metrics.ts';
 
 const point = (key: string, value: number, step = 0, timestampMs = 1000) => ({ point: { key, value, step, timestampMs }, datasetName: '', datasetDigest: '' });
 
@@ -22,5 +22,14 @@ describe('withModelMetrics', () => {
     const withDataset = JSON.parse(withModelMetrics(once, 'r1', [{ ...point('loss', 0.5, 1), datasetName: 'eval', datasetDigest: 'd1' }]));
     expect(withDataset).toHaveLength(3);
     expect(withDataset[2]).toMatchObject({ dataset_name: 'eval', dataset_digest: 'd1' });
+  });
+});
+
+describe('firstCopies', () => {
+  it('keeps the first of identical points, across pages through the shared set', () => {
+    const seen = new Set<string>();
+    const p = (value: number, step = 1) => ({ step, timestampMs: 5, value });
+    expect(firstCopies('k', [p(7), p(7), p(8)], seen)).toEqual([p(7), p(8)]);
+    expect(firstCopies('k', [p(7), p(7, 2)], seen)).toEqual([p(7, 2)]);
   });
 });

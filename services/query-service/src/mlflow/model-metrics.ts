@@ -13,6 +13,19 @@ export function pointIdentity(p: { key: string; step: number; timestampMs: numbe
   return `${p.key}\u0000${p.step}\u0000${p.timestampMs}\u0000${bits.toString('hex')}`;
 }
 
+/**
+ * The points of a history in stored order, each identical point (key, step, timestamp, value) once: the first copy
+ * is kept. `seen` carries the identities already answered (earlier pages) and is updated.
+ */
+export function firstCopies<T extends { step: number; timestampMs: number; value: number }>(key: string, points: T[], seen: Set<string> = new Set()): T[] {
+  return points.filter((p) => {
+    const id = pointIdentity({ key, ...p });
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
 export interface ModelMetric {
   key: string;
   value: number | string;
