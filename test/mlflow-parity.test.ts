@@ -68,6 +68,7 @@ describe('MLflow parity', () => {
     expect(s.colon).toEqual([0.5, 'adam']);
     expect(s.lengths).toEqual([8000, 6000, 8000, 20000]);
     expect(s.search_inputs).toEqual(['train-set']);
+    expect(s.traced).toBe(2);
     const get = async (path: string, init?: RequestInit) => (await fetch(`${pipeline.base}/api/2.0/mlflow/${path}`, init)).json() as Promise<any>;
     const listed = await get(`artifacts/list?run_id=${s.run_id}&path=notes`);
     expect(listed.files).toEqual([{ path: 'notes/a.txt', is_dir: false, file_size: 5 }]);

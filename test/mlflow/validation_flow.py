@@ -32,6 +32,16 @@ with mlflow.start_run() as run:
     mlflow.log_input(mlflow.data.from_pandas(pd.DataFrame({"a": [1, 2]}), name="train-set"), context="training")
     mlflow.log_text("hello", "notes/a.txt")
 
+
+
+@mlflow.trace
+def traced(x):
+    return x + 1
+
+
+# Tracing is not served: the client must degrade (ENDPOINT_NOT_FOUND), not fail the traced call.
+traced_result = traced(1)
+mlflow.flush_trace_async_logging()
 r = client.get_run(run_id)
 found = client.search_runs([experiment.experiment_id])
 print(json.dumps({
@@ -41,6 +51,7 @@ print(json.dumps({
     "colon": [r.data.metrics.get("eval:acc"), r.data.params.get("opt:name")],
     "lengths": [len(r.data.tags["long"]), len(r.data.params["long_param"]), len(r.data.tags["huge"]), len(client.get_experiment(experiment.experiment_id).tags["notes"])],
     "search_inputs": [d.dataset.name for d in found[0].inputs.dataset_inputs],
+    "traced": traced_result,
     "run_id": run_id,
     "experiment_id": experiment.experiment_id,
 }))
