@@ -15,7 +15,7 @@ export interface TrackingEventUnit {
 type Row = TrackingEventUnit & { ingestedAt: number };
 
 const EVENT_TYPE_TYPE =
-  "Enum8('EXPERIMENT_UPSERTED' = 1, 'EXPERIMENT_TAG_SET' = 2, 'RUN_UPSERTED' = 3, 'PARAM_LOGGED' = 4, 'RUN_TAG_SET' = 5, 'RUN_TAG_DELETED' = 6, 'RUN_INPUT_LOGGED' = 7, 'REGISTERED_MODEL_UPSERTED' = 8, 'MODEL_VERSION_UPSERTED' = 9, 'LOGGED_MODEL_UPSERTED' = 10)";
+  "Enum8('EXPERIMENT_UPSERTED' = 1, 'EXPERIMENT_TAG_SET' = 2, 'RUN_UPSERTED' = 3, 'PARAM_LOGGED' = 4, 'RUN_TAG_SET' = 5, 'RUN_TAG_DELETED' = 6, 'RUN_INPUT_LOGGED' = 7, 'REGISTERED_MODEL_UPSERTED' = 8, 'MODEL_VERSION_UPSERTED' = 9, 'LOGGED_MODEL_UPSERTED' = 10, 'EXPERIMENT_TAG_DELETED' = 11)";
 const EVENT_TYPE_CODE: Record<TrackingEvent['eventType'], number> = {
   EXPERIMENT_UPSERTED: 1,
   EXPERIMENT_TAG_SET: 2,
@@ -27,6 +27,7 @@ const EVENT_TYPE_CODE: Record<TrackingEvent['eventType'], number> = {
   REGISTERED_MODEL_UPSERTED: 8,
   MODEL_VERSION_UPSERTED: 9,
   LOGGED_MODEL_UPSERTED: 10,
+  EXPERIMENT_TAG_DELETED: 11,
 };
 
 const str = (name: string, get: (r: Row) => string): NativeColumn<Row> => ({ name, type: 'String', get });
@@ -44,7 +45,7 @@ const COLUMNS: NativeColumn<Row>[] = [
   str('lifecycle_stage', (r) => r.event.experiment?.lifecycleStage ?? r.event.run?.lifecycleStage ?? r.event.loggedModel?.lifecycleStage ?? ''),
   { name: 'creation_time_ms', type: 'Int64', get: (r) => (r.event.experiment ?? r.event.registeredModel ?? r.event.modelVersion ?? r.event.loggedModel)?.creationTimeMs ?? 0 },
   { name: 'last_update_ms', type: 'Int64', get: (r) => (r.event.experiment ?? r.event.registeredModel ?? r.event.modelVersion ?? r.event.loggedModel)?.lastUpdateTimeMs ?? 0 },
-  str('user_id', (r) => r.event.run?.userId ?? ''),
+  str('user_id', (r) => r.event.run?.userId ?? r.event.modelVersion?.userId ?? ''),
   str('status', (r) => r.event.run?.status ?? r.event.modelVersion?.status ?? r.event.loggedModel?.status ?? ''),
   { name: 'start_time_ms', type: 'Int64', get: (r) => r.event.run?.startTimeMs ?? 0 },
   { name: 'end_time_ms', type: 'Nullable(Int64)', get: (r) => r.event.run?.endTimeMs ?? null },
@@ -65,10 +66,13 @@ const COLUMNS: NativeColumn<Row>[] = [
   str('model_source', (r) => r.event.modelVersion?.source ?? ''),
   str('model_stage', (r) => r.event.modelVersion?.stage ?? ''),
   str('tags_json', (r) => r.event.registeredModel?.tagsJson ?? r.event.modelVersion?.tagsJson ?? r.event.loggedModel?.tagsJson ?? ''),
-  str('model_id', (r) => r.event.loggedModel?.modelId ?? ''),
+  str('model_id', (r) => r.event.loggedModel?.modelId ?? r.event.modelVersion?.modelId ?? ''),
   str('model_type', (r) => r.event.loggedModel?.modelType ?? ''),
   str('status_message', (r) => r.event.loggedModel?.statusMessage ?? ''),
   str('params_json', (r) => r.event.loggedModel?.paramsJson ?? ''),
+  str('aliases_json', (r) => r.event.registeredModel?.aliasesJson ?? ''),
+  str('metrics_json', (r) => r.event.loggedModel?.metricsJson ?? ''),
+  { name: 'deleted', type: 'UInt8', get: (r) => ((r.event.registeredModel ?? r.event.modelVersion)?.deleted ? 1 : 0) },
 ];
 
 /** Tracking events as one Native block; `ingestedAt` (unix seconds) is the same for the whole batch. */

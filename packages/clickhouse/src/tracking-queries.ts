@@ -45,12 +45,16 @@ function experimentsSql(where: SqlFragment, limit = 1000): SqlFragment {
   return sql`SELECT * FROM (${EXPERIMENT_LATEST} GROUP BY experiment_id) WHERE ${where} ORDER BY experiment_id LIMIT ${limit}`;
 }
 
-async function experimentTags(ch: ClickHouse, ids: string[]): Promise<Map<string, { key: string; value: string }[]>> {
+/** Tags of the experiments (of every experiment when `ids` is undefined); a deletion is a newer row with deleted = 1. */
+async function experimentTags(ch: ClickHouse, ids: string[] | undefined): Promise<Map<string, { key: string; value: string }[]>> {
   const out = new Map<string, { key: string; value: string }[]>();
-  if (ids.length === 0) return out;
+  if (ids?.length === 0) return out;
   const rows = await queryRows<{ experiment_id: string; key: string; value: string }>(
     ch,
-    sql`SELECT experiment_id, key, argMax(value, version) AS value FROM experiment_tags_v1 WHERE experiment_id IN ${ids} GROUP BY experiment_id, key ORDER BY key`,
+    sql`SELECT experiment_id, key, value FROM (
+          SELECT experiment_id, key, argMax(value, version) AS value, argMax(deleted, version) AS deleted FROM experiment_tags_v1
+          WHERE ${ids === undefined ? sql`1` : sql`experiment_id IN ${ids}`} GROUP BY experiment_id, key
+        ) WHERE deleted = 0 ORDER BY key`,
   );
   for (const r of rows) {
     const list = out.get(r.experiment_id) ?? [];
@@ -60,9 +64,9 @@ async function experimentTags(ch: ClickHouse, ids: string[]): Promise<Map<string
   return out;
 }
 
-async function readExperiments(ch: ClickHouse, where: SqlFragment, limit?: number): Promise<ExperimentRow[]> {
+async function readExperiments(ch: ClickHouse, where: SqlFragment, limit?: number, allTags = false): Promise<ExperimentRow[]> {
   const rows = await queryRows<Record<string, string>>(ch, experimentsSql(where, limit));
-  const tags = await experimentTags(ch, rows.map((r) => r.experiment_id!));
+  const tags = await experimentTags(ch, allTags ? undefined : rows.map((r) => r.experiment_id!));
   return rows.map((r) => ({
     experimentId: r.experiment_id!,
     name: r.name!,
@@ -80,6 +84,14 @@ export async function experimentById(ch: ClickHouse, id: string): Promise<Experi
 
 export async function experimentByName(ch: ClickHouse, name: string): Promise<ExperimentRow | undefined> {
   return (await readExperiments(ch, sql`name = ${name}`))[0];
+}
+
+/**
+ * Every experiment in the lifecycle stages, with its tags (experiment search filters and sorts them all before
+ * paging, as MLflow does; experiments number thousands, not millions).
+ */
+export async function allExperiments(ch: ClickHouse, stages: string[], limit = 1_000_000): Promise<ExperimentRow[]> {
+  return readExperiments(ch, sql`lifecycle_stage IN ${stages}`, limit, true);
 }
 
 /** Experiments in id order after `afterId`, optionally only active or only deleted ones. */
@@ -176,26 +188,44 @@ export interface RunInputRow {
 }
 
 export async function runInputs(ch: ClickHouse, runId: string): Promise<RunInputRow[]> {
+  return (await runInputsOf(ch, [runId])).get(runId) ?? [];
+}
+
+/** Dataset inputs of several runs in one query. */
+export async function runInputsOf(ch: ClickHouse, ids: string[]): Promise<Map<string, RunInputRow[]>> {
+  const out = new Map<string, RunInputRow[]>();
+  if (ids.length === 0) return out;
   const rows = await queryRows<Record<string, string>>(
     ch,
-    sql`SELECT dataset_name, dataset_digest, any(dataset_source_type) AS st, any(dataset_source) AS src, any(dataset_schema) AS sch,
+    sql`SELECT run_id, dataset_name, dataset_digest, any(dataset_source_type) AS st, any(dataset_source) AS src, any(dataset_schema) AS sch,
                any(dataset_profile) AS prof, argMax(input_tags_json, version) AS tags
-        FROM run_inputs_v1 WHERE run_id = ${runId} GROUP BY dataset_name, dataset_digest ORDER BY dataset_name`,
+        FROM run_inputs_v1 WHERE run_id IN ${ids} GROUP BY run_id, dataset_name, dataset_digest ORDER BY run_id, dataset_name`,
   );
-  return rows.map((r) => ({ name: r.dataset_name!, digest: r.dataset_digest!, sourceType: r.st!, source: r.src!, schema: r.sch!, profile: r.prof!, tagsJson: r.tags! }));
+  for (const r of rows) {
+    const list = out.get(r.run_id!) ?? [];
+    list.push({ name: r.dataset_name!, digest: r.dataset_digest!, sourceType: r.st!, source: r.src!, schema: r.sch!, profile: r.prof!, tagsJson: r.tags! });
+    out.set(r.run_id!, list);
+  }
+  return out;
 }
 
 // A stored registry entity is exactly the state its last event carried.
 export type RegisteredModelRow = RegisteredModelState;
 export type ModelVersionRow = ModelVersionState;
 
-export async function registeredModels(ch: ClickHouse, opts: { name?: string; afterName?: string; limit: number }): Promise<RegisteredModelRow[]> {
+/**
+ * Registered models in name order (deleted ones only with includeDeleted). `deleted` is filtered outside FINAL:
+ * a condition on a non-key column could otherwise be applied before the newest row of a model is chosen.
+ */
+export async function registeredModels(ch: ClickHouse, opts: { name?: string; afterName?: string; limit: number; includeDeleted?: boolean }): Promise<RegisteredModelRow[]> {
   const byName = opts.name === undefined ? sql`1` : sql`name = ${opts.name}`;
   const after = opts.afterName === undefined ? sql`1` : sql`name > ${opts.afterName}`;
   const rows = await queryRows<Record<string, string>>(
     ch,
-    sql`SELECT name, description, creation_time_ms, last_update_ms, tags_json FROM registered_models_v1 FINAL
-        WHERE ${byName} AND ${after} ORDER BY name LIMIT ${opts.limit}`,
+    sql`SELECT * FROM (
+          SELECT name, description, creation_time_ms, last_update_ms, tags_json, aliases_json, deleted FROM registered_models_v1 FINAL
+          WHERE ${byName} AND ${after}
+        ) WHERE ${opts.includeDeleted ? sql`1` : sql`deleted = 0`} ORDER BY name LIMIT ${opts.limit}`,
   );
   return rows.map((r) => ({
     name: r.name!,
@@ -203,18 +233,29 @@ export async function registeredModels(ch: ClickHouse, opts: { name?: string; af
     creationTimeMs: Number(r.creation_time_ms),
     lastUpdateTimeMs: Number(r.last_update_ms),
     tagsJson: r.tags_json!,
+    aliasesJson: r.aliases_json || '[]',
+    deleted: Number(r.deleted) === 1,
   }));
 }
 
-/** Versions of the named models (all models when `names` is undefined), optionally only those made by one run. */
-export async function modelVersions(ch: ClickHouse, opts: { names?: string[]; version?: string; runId?: string; limit?: number }): Promise<ModelVersionRow[]> {
+/**
+ * Versions of the named models (all models when `names` is undefined), optionally only those made by one run;
+ * deleted versions only with includeDeleted (their numbers stay taken).
+ */
+export async function modelVersions(
+  ch: ClickHouse,
+  opts: { names?: string[]; version?: string; runId?: string; limit?: number; includeDeleted?: boolean },
+): Promise<ModelVersionRow[]> {
   const names = opts.names === undefined ? sql`1` : opts.names.length === 0 ? sql`0` : sql`name IN ${opts.names}`;
   const version = opts.version === undefined ? sql`1` : sql`model_version = ${opts.version}`;
   const run = opts.runId === undefined ? sql`1` : sql`run_id = ${opts.runId}`;
   const rows = await queryRows<Record<string, string>>(
     ch,
-    sql`SELECT name, model_version, source, run_id, description, status, stage, creation_time_ms, last_update_ms, tags_json
-        FROM model_versions_v1 FINAL WHERE ${names} AND ${version} AND ${run}
+    sql`SELECT * FROM (
+          SELECT name, model_version, source, run_id, description, status, stage, creation_time_ms, last_update_ms, tags_json,
+                 model_id, user_id, deleted
+          FROM model_versions_v1 FINAL WHERE ${names} AND ${version}
+        ) WHERE ${run} AND ${opts.includeDeleted ? sql`1` : sql`deleted = 0`}
         ORDER BY name, toUInt64OrZero(model_version) LIMIT ${opts.limit ?? 10_000}`,
   );
   return rows.map((r) => ({
@@ -228,6 +269,9 @@ export async function modelVersions(ch: ClickHouse, opts: { names?: string[]; ve
     creationTimeMs: Number(r.creation_time_ms),
     lastUpdateTimeMs: Number(r.last_update_ms),
     tagsJson: r.tags_json!,
+    modelId: r.model_id!,
+    userId: r.user_id!,
+    deleted: Number(r.deleted) === 1,
   }));
 }
 
@@ -246,7 +290,7 @@ export async function loggedModels(
   const rows = await queryRows<Record<string, string>>(
     ch,
     sql`SELECT model_id, experiment_id, name, model_type, source_run_id, status, status_message, artifact_uri, lifecycle_stage,
-               creation_time_ms, last_update_ms, tags_json, params_json
+               creation_time_ms, last_update_ms, tags_json, params_json, metrics_json
         FROM logged_models_v1 FINAL
         WHERE ${joinSql(conditions, ' AND ')}
         ORDER BY ${opts.orderBy ?? sql`creation_time_ms DESC`}, model_id
@@ -266,5 +310,6 @@ export async function loggedModels(
     lastUpdateTimeMs: Number(r.last_update_ms),
     tagsJson: r.tags_json!,
     paramsJson: r.params_json!,
+    metricsJson: r.metrics_json || '[]',
   }));
 }

@@ -12,7 +12,8 @@ export type TrackingEventType =
   | 'RUN_INPUT_LOGGED'
   | 'REGISTERED_MODEL_UPSERTED'
   | 'MODEL_VERSION_UPSERTED'
-  | 'LOGGED_MODEL_UPSERTED';
+  | 'LOGGED_MODEL_UPSERTED'
+  | 'EXPERIMENT_TAG_DELETED';
 
 export interface ExperimentState {
   name: string;
@@ -48,6 +49,10 @@ export interface RegisteredModelState {
   creationTimeMs: number;
   lastUpdateTimeMs: number;
   tagsJson: string;
+  /** JSON array of {alias, version} (schema v4; '[]' in older events). */
+  aliasesJson: string;
+  /** Deleted, or renamed away from this name (schema v4). */
+  deleted: boolean;
 }
 
 export interface ModelVersionState {
@@ -61,6 +66,11 @@ export interface ModelVersionState {
   creationTimeMs: number;
   lastUpdateTimeMs: number;
   tagsJson: string;
+  /** The logged model the version was made from (schema v4; '' if none). */
+  modelId: string;
+  userId: string;
+  /** Deleted; its number stays taken (schema v4). */
+  deleted: boolean;
 }
 
 /** MLflow 3's logged model: a model a run logged, with its own params, tags, status and artifact location. */
@@ -78,6 +88,8 @@ export interface LoggedModelState {
   lastUpdateTimeMs: number;
   tagsJson: string;
   paramsJson: string;
+  /** Metric points logged for the model, JSON array (schema v4; '[]' in older events). */
+  metricsJson: string;
 }
 
 export interface TrackingEvent {
@@ -101,6 +113,7 @@ export const trackingEventSchemas = new SchemaRegistry([
   { version: 1, file: 'tracking-event.v1.avsc' },
   { version: 2, file: 'tracking-event.v2.avsc' },
   { version: 3, file: 'tracking-event.v3.avsc' },
+  { version: 4, file: 'tracking-event.v4.avsc' },
 ]);
 
 export function encodeTrackingEvent(event: TrackingEvent, version?: number): Buffer {
@@ -130,13 +143,13 @@ export function trackingEventProblem(e: TrackingEvent): string | undefined {
   if (e.eventType === 'REGISTERED_MODEL_UPSERTED') return e.registeredModel?.name ? undefined : 'REGISTERED_MODEL_UPSERTED needs the model state';
   if (e.eventType === 'LOGGED_MODEL_UPSERTED') return e.loggedModel?.modelId && e.loggedModel.experimentId ? undefined : 'LOGGED_MODEL_UPSERTED needs the model state';
   if (e.eventType === 'MODEL_VERSION_UPSERTED') return e.modelVersion?.name && e.modelVersion.version ? undefined : 'MODEL_VERSION_UPSERTED needs the version state';
-  const needsRun = e.eventType !== 'EXPERIMENT_UPSERTED' && e.eventType !== 'EXPERIMENT_TAG_SET';
+  const needsRun = e.eventType !== 'EXPERIMENT_UPSERTED' && e.eventType !== 'EXPERIMENT_TAG_SET' && e.eventType !== 'EXPERIMENT_TAG_DELETED';
   if (!e.experimentId && !needsRun) return `${e.eventType} needs an experimentId`;
   if (needsRun && !e.runId) return `${e.eventType} needs a runId`;
   if (e.eventType === 'EXPERIMENT_UPSERTED' && !e.experiment) return 'EXPERIMENT_UPSERTED needs the experiment state';
   if (e.eventType === 'RUN_UPSERTED' && !e.run) return 'RUN_UPSERTED needs the run state';
   if (e.eventType === 'RUN_INPUT_LOGGED' && !e.dataset) return 'RUN_INPUT_LOGGED needs a dataset';
-  if (['PARAM_LOGGED', 'RUN_TAG_SET', 'RUN_TAG_DELETED', 'EXPERIMENT_TAG_SET'].includes(e.eventType) && !e.key) return `${e.eventType} needs a key`;
+  if (['PARAM_LOGGED', 'RUN_TAG_SET', 'RUN_TAG_DELETED', 'EXPERIMENT_TAG_SET', 'EXPERIMENT_TAG_DELETED'].includes(e.eventType) && !e.key) return `${e.eventType} needs a key`;
   if (e.key.length > 250) return `key is ${e.key.length} characters, the limit is 250`;
   // MLflow's value limits: experiment tags 20,000 characters, params (6,000) and run tags 8,000.
   // Characters as MLflow (Python) counts them: code points, so a value of emoji is not refused at half the limit.

@@ -29,6 +29,27 @@ export function artifactPath(root: string, relative: string): string {
   return full;
 }
 
+const ARTIFACTS_SCHEME = 'mlflow-artifacts:/';
+
+/**
+ * The files directly under `relative` inside an artifact URI of this store (mlflow-artifacts:/…), with paths
+ * relative to the URI as MLflow's artifacts/list answers them; [] for a missing directory or another store's URI.
+ */
+export async function listArtifactsUnder(root: string, uri: string, relative: string): Promise<{ path: string; is_dir: boolean; file_size?: number }[]> {
+  if (!uri.startsWith(ARTIFACTS_SCHEME)) return [];
+  const rel = relative.replace(/^\/+|\/+$/g, '');
+  const dir = artifactPath(root, [uri.slice(ARTIFACTS_SCHEME.length), rel].filter((s) => s !== '').join('/'));
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  const files = await Promise.all(
+    entries.map(async (e) => ({
+      path: rel ? `${rel}/${e.name}` : e.name,
+      is_dir: e.isDirectory(),
+      ...(e.isDirectory() ? {} : { file_size: (await stat(join(dir, e.name))).size }),
+    })),
+  );
+  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
 export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactDeps): void {
   // Artifacts are arbitrary bytes: hand every content type to the handler as a stream.
   app.addContentTypeParser('*', { bodyLimit: deps.maxUploadBytes }, (_req, payload, done) => done(null, payload));

@@ -9,6 +9,8 @@ import { decodePageToken, encodePageToken } from '../page-token.ts';
 import { invalid, notFound } from './mlflow-errors.ts';
 import { entryKey, entryValue, int64, keyValuesFromJson, requiredString } from './mlflow-values.ts';
 import type { RouteFn } from './registry-routes.ts';
+import { listArtifactsUnder } from './artifact-routes.ts';
+import { withModelMetrics, type LinkedPoint, type ModelMetric } from './model-metrics.ts';
 
 type Body = Record<string, unknown>;
 type KeyValue = { key: string; value: string };
@@ -46,8 +48,17 @@ export function loggedModelJson(m: LoggedModelRow) {
       ...(m.statusMessage ? { status_message: m.statusMessage } : {}),
       tags: keyValuesFromJson(m.tagsJson),
     },
-    data: { params: keyValuesFromJson(m.paramsJson), metrics: [] },
+    data: { params: keyValuesFromJson(m.paramsJson), metrics: metricsFromJson(m.metricsJson) },
   };
+}
+
+function metricsFromJson(json: string): ModelMetric[] {
+  try {
+    const v = JSON.parse(json || '[]') as unknown;
+    return Array.isArray(v) ? (v as ModelMetric[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 /** MLflow's search filter for logged models, the subset served: `<attribute> = '<value>'` joined by AND. */
@@ -88,7 +99,15 @@ function orderSql(orderBy: unknown): SqlFragment | undefined {
   return items.reduce((a, b) => sql`${a}, ${b}`);
 }
 
-export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse; writer: TrackingWriter; actorOf: (req: FastifyRequest) => string }): void {
+export interface LoggedModelWrites {
+  /** Records metric points logged with the model's id on the model (each identical point once). */
+  addMetrics(req: FastifyRequest, modelId: string, runId: string, points: LinkedPoint[]): Promise<void>;
+}
+
+export function registerLoggedModelRoutes(
+  route: RouteFn,
+  deps: { ch: ClickHouse; writer: TrackingWriter; actorOf: (req: FastifyRequest) => string; artifactRoot: string },
+): LoggedModelWrites {
   const { ch, writer } = deps;
 
   async function getModel(id: unknown): Promise<LoggedModelRow> {
@@ -127,6 +146,7 @@ export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse
       lastUpdateTimeMs: now,
       tagsJson: JSON.stringify(merged([], entries(b.tags, 'tag'))),
       paramsJson: JSON.stringify(merged([], entries(b.params, 'param'))),
+      metricsJson: '[]',
     };
     return { model: loggedModelJson(await save(req, state)) };
   });
@@ -159,6 +179,12 @@ export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse
     if (!tags.some((t) => t.key === key)) throw notFound(`No tag with key '${key}' found for logged model '${model.modelId}'.`);
     await save(req, { ...model, tagsJson: JSON.stringify(tags.filter((t) => t.key !== key)), lastUpdateTimeMs: Date.now() });
     return {};
+  });
+
+  route('GET', 'logged-models/:model_id/artifacts/directories', 'read', "List a logged model's artifacts", async (_req, q) => {
+    const model = await getModel(q.model_id);
+    const path = typeof q.artifact_directory_path === 'string' ? q.artifact_directory_path : '';
+    return { files: await listArtifactsUnder(deps.artifactRoot, model.artifactUri, path) };
   });
 
   route('POST', 'logged-models/:model_id/params', 'write', 'Log params of a logged model', async (req, b) => {
@@ -194,4 +220,12 @@ export function registerLoggedModelRoutes(route: RouteFn, deps: { ch: ClickHouse
     if (missing !== undefined) throw notFound(`Logged model with ID '${missing}' not found.`);
     return {};
   });
+
+  return {
+    async addMetrics(req, modelId, runId, points) {
+      const model = await getModel(modelId);
+      const metricsJson = withModelMetrics(model.metricsJson, runId, points);
+      if (metricsJson !== model.metricsJson) await save(req, { ...model, metricsJson, lastUpdateTimeMs: Date.now() });
+    },
+  };
 }

@@ -6,14 +6,18 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
+  allExperiments,
   experimentById,
   experimentByName,
+  RUN_LATEST,
+  toRunRow,
   floatFromBits,
   latestMetrics,
-  listExperiments,
+  loggedModels,
   metricHistory,
   queryRows,
   runInputs,
+  runInputsOf,
   runParams,
   runsByIds,
   runTags,
@@ -31,11 +35,15 @@ import { decodePageToken, encodePageToken, BadPageTokenError } from '../page-tok
 import { MlflowError, invalid, mlflowErrorSchema, notFound } from './mlflow-errors.ts';
 import { experimentJson, metricJson, runInfoJson, runJson } from './mlflow-format.ts';
 import { searchRuns } from './run-search.ts';
-import { registerArtifactRoutes } from './artifact-routes.ts';
+import { listArtifactsUnder, registerArtifactRoutes } from './artifact-routes.ts';
 import { requestSchema } from './mlflow-request-schemas.ts';
 import { registerRegistryRoutes, type RouteFn } from './registry-routes.ts';
 import { registerLoggedModelRoutes } from './logged-model-routes.ts';
-import { LIMITS, batchLimitMessage, batchMetrics, duplicateParamsProblem, entryKey, entryValue, int64, metricPoint, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
+import { firstCopies, pointIdentity, type LinkedPoint } from './model-metrics.ts';
+import { matchesFilter, NUMBER_OPS, orderComparator, parseEntityFilter, parseOrderBy, STRING_OPS, type FilterGrammar } from './entity-filter.ts';
+import { identitiesThrough, storedPointIdentities } from './run-points.ts';
+import type { MetricPoint } from '@runstream/codec';
+import { keyValuesFromJson, LIMITS, batchLimitMessage, batchMetrics, duplicateParamsProblem, entryKey, entryValue, int64, metricPoint, requiredString, runStatus, timestampMs } from './mlflow-values.ts';
 
 export interface MlflowDeps {
   ch: ClickHouse;
@@ -75,7 +83,7 @@ function generatedRunName(): string {
  * Run writes validated against the run-state cache (which fences the run's own partition when it must read): they
  * need no fence of their own, which keeps the training loop's calls at one offset lookup plus the send.
  */
-const RUN_STATE_WRITES = new Set(['runs/update', 'runs/delete', 'runs/restore', 'runs/log-metric', 'runs/log-parameter', 'runs/set-tag', 'runs/delete-tag', 'runs/log-batch', 'runs/log-inputs']);
+const RUN_STATE_WRITES = new Set(['runs/log-model', 'runs/update', 'runs/delete', 'runs/restore', 'runs/log-metric', 'runs/log-parameter', 'runs/set-tag', 'runs/delete-tag', 'runs/log-batch', 'runs/log-inputs']);
 
 export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): void {
   const { ch, writer, fence } = deps;
@@ -129,6 +137,7 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
       app.route({
         method,
         url: `${prefix}/${path}`,
+        bodyLimit: LIMITS.requestBytes,
         preHandler: scope === 'read' ? deps.readScope : deps.writeScope,
         schema: {
           summary,
@@ -195,25 +204,87 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     return { experiment: experimentJson(e) };
   });
 
-  route('POST', 'experiments/search', 'read', 'List experiments (paged; filter by name only)', async (req, b) => {
+  const searchExperiments = async (req: FastifyRequest, b: Body) => {
     await ensureDefaultExperiment(req);
     const maxResults = int64(b.max_results, 'max_results', 1000);
-    if (maxResults < 1 || maxResults > 50_000) throw invalid('max_results must be between 1 and 50000');
+    if (maxResults < 1 || maxResults > 50_000) throw invalid(`Invalid value ${maxResults} for parameter 'max_results' supplied. It must be at most 50000`);
     const viewType = String(b.view_type ?? 'ACTIVE_ONLY');
     const stages = viewType === 'ALL' ? [ACTIVE, DELETED] : viewType === 'DELETED_ONLY' ? [DELETED] : [ACTIVE];
-    const filter = typeof b.filter === 'string' ? b.filter.trim() : '';
-    const nameMatch = /^(?:attribute\.|attributes\.)?name\s*(=|LIKE|ILIKE)\s*'((?:[^'\\]|\\.)*)'$/i.exec(filter);
-    if (filter && !nameMatch) throw invalid(`Unsupported experiment filter ${JSON.stringify(filter)}: only name = / LIKE / ILIKE '<value>' is supported`);
-    const afterId = b.page_token ? decodePageToken(String(b.page_token), (v): v is string => typeof v === 'string') : undefined;
-    let rows = await listExperiments(ch, { ...(afterId === undefined ? {} : { afterId }), limit: maxResults + 1, stages });
-    if (nameMatch) {
-      const [, op, raw] = nameMatch;
-      const value = raw!.replace(/\\(.)/g, '$1');
-      const re = new RegExp(`^${value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.')}$`, op!.toUpperCase() === 'ILIKE' ? 'i' : '');
-      rows = rows.filter((e) => (op === '=' ? e.name === value : re.test(e.name)));
-    }
-    const page = rows.slice(0, maxResults);
-    return { experiments: page.map(experimentJson), ...(rows.length > maxResults ? { next_page_token: encodePageToken(page[page.length - 1]!.experimentId) } : {}) };
+    const clauses = parseEntityFilter(typeof b.filter === 'string' ? b.filter : undefined, EXPERIMENT_FILTER);
+    const order = parseOrderBy(b.order_by ?? ['creation_time DESC', 'experiment_id ASC'], EXPERIMENT_ORDER);
+    if (!order.some((t) => t.key === 'experiment_id')) order.push({ key: 'experiment_id', ascending: true });
+    const offset = b.page_token ? decodePageToken(String(b.page_token), (v): v is number => Number.isSafeInteger(v) && (v as number) >= 0) : 0;
+    // The filter and the order apply to every experiment of the view, then the page is cut (MLflow's semantics).
+    const matching = (await allExperiments(ch, stages))
+      .filter((e) => matchesFilter(clauses, (key) => experimentField(e, key), new Map(e.tags.map((t) => [t.key, t.value]))))
+      .sort(orderComparator(order, (e, key) => (key === 'experiment_id' ? e.experimentId.padStart(40, '0') : experimentField(e, key))));
+    const page = matching.slice(offset, offset + maxResults);
+    return { experiments: page.map(experimentJson), ...(offset + maxResults < matching.length ? { next_page_token: encodePageToken(offset + maxResults) } : {}) };
+  };
+  route('POST', 'experiments/search', 'read', "Search experiments (MLflow's filter: name, creation_time, last_update_time, tags; order_by; paged)", searchExperiments);
+  route('GET', 'experiments/search', 'read', "Search experiments (MLflow's filter: name, creation_time, last_update_time, tags; order_by; paged)", searchExperiments);
+
+  /** An experiment's change, alone per experiment on this instance, against every acknowledged tracking write. */
+  const changeExperiment = <T>(req: FastifyRequest, id: unknown, fn: (e: ExperimentRow) => Promise<T>): Promise<T> => {
+    const experimentId = requiredString(id, 'experiment_id');
+    return checked(`experiment-id:${experimentId}`, async () => fn(await getExperiment(req, experimentId)));
+  };
+
+  const experimentEvent = (e: ExperimentRow): NewEvent => ({
+    eventType: 'EXPERIMENT_UPSERTED',
+    experimentId: e.experimentId,
+    experiment: { name: e.name, artifactLocation: e.artifactLocation, lifecycleStage: e.lifecycleStage, creationTimeMs: e.creationTimeMs, lastUpdateTimeMs: e.lastUpdateTimeMs },
+  });
+
+  const mustBeActive = (e: ExperimentRow) => {
+    if (e.lifecycleStage !== ACTIVE) throw invalid(`The experiment ${e.experimentId} must be in the 'active' state. Current state is ${e.lifecycleStage}.`);
+  };
+
+  // Deleting an experiment deletes its runs, restoring it restores them (MLflow's store does the same).
+  for (const [path, stage, from] of [['experiments/delete', DELETED, ACTIVE], ['experiments/restore', ACTIVE, DELETED]] as const) {
+    route('POST', path, 'write', path === 'experiments/delete' ? 'Mark an experiment and its runs deleted' : 'Restore a deleted experiment and its runs', async (req, b) =>
+      changeExperiment(req, b.experiment_id, async (e) => {
+        if (e.lifecycleStage !== from) throw notFound(`No Experiment with id=${e.experimentId} exists`);
+        if (stage === DELETED && e.experimentId === DEFAULT_EXPERIMENT_ID) throw invalid('Cannot delete the default experiment (experiment_id 0).');
+        await writer.emit(`EXP:${e.experimentId}`, deps.actorOf(req), [experimentEvent({ ...e, lifecycleStage: stage, lastUpdateTimeMs: Date.now() })]);
+        const runs = (await queryRows<Record<string, string | number | null>>(ch, sql`${RUN_LATEST} WHERE experiment_id = ${e.experimentId}`)).map(toRunRow);
+        for (const run of runs.filter((r) => r.lifecycleStage === from)) await writer.emit(runKey(run.runId), deps.actorOf(req), [runEvent({ ...run, lifecycleStage: stage })]);
+        return {};
+      }),
+    );
+  }
+
+  route('POST', 'experiments/update', 'write', 'Rename an experiment', async (req, b) =>
+    changeExperiment(req, b.experiment_id, async (e) => {
+      const newName = typeof b.new_name === 'string' ? b.new_name : '';
+      if (!newName) return {};
+      if (newName.length > LIMITS.experimentNameLength) throw invalid(`'new_name' exceeds the maximum length of ${LIMITS.experimentNameLength} characters`);
+      if (e.lifecycleStage !== ACTIVE) throw invalid('Cannot rename a non-active experiment.');
+      return checked(`experiment:${newName}`, async () => {
+        if (newName !== e.name && (await experimentByName(ch, newName))) throw new MlflowError('RESOURCE_ALREADY_EXISTS', `Experiment '${newName}' already exists.`);
+        await writer.emit(`EXP:${e.experimentId}`, deps.actorOf(req), [experimentEvent({ ...e, name: newName, lastUpdateTimeMs: Date.now() })]);
+        return {};
+      });
+    }),
+  );
+
+  route('POST', 'experiments/set-experiment-tag', 'write', 'Set a tag of an experiment (last write wins)', async (req, b) => {
+    const [tag] = tagList([{ key: b.key, value: b.value }], 'experiment-tag');
+    return changeExperiment(req, b.experiment_id, async (e) => {
+      mustBeActive(e);
+      await writer.emit(`EXP:${e.experimentId}`, deps.actorOf(req), [{ eventType: 'EXPERIMENT_TAG_SET', experimentId: e.experimentId, key: tag!.key, value: tag!.value }]);
+      return {};
+    });
+  });
+
+  route('POST', 'experiments/delete-experiment-tag', 'write', 'Delete a tag of an experiment', async (req, b) => {
+    const key = requiredString(b.key, 'key');
+    return changeExperiment(req, b.experiment_id, async (e) => {
+      mustBeActive(e);
+      if (!e.tags.some((t) => t.key === key)) throw notFound(`No tag with name: ${key} in experiment with id ${e.experimentId}`);
+      await writer.emit(`EXP:${e.experimentId}`, deps.actorOf(req), [{ eventType: 'EXPERIMENT_TAG_DELETED', experimentId: e.experimentId, key }]);
+      return {};
+    });
   });
 
   // ---- runs -----------------------------------------------------------------------------------------------------
@@ -251,9 +322,9 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     if (receipt) runs.recordWrite(w.state.run.runId, w.stamp, receipt, next);
   }
 
-  async function fullRun(run: RunRow, withInputs = true) {
+  async function fullRun(run: RunRow) {
     const ids = [run.runId];
-    const [metrics, params, tags, inputs] = await Promise.all([latestMetrics(ch, ids), runParams(ch, ids), runTags(ch, ids), withInputs ? runInputs(ch, run.runId) : []]);
+    const [metrics, params, tags, inputs] = await Promise.all([latestMetrics(ch, ids), runParams(ch, ids), runTags(ch, ids), runInputs(ch, run.runId)]);
     return runJson(run, { metrics: metrics.get(run.runId) ?? [], params: params.get(run.runId) ?? [], tags: tags.get(run.runId) ?? [], inputs });
   }
 
@@ -324,7 +395,8 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   route('POST', 'runs/log-metric', 'write', 'Log one metric point', async (req, b) => {
     const { run } = (await activeRunForWrite(b.run_id ?? b.run_uuid)).state;
     const point = metricPoint(b);
-    await writer.emitMetrics(run.runId, [point], `mlflow-api:${deps.actorOf(req)}`);
+    const linked = modelLinked([b], (_m) => point);
+    await writer.emitMetrics(run.runId, linked.size === 0 ? [point] : await recordModelMetrics(req, run.runId, [point], linked), `mlflow-api:${deps.actorOf(req)}`);
     return {};
   });
 
@@ -354,6 +426,37 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     return {};
   });
 
+  // MLflow 2's model record: the model's MLmodel dict appended to the run's mlflow.log-model.history tag.
+  route('POST', 'runs/log-model', 'write', "Record a logged model in the run's mlflow.log-model.history tag", async (req, b) => {
+    const runId = requiredString(b.run_id, 'run_id');
+    const text = requiredString(b.model_json, 'model_json');
+    let model: unknown;
+    try {
+      model = JSON.parse(text);
+    } catch {
+      throw invalid(`Malformed model info. \n ${text} \n is not a valid JSON.`);
+    }
+    if (typeof model !== 'object' || model === null || Array.isArray(model)) throw invalid(`Malformed model info. \n ${text} \n is not a valid JSON.`);
+    const missing = ['artifact_path', 'flavors', 'utc_time_created', 'run_id'].filter((f) => !(f in model));
+    if (missing.length > 0) throw invalid(`Model json is missing mandatory fields: {${missing.map((f) => `'${f}'`).join(', ')}}`);
+    return runs.exclusive(runId, async () => {
+      const w = await activeRunForWrite(runId);
+      await storedThrough(w.stamp);
+      const previous = ((await runTags(ch, [runId])).get(runId) ?? []).find((t) => t.key === LOGGED_MODELS_TAG)?.value;
+      let history: unknown[] = [];
+      try {
+        const parsed = previous === undefined ? [] : (JSON.parse(previous) as unknown);
+        history = Array.isArray(parsed) ? parsed : [];
+      } catch {
+        history = [];
+      }
+      const value = JSON.stringify([...history, model]);
+      if (value.length > LIMITS.tagValueLength) throw invalid(`'${LOGGED_MODELS_TAG}' would exceed the maximum tag value length of ${LIMITS.tagValueLength} characters`);
+      await emitRun(req, w, [{ eventType: 'RUN_TAG_SET', runId, key: LOGGED_MODELS_TAG, value }]);
+      return {};
+    });
+  });
+
   route('POST', 'runs/log-batch', 'write', 'Log metrics, params and tags of a run in one call', async (req, b) => {
     const metrics = arrayField(b.metrics, 'metrics');
     const params = arrayField(b.params, 'params');
@@ -364,13 +467,14 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
     if (metrics.length + params.length + tags.length > LIMITS.batchTotal) throw invalid(batchLimitMessage('metrics, params, and tags', LIMITS.batchTotal, metrics.length + params.length + tags.length));
     const runId = requiredString(b.run_id, 'run_id');
     const points = batchMetrics(metrics);
+    const linked = modelLinked(metrics, (m, i) => metricPoint(m, `metrics[${i}].`));
     const tagEntries = tagList(tags, 'tag');
     if (params.length > 0 || tagEntries.length > 0) {
       await logParams(req, runId, params, tagEntries.map((t): NewEvent => ({ eventType: 'RUN_TAG_SET', runId, key: t.key, value: t.value })));
     } else {
       await activeRunForWrite(runId);
     }
-    await writer.emitMetrics(runId, points, `mlflow-api:${deps.actorOf(req)}`);
+    await writer.emitMetrics(runId, linked.size === 0 ? points : await recordModelMetrics(req, runId, points, linked), `mlflow-api:${deps.actorOf(req)}`);
     return {};
   });
 
@@ -405,21 +509,37 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
 
   route('POST', 'runs/search', 'read', "Search runs with MLflow's filter DSL (plus OR and parentheses)", async (_req, b) => {
     const result = await searchRuns(ch, b);
-    const runs = await Promise.all(result.runs.map((r) => fullRun(r, false)));
+    const ids = result.runs.map((r) => r.runId);
+    const [metrics, params, tags, inputs] = await Promise.all([latestMetrics(ch, ids), runParams(ch, ids), runTags(ch, ids), runInputsOf(ch, ids)]);
+    const runs = result.runs.map((r) =>
+      runJson(r, { metrics: metrics.get(r.runId) ?? [], params: params.get(r.runId) ?? [], tags: tags.get(r.runId) ?? [], inputs: inputs.get(r.runId) ?? [] }),
+    );
     return { runs, ...(result.nextPageToken ? { next_page_token: result.nextPageToken } : {}) };
   });
 
   // ---- metric history -------------------------------------------------------------------------------------------
 
-  route('GET', 'metrics/get-history', 'read', 'Every point of one metric of a run, paged', async (_req, q) => {
+  // A point logged twice identically (key, value, timestamp, step) is answered once, as MLflow stores it once.
+  route('GET', 'metrics/get-history', 'read', 'Every point of one metric of a run (each identical point once), paged', async (_req, q) => {
     const run = await getRun(q.run_id ?? q.run_uuid);
     const key = requiredString(q.metric_key, 'metric_key');
-    const maxResults = int64(q.max_results, 'max_results', 25_000);
+    let after = q.page_token ? decodePageToken(String(q.page_token), isCursor) : undefined;
+    const seen = after ? await identitiesThrough(ch, run.runId, key, after) : new Set<string>();
+    // Without max_results MLflow answers every point; with it, pages of at most 25,000.
+    if (q.max_results === undefined || q.max_results === '') {
+      const metrics: object[] = [];
+      for (;;) {
+        const page = await metricHistory(ch, { kind: 'RUN', entityId: run.runId, key, limit: 25_000, ...(after ? { after } : {}) });
+        for (const p of firstCopies(key, page.points, seen)) metrics.push(metricJson({ key, ...p }));
+        if (!page.next) return { metrics };
+        after = page.next;
+      }
+    }
+    const maxResults = int64(q.max_results, 'max_results');
     if (maxResults < 1 || maxResults > 25_000) throw invalid('max_results must be between 1 and 25000');
-    const after = q.page_token ? decodePageToken(String(q.page_token), isCursor) : undefined;
     const page = await metricHistory(ch, { kind: 'RUN', entityId: run.runId, key, limit: maxResults, ...(after ? { after } : {}) });
     return {
-      metrics: page.points.map((p) => metricJson({ key, ...p })),
+      metrics: firstCopies(key, page.points, seen).map((p) => metricJson({ key, ...p })),
       ...(page.next ? { next_page_token: encodePageToken(page.next) } : {}),
     };
   });
@@ -444,20 +564,73 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
   });
 
   registerRegistryRoutes(route, { ch, writer, actorOf: deps.actorOf, checked, stampOf, storedThrough });
-  registerLoggedModelRoutes(route, { ch, writer, actorOf: deps.actorOf });
+  const loggedModelWrites = registerLoggedModelRoutes(route, { ch, writer, actorOf: deps.actorOf, artifactRoot: deps.artifactRoot });
+
+  /**
+   * Points logged with a model_id (see model-metrics.ts): recorded on their logged models, and left out of the run's
+   * points when the run already holds an identical one — log_model re-sends the run's points that way. Returns the
+   * points to append to the run.
+   */
+  async function recordModelMetrics(req: FastifyRequest, runId: string, points: MetricPoint[], linked: Map<string, LinkedPoint[]>): Promise<MetricPoint[]> {
+    const linkedPoints = [...linked.values()].flat().map((l) => l.point);
+    for (const [modelId, list] of linked) await checked(`logged-model:${modelId}`, () => loggedModelWrites.addMetrics(req, modelId, runId, list));
+    // Every point acknowledged before this call is stored once the metrics topic is read up to here.
+    await fence.wait([{ topic: topics.metrics }]);
+    const stored = await storedPointIdentities(ch, runId, [...new Set(linkedPoints.map((p) => p.key))], [...new Set(linkedPoints.map((p) => p.step))]);
+    const linkedIds = new Set(linkedPoints.map(pointIdentity));
+    return points.filter((p) => !(linkedIds.has(pointIdentity(p)) && stored.has(pointIdentity(p))));
+  }
 
   // ---- artifacts: the proxy API (mlflow-artifacts:/) on a local directory; MLflow's older list endpoint is not served
 
   registerArtifactRoutes(app, { root: deps.artifactRoot, readScope: deps.readScope, writeScope: deps.writeScope, maxUploadBytes: deps.maxArtifactBytes });
-  for (const url of ['/api/2.0/mlflow/artifacts/list', '/ajax-api/2.0/mlflow/artifacts/list']) {
-    app.get(url, { schema: { hide: true } }, async (_req, reply) =>
-      reply.code(501).send({ error_code: 'NOT_IMPLEMENTED', message: 'use the mlflow-artifacts API (artifact URIs mlflow-artifacts:/…)' }),
-    );
-  }
+
+  route('GET', 'artifacts/list', 'read', "List a run's artifacts (paths relative to the run's artifact root)", async (_req, q) => {
+    const run = await getRun(q.run_id ?? q.run_uuid);
+    const path = typeof q.path === 'string' ? q.path : '';
+    return { root_uri: run.artifactUri, files: await listArtifactsUnder(deps.artifactRoot, run.artifactUri, path) };
+  });
+
+  // Presigned URLs belong to cloud object stores; MLflow's server refuses them for proxied storage (mlflow-artifacts:/,
+  // the only kind this server has) with the same 400.
+  route('POST', 'artifacts/presigned-upload-url', 'write', 'Presigned upload URL: not supported for proxied artifact storage (MLflow error)', async (_req, b) => {
+    const runId = typeof b.run_id === 'string' ? b.run_id : '';
+    const modelId = typeof b.model_id === 'string' ? b.model_id : '';
+    if (Boolean(runId) === Boolean(modelId)) throw invalid('Exactly one of run_id and model_id must be provided.');
+    requiredString(b.path, 'path');
+    const uri = runId ? (await getRun(runId)).artifactUri : (await loggedModels(ch, { ids: [modelId], limit: 1 }))[0]?.artifactUri;
+    if (uri === undefined) throw notFound(`Logged model with ID '${modelId}' not found.`);
+    throw invalid(`Presigned upload is not supported for proxied artifact storage (artifact URI scheme: ${uri.split(':')[0]}). This endpoint requires a direct cloud storage artifact URI.`);
+  });
+  route('POST', 'artifacts/presigned-download-url', 'read', 'Presigned download URL: not supported for proxied artifact storage (MLflow error)', async (_req, b) => {
+    const run = await getRun(b.run_id);
+    requiredString(b.path, 'path');
+    throw invalid(`Presigned download is not supported for runs with proxied artifact storage (artifact URI scheme: ${run.artifactUri.split(':')[0]}). This endpoint requires a run with a direct cloud storage artifact URI.`);
+  });
+
+  route('POST', 'experiments/search-datasets', 'read', 'Datasets used as inputs by the runs of experiments', async (_req, b) => {
+    const experimentIds = Array.isArray(b.experiment_ids) ? b.experiment_ids.map(String) : [];
+    if (experimentIds.length === 0) throw invalid('SearchDatasets request must specify at least one experiment_id.');
+    if (experimentIds.length > 20) throw invalid(`SearchDatasets request cannot specify more than 20 experiment_ids. Received ${experimentIds.length} experiment_ids.`);
+    const runRows = (await queryRows<Record<string, string | number | null>>(ch, sql`${RUN_LATEST} WHERE experiment_id IN ${experimentIds} AND lifecycle_stage = ${ACTIVE}`)).map(toRunRow);
+    const inputs = await runInputsOf(ch, runRows.map((r) => r.runId));
+    const seen = new Map<string, object>();
+    for (const run of runRows) {
+      for (const i of inputs.get(run.runId) ?? []) {
+        const context = keyValuesFromJson(i.tagsJson).find((t) => t.key === 'mlflow.data.context')?.value;
+        const id = JSON.stringify([run.experimentId, i.name, i.digest, context ?? null]);
+        if (!seen.has(id)) seen.set(id, { experiment_id: run.experimentId, name: i.name, digest: i.digest, ...(context === undefined ? {} : { context }) });
+      }
+    }
+    // MLflow answers at most 1,000 summaries.
+    return { dataset_summaries: [...seen.values()].slice(0, 1000) };
+  });
 
   // Anything else under MLflow's prefixes (e.g. MLflow 3's logged-models API) answers in MLflow's error shape,
   // so clients report a missing endpoint rather than an internal error.
-  for (const url of ['/api/2.0/mlflow/*', '/ajax-api/2.0/mlflow/*', '/api/2.0/mlflow-artifacts/*']) {
+  // GenAI endpoints (traces, the v3 API, OTLP /v1/traces) are not served; MLflow's own error for them lets the client
+  // fall back or skip (it reads any other body as INTERNAL_ERROR).
+  for (const url of ['/api/2.0/mlflow/*', '/ajax-api/2.0/mlflow/*', '/api/2.0/mlflow-artifacts/*', '/api/3.0/*', '/ajax-api/3.0/*', '/v1/traces', '/v1/traces/*']) {
     app.all(url, { schema: { hide: true } }, async (req, reply) =>
       reply.code(404).send({ error_code: 'ENDPOINT_NOT_FOUND', message: `Runstream does not implement ${req.method} ${req.url.split('?')[0]}` }),
     );
@@ -497,6 +670,19 @@ export function registerMlflowRoutes(app: FastifyInstance, deps: MlflowDeps): vo
 }
 
 const runKey = (runId: string): string => `RUN:${runId}`;
+const LOGGED_MODELS_TAG = 'mlflow.log-model.history';
+
+/** The metrics of a request that carry a model_id, by model (MLflow 3's Metric.model_id). */
+function modelLinked(metrics: Body[], point: (m: Body, index: number) => MetricPoint): Map<string, LinkedPoint[]> {
+  const out = new Map<string, LinkedPoint[]>();
+  metrics.forEach((m, i) => {
+    if (typeof m.model_id !== 'string' || m.model_id === '') return;
+    const list = out.get(m.model_id) ?? [];
+    list.push({ point: point(m, i), datasetName: typeof m.dataset_name === 'string' ? m.dataset_name : '', datasetDigest: typeof m.dataset_digest === 'string' ? m.dataset_digest : '' });
+    out.set(m.model_id, list);
+  });
+  return out;
+}
 
 function arrayField(v: unknown, field: string): Body[] {
   if (v === undefined || v === null) return [];
@@ -509,6 +695,25 @@ function tagList(v: unknown, what: 'tag' | 'experiment-tag'): { key: string; val
     const key = entryKey(t.key, what);
     return { key, value: entryValue(t.value, what, key) };
   });
+}
+
+const EXPERIMENT_FILTER: FilterGrammar = {
+  attributes: {
+    name: { type: 'string', ops: STRING_OPS },
+    experiment_id: { type: 'string', ops: ['=', '!=', 'IN', 'NOT IN'] },
+    creation_time: { type: 'number', ops: NUMBER_OPS },
+    last_update_time: { type: 'number', ops: NUMBER_OPS },
+  },
+  tagOps: STRING_OPS,
+};
+const EXPERIMENT_ORDER = { name: 'name', experiment_id: 'experiment_id', creation_time: 'creation_time', last_update_time: 'last_update_time' };
+
+/** A field of an experiment for filters and order_by; ids (decimal strings) compare as numbers. */
+function experimentField(e: ExperimentRow, key: string): string | number {
+  if (key === 'name') return e.name;
+  if (key === 'creation_time') return e.creationTimeMs;
+  if (key === 'last_update_time') return e.lastUpdateTimeMs;
+  return e.experimentId;
 }
 
 const isCursor = (v: unknown): v is HistoryCursor => {
@@ -537,5 +742,5 @@ async function sampledHistory(ch: ClickHouse, runId: string, key: string, maxRes
         WHERE entity_kind = 'run' AND entity_id = ${runId} AND key = ${key} AND step IN ${chosen}
         ORDER BY step, timestamp_ms, src_partition, src_offset, point_index`,
   );
-  return rows.map((r) => ({ step: Number(r.step), timestampMs: Number(r.timestamp_ms), value: floatFromBits(r.bits) }));
+  return firstCopies(key, rows.map((r) => ({ step: Number(r.step), timestampMs: Number(r.timestamp_ms), value: floatFromBits(r.bits) })));
 }

@@ -14,6 +14,12 @@ export const LIMITS = {
   batchParams: 100,
   batchTags: 100,
   batchTotal: 1000,
+  /**
+   * Request bodies of the MLflow routes. MLflow's server has no effective cap (its 1 MB log-batch check measures
+   * the parsed request's number of keys), so this is only a guard for the service's memory: far above what any
+   * request within MLflow's item limits needs (log-inputs carries schemas of up to 1 MiB).
+   */
+  requestBytes: 32 * 1024 * 1024,
 } as const;
 
 /** MLflow's message for a value it refuses: the value as JSON, the parameter's path, why. */
