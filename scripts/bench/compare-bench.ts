@@ -420,7 +420,7 @@ if (loadedNow || trackingSeconds > 0) {
 const parts = await queryRows<{ t: string; n: string; rows: string }>(
   admin,
   sql`SELECT table AS t, count() AS n, sum(rows) AS rows FROM system.parts WHERE database = ${settings.database} AND active
-      AND table IN ('metric_points_v1', 'metric_rollup_v1', 'metric_summary_v2', 'runs_v1', 'run_params_v2') GROUP BY table ORDER BY table`,
+      AND table IN ('metric_points_v1', 'metric_rollup_v2', 'metric_summary_v2', 'runs_v1', 'run_params_v2') GROUP BY table ORDER BY table`,
 );
 
 // ---- the query service -------------------------------------------------------------------------------------------
