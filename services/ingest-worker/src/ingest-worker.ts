@@ -18,6 +18,7 @@ import { isCaughtUp } from './caught-up.ts';
 import { chunkBySize, deadLetterMessage } from './batch-decoder.ts';
 import { IngestStats } from './ingest-stats.ts';
 import { failpoint } from './failpoints.ts';
+import { progressAheadOfPartition, ProgressAheadError } from './progress-check.ts';
 import type { TopicPipeline } from './topic-pipeline.ts';
 import { WorkerMetrics } from './worker-metrics.ts';
 
@@ -116,6 +117,11 @@ export class IngestWorker {
     const lane = this.lanes.get(topic);
     if (!lane) throw new Error(`no pipeline for topic ${topic}`);
     const storedUpTo = await this.storedOffset(topic, partition);
+    if (progressAheadOfPartition(storedUpTo, batch.highWatermark)) {
+      // Skipping would drop the new incarnation's messages; stopping loudly loses nothing (no offset is committed).
+      this.fatal(new ProgressAheadError(topic, partition, storedUpTo, batch.highWatermark!));
+      return;
+    }
     const nowMs = Date.now();
     const decoded = await this.inDecodeTurn(() => lane.pipeline.decode(batch, { storedUpTo, nowMs }));
     this.stats.messages += batch.messages.length;
