@@ -315,7 +315,7 @@ function buildQueries(): Query[] {
         hi: 2 ** 41,
         origins,
       };
-      add(`series buckets ${axis} ${label}`, seriesBucketsSql(ctx, refs));
+      add(`series buckets ${axis} ${label}`, seriesBucketsSql(ctx, refs), true);
     }
     add(`series points ${axis}`, seriesPointsSql({ req: { kind: 'RUN', entityIds: [RUN_A], keys: KEYS, axis, buckets: 10 }, plan: planBuckets('step', 0, 9, 10), lo: -10, hi: 2 ** 41, origins }, refs));
   }

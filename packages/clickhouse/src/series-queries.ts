@@ -1,6 +1,6 @@
 // Series reads for comparisons: many entities x keys, downsampled into aligned buckets (min, max, mean, last, count)
 // from the rollups (migrations 0006, 0014), or the raw points when a series is short enough to send whole.
-import { parseFloatField, queryNumericRows, queryRows, type ClickHouse } from './clickhouse-client.ts';
+import { parseFloatField, queryNumericRows, queryRows, unescapeTabSeparated, type ClickHouse } from './clickhouse-client.ts';
 import { ENTITY_KIND_NAME } from './metric-points-table.ts';
 import type { EntityKindName } from './metric-queries.ts';
 import { bucketIndex, planBuckets, type BucketPlan } from './series-plan.ts';
@@ -193,17 +193,17 @@ export interface SeriesRef {
   key: string;
 }
 
-/** `(entity_id, key) IN (…)` plus the x range, per entity when x is relative. */
+/**
+ * The entities, the keys and the x range (per entity when x is relative). `entity_id IN … AND key IN …` may select
+ * series that were not asked for (the cross product); readers drop them. It reads the sort keys better than a tuple
+ * IN, and the rollups are sorted by level, then key, then entity.
+ */
 function seriesFilter(ctx: SeriesQueryContext, refs: readonly SeriesRef[], range: (entityLo: number, entityHi: number) => SqlFragment): SqlFragment {
-  const pairs = joinSql(
-    refs.map((s) => sql`(${s.entityId}, ${s.key})`),
-    ', ',
-  );
+  const { ids, keys } = seriesIndexes(refs);
   const kind = sql`entity_kind = ${ENTITY_KIND_NAME[ctx.req.kind]}`;
-  if (ctx.req.axis !== 'relative') return sql`${kind} AND (entity_id, key) IN (${pairs}) AND ${range(ctx.lo, ctx.hi)}`;
-  const entities = [...new Set(refs.map((s) => s.entityId))];
-  const perEntity = entities.map((e) => sql`(entity_id = ${e} AND ${range(ctx.lo + offsetOf(ctx, e), ctx.hi + offsetOf(ctx, e))})`);
-  return sql`${kind} AND (entity_id, key) IN (${pairs}) AND (${joinSql(perEntity, ' OR ')})`;
+  if (ctx.req.axis !== 'relative') return sql`${kind} AND key IN ${keys} AND entity_id IN ${ids} AND ${range(ctx.lo, ctx.hi)}`;
+  const perEntity = ids.map((e) => sql`(entity_id = ${e} AND ${range(ctx.lo + offsetOf(ctx, e), ctx.hi + offsetOf(ctx, e))})`);
+  return sql`${kind} AND key IN ${keys} AND entity_id IN ${ids} AND (${joinSql(perEntity, ' OR ')})`;
 }
 
 /** Column order of both bucket queries. */
@@ -229,18 +229,20 @@ function rollupBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[], s
                     sumMerge(points) AS n, sumMerge(nan_points) AS nans, minIfMerge(min_value) AS mn, maxIfMerge(max_value) AS mx,
                     if(n > nans, sumMerge(sum_value) / (n - nans), nan) AS mean, argMaxMerge(last_value) AS last, minMerge(first_x) AS fx, maxMerge(last_x) AS lx
              FROM metric_rollup_v2
-             WHERE ${seriesFilter(ctx, refs, range)} AND axis = ${ctx.req.axis === 'step' ? 'step' : 'time'} AND granularity = ${g}
+             WHERE axis = ${ctx.req.axis === 'step' ? 'step' : 'time'} AND granularity = ${g} AND ${seriesFilter(ctx, refs, range)}
              GROUP BY e, k, b`;
 }
 
 const never = sql`0`;
 
-/** Buckets of the series `refs`, one row per (e, k, b): e and k are 1-based positions in seriesIndexes(refs). */
+/**
+ * Buckets of the series `refs`, one row per (e, k, b): e and k are the entity id and the key, in no particular order
+ * (sorting strings on the server costs more than sorting each series' buckets afterwards).
+ */
 export function seriesBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[]): SqlFragment {
   const { plan } = ctx;
   const w = plan.width;
-  const { ids, keys } = seriesIndexes(refs);
-  const series = sql`indexOf(${sqlArray(ids)}, entity_id) AS e, indexOf(${sqlArray(keys)}, key) AS k`;
+  const series = sql`entity_id AS e, key AS k`;
   const x = xColumnOf(ctx);
   const rawRange = (from: number, to: number): SqlFragment => sql`${x} BETWEEN ${Math.ceil(from)} AND ${Math.floor(to)}`;
   let query: SqlFragment;
@@ -270,7 +272,7 @@ export function seriesBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesR
       ? sql`SELECT * FROM (${rollupBucketsSql(ctx, refs, series, rollupRange)} UNION ALL ${rawBucketsSql(ctx, refs, series, edgeRange)})`
       : rollupBucketsSql(ctx, refs, series, rollupRange);
   }
-  return sql`${query} ORDER BY e, k, b`;
+  return query;
 }
 
 export function seriesIndexes(refs: readonly SeriesRef[]): { ids: string[]; keys: string[] } {
@@ -278,24 +280,36 @@ export function seriesIndexes(refs: readonly SeriesRef[]): { ids: string[]; keys
 }
 
 async function readBuckets(ch: ClickHouse, ctx: SeriesQueryContext, refs: readonly SeriesRef[]): Promise<Map<string, SeriesData>> {
-  const { ids, keys } = seriesIndexes(refs);
-  const out = new Map<string, SeriesData>();
+  const wanted = new Set(refs.map((r) => id(r.entityId, r.key)));
+  const rowsBySeries = new Map<string, BucketRow[]>();
   for (const row of (await queryNumericRows(ch, seriesBucketsSql(ctx, refs))) as BucketRow[]) {
-    const entityId = ids[Number(row[0]) - 1]!;
-    const key = keys[Number(row[1]) - 1]!;
-    let s = out.get(id(entityId, key));
-    if (!s) out.set(id(entityId, key), (s = emptySeries(entityId, key, 'bucketed')));
-    const n = Number(row[3]);
-    const allNaN = Number(row[4]) === n;
+    row[0] = unescapeTabSeparated(row[0]);
+    row[1] = unescapeTabSeparated(row[1]);
+    const sid = id(row[0], row[1]);
+    if (!wanted.has(sid)) continue;
+    let rows = rowsBySeries.get(sid);
+    if (!rows) rowsBySeries.set(sid, (rows = []));
+    rows.push(row);
+  }
+  const out = new Map<string, SeriesData>();
+  for (const [sid, rows] of rowsBySeries) {
+    const [entityId, key] = [rows[0]![0], rows[0]![1]];
+    const s = emptySeries(entityId, key, 'bucketed');
+    out.set(sid, s);
+    rows.sort((a, b) => Number(a[2]) - Number(b[2]));
     const shift = offsetOf(ctx, entityId);
-    s.points += n;
-    s.count.push(n);
-    s.min.push(allNaN ? NaN : parseFloatField(row[5]));
-    s.max.push(allNaN ? NaN : parseFloatField(row[6]));
-    s.mean.push(allNaN ? NaN : parseFloatField(row[7]));
-    s.last.push(parseFloatField(row[8]));
-    s.xFirst.push(Number(row[9]) - shift);
-    s.xLast.push(Number(row[10]) - shift);
+    for (const row of rows) {
+      const n = Number(row[3]);
+      const allNaN = Number(row[4]) === n;
+      s.points += n;
+      s.count.push(n);
+      s.min.push(allNaN ? NaN : parseFloatField(row[5]));
+      s.max.push(allNaN ? NaN : parseFloatField(row[6]));
+      s.mean.push(allNaN ? NaN : parseFloatField(row[7]));
+      s.last.push(parseFloatField(row[8]));
+      s.xFirst.push(Number(row[9]) - shift);
+      s.xLast.push(Number(row[10]) - shift);
+    }
   }
   return out;
 }
