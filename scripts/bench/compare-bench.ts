@@ -198,6 +198,9 @@ async function ingestCost(): Promise<{ plainS: number[]; rolledS: number[]; enco
     }
     return best;
   };
+  // Both once to warm up (JIT, allocator), then measured.
+  encodeMs(FEED.points);
+  encodeMs(FEED.points | FEED.rollupStep | FEED.rollupTime);
   const encodePlainMs = encodeMs(FEED.points);
   const encodeRolledMs = encodeMs(FEED.points | FEED.rollupStep | FEED.rollupTime);
   const plainBlocks = units.map((u) => encodeMetricPointUnits(u, Math.floor(T0 / 1000), () => FEED.points));
