@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clickhouseEnv, createLogger, kafkaEnv, loadEnv, toClickHouseSettings } from '@runstream/config';
-import { connectClickHouse, encodeMetricPointUnits, insertMetricPoints, queryRows, sql, type MetricPointUnit } from '@runstream/clickhouse';
+import { connectClickHouse, encodeMetricPointUnits, insertMetricPoints, METRIC_ENTRY_COLUMNS, METRIC_ENTRY_TABLE, queryRows, sql, type MetricPointUnit } from '@runstream/clickhouse';
 import { createKafkaBus, topicNames } from '@runstream/kafka';
 import { createMetricsProducer } from '@runstream/sdk';
 import { applyMigrations, REPO_ROOT, startLocalStack } from '../local-stack.ts';
@@ -177,9 +177,9 @@ const dir = mkdtempSync(join(tmpdir(), 'runstream-bench-'));
 const file = join(dir, 'points.native');
 writeFileSync(file, Buffer.concat(encodeBlocks(makeUnits(`ceil-native-${id}-`, expected, t0), Math.floor(t0 / 1000))));
 const port = new URL(settings.url).port === '18123' ? '19000' : (process.env.CLICKHOUSE_TCP_PORT ?? '9000');
-const cols = 'entity_kind, entity_id, key, value, step, timestamp_ms, producer, ingested_at, src_topic, src_partition, src_offset, point_index';
+const cols = METRIC_ENTRY_COLUMNS.join(', ');
 const nativeStart = performance.now();
-const client = spawnSync('bash', ['-c', `clickhouse-client --host 127.0.0.1 --port ${port} --user ${settings.admin.user} --database ${settings.database} --query "INSERT INTO metric_points_v1 (${cols}) FORMAT Native" < ${file}`], {
+const client = spawnSync('bash', ['-c', `clickhouse-client --host 127.0.0.1 --port ${port} --user ${settings.admin.user} --database ${settings.database} --min_insert_block_size_rows=100000000 --query "INSERT INTO ${METRIC_ENTRY_TABLE} (${cols}) FORMAT Native" < ${file}`], {
   env: { ...process.env, CLICKHOUSE_PASSWORD: settings.admin.password },
   encoding: 'utf8',
 });
