@@ -60,13 +60,6 @@ export async function queryNumericRows(ch: ClickHouse, query: SqlFragment, opts:
   return lines.map((line) => line.split('\t'));
 }
 
-const TSV_ESCAPES: Record<string, string> = { b: '\b', f: '\f', r: '\r', n: '\n', t: '\t', '0': '\0', "'": "'", '\\': '\\' };
-
-/** A String field of queryNumericRows as stored: TabSeparated escapes tabs, newlines and backslashes. */
-export function unescapeTabSeparated(field: string): string {
-  return field.includes('\\') ? field.replace(/\\(.)/gs, (_, c: string) => TSV_ESCAPES[c] ?? c) : field;
-}
-
 /**
  * Runs a SELECT and returns its result in ClickHouse's RowBinary format: numbers as little-endian bytes, no text to
  * parse. For large results of fixed-width numbers (see dataset-buckets.ts).

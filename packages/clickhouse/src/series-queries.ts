@@ -1,6 +1,6 @@
 // Series reads for comparisons: many entities x keys, downsampled into aligned buckets (min, max, mean, last, count)
 // from the rollups (migrations 0006, 0014), or the raw points when a series is short enough to send whole.
-import { parseFloatField, queryNumericRows, queryRows, unescapeTabSeparated, type ClickHouse } from './clickhouse-client.ts';
+import { parseFloatField, queryNumericRows, queryRowBinary, queryRows, type ClickHouse } from './clickhouse-client.ts';
 import { ENTITY_KIND_NAME } from './metric-points-table.ts';
 import type { EntityKindName } from './metric-queries.ts';
 import { bucketIndex, planBuckets, type BucketPlan } from './series-plan.ts';
@@ -206,9 +206,6 @@ function seriesFilter(ctx: SeriesQueryContext, refs: readonly SeriesRef[], range
   return sql`${kind} AND key IN ${keys} AND entity_id IN ${ids} AND (${joinSql(perEntity, ' OR ')})`;
 }
 
-/** Column order of both bucket queries. */
-type BucketRow = [e: string, k: string, b: string, n: string, nans: string, min: string, max: string, mean: string, last: string, fx: string, lx: string];
-
 /** Aggregates of raw points per bucket over the x ranges `range` selects; same columns as rollupBucketsSql. */
 function rawBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[], series: SqlFragment, range: (from: number, to: number) => SqlFragment): SqlFragment {
   const { width } = ctx.plan;
@@ -236,10 +233,20 @@ function rollupBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[], s
 const never = sql`0`;
 
 /**
- * Buckets of the series `refs`, one row per (e, k, b): e and k are the entity id and the key, in no particular order
- * (sorting strings on the server costs more than sorting each series' buckets afterwards).
+ * Buckets of the series `refs`, one row per (e, k, b) in no particular order (sorting on the server costs more than
+ * sorting each series' buckets afterwards), every column fixed-width for RowBinary (BUCKET_ROW below): e and k are
+ * 1-based positions in seriesIndexes(refs), looked up after the aggregation, once per bucket.
  */
 export function seriesBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[]): SqlFragment {
+  const { ids, keys } = seriesIndexes(refs);
+  const positions = (n: number) => sqlArray(Array.from({ length: n }, (_, i) => i + 1));
+  return sql`SELECT toUInt32(transform(e, ${sqlArray(ids)}, ${positions(ids.length)}, 0)) AS e, toUInt32(transform(k, ${sqlArray(keys)}, ${positions(keys.length)}, 0)) AS k,
+                    toInt64(b), toUInt64(n), toUInt64(nans), toFloat64(mn), toFloat64(mx), toFloat64(mean), toFloat64(last), toInt64(fx), toInt64(lx)
+             FROM (${bucketRowsSql(ctx, refs)})`;
+}
+
+/** Buckets of the series `refs` (entity, key, bucket, then the aggregates), as the rollups or raw points give them. */
+function bucketRowsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[]): SqlFragment {
   const { plan } = ctx;
   const w = plan.width;
   const series = sql`entity_id AS e, key AS k`;
@@ -279,36 +286,45 @@ export function seriesIndexes(refs: readonly SeriesRef[]): { ids: string[]; keys
   return { ids: [...new Set(refs.map((s) => s.entityId))], keys: [...new Set(refs.map((s) => s.key))] };
 }
 
+/** Bytes per row of seriesBucketsSql in RowBinary. */
+const BUCKET_ROW = 4 + 4 + 8 + 8 + 8 + 4 * 8 + 8 + 8;
+const int64At = (b: Buffer, at: number): number => b.readInt32LE(at + 4) * 4294967296 + b.readUInt32LE(at);
+
 async function readBuckets(ch: ClickHouse, ctx: SeriesQueryContext, refs: readonly SeriesRef[]): Promise<Map<string, SeriesData>> {
+  const { ids, keys } = seriesIndexes(refs);
   const wanted = new Set(refs.map((r) => id(r.entityId, r.key)));
-  const rowsBySeries = new Map<string, BucketRow[]>();
-  for (const row of (await queryNumericRows(ch, seriesBucketsSql(ctx, refs))) as BucketRow[]) {
-    row[0] = unescapeTabSeparated(row[0]);
-    row[1] = unescapeTabSeparated(row[1]);
-    const sid = id(row[0], row[1]);
-    if (!wanted.has(sid)) continue;
-    let rows = rowsBySeries.get(sid);
-    if (!rows) rowsBySeries.set(sid, (rows = []));
-    rows.push(row);
+  // Rows of each series, as offsets into the result; sorted by bucket below.
+  const rowsBySeries = new Map<number, number[]>();
+  const data = await queryRowBinary(ch, seriesBucketsSql(ctx, refs));
+  if (data.length % BUCKET_ROW !== 0) throw new Error(`series buckets: ${data.length} bytes is not a whole number of ${BUCKET_ROW}-byte rows`);
+  for (let at = 0; at + BUCKET_ROW <= data.length; at += BUCKET_ROW) {
+    // Series id: entity position x 2^20 + key position (a request names far fewer keys).
+    const series = data.readUInt32LE(at) * 1_048_576 + data.readUInt32LE(at + 4);
+    let rows = rowsBySeries.get(series);
+    if (!rows) rowsBySeries.set(series, (rows = []));
+    rows.push(at);
   }
   const out = new Map<string, SeriesData>();
-  for (const [sid, rows] of rowsBySeries) {
-    const [entityId, key] = [rows[0]![0], rows[0]![1]];
+  for (const [series, rows] of rowsBySeries) {
+    const entityId = ids[Math.floor(series / 1_048_576) - 1];
+    const key = keys[(series % 1_048_576) - 1];
+    // The filter selects every key of every entity asked for: series not asked for are left out.
+    if (entityId === undefined || key === undefined || !wanted.has(id(entityId, key))) continue;
     const s = emptySeries(entityId, key, 'bucketed');
-    out.set(sid, s);
-    rows.sort((a, b) => Number(a[2]) - Number(b[2]));
+    out.set(id(entityId, key), s);
+    rows.sort((a, b) => int64At(data, a + 8) - int64At(data, b + 8));
     const shift = offsetOf(ctx, entityId);
-    for (const row of rows) {
-      const n = Number(row[3]);
-      const allNaN = Number(row[4]) === n;
+    for (const at of rows) {
+      const n = int64At(data, at + 16);
+      const allNaN = int64At(data, at + 24) === n;
       s.points += n;
       s.count.push(n);
-      s.min.push(allNaN ? NaN : parseFloatField(row[5]));
-      s.max.push(allNaN ? NaN : parseFloatField(row[6]));
-      s.mean.push(allNaN ? NaN : parseFloatField(row[7]));
-      s.last.push(parseFloatField(row[8]));
-      s.xFirst.push(Number(row[9]) - shift);
-      s.xLast.push(Number(row[10]) - shift);
+      s.min.push(allNaN ? NaN : data.readDoubleLE(at + 32));
+      s.max.push(allNaN ? NaN : data.readDoubleLE(at + 40));
+      s.mean.push(allNaN ? NaN : data.readDoubleLE(at + 48));
+      s.last.push(data.readDoubleLE(at + 56));
+      s.xFirst.push(int64At(data, at + 64) - shift);
+      s.xLast.push(int64At(data, at + 72) - shift);
     }
   }
   return out;
