@@ -35,6 +35,64 @@ export function connectClickHouse(
   return { client, database, close: () => client.close() };
 }
 
+export interface ReplicaState {
+  url: string;
+  up: boolean;
+}
+
+/** A ClickHouse spread over servers that hold the same data; says which are up. */
+export interface ReplicatedClickHouse extends ClickHouse {
+  replicas(): ReplicaState[];
+}
+
+/**
+ * One ClickHouse over several servers that hold the same data — a shard's replicas for the worker, or the servers
+ * of a cluster for Distributed reads. Requests go to the current server; a probe every `probeMs` keeps it on a
+ * healthy one (the first healthy in the listed order, so traffic returns to a preferred replica once it is back).
+ * A request that fails while its server goes down fails; callers retry as for any transient error, and the retry
+ * reaches a healthy server.
+ */
+export function connectReplicas(
+  settings: ClickHouseSettings,
+  role: ClickHouseRole,
+  urls: string[],
+  opts: { database?: string; maxOpenConnections?: number; maxExecutionSeconds?: number; probeMs?: number } = {},
+): ReplicatedClickHouse {
+  if (urls.length === 0) throw new Error('connectReplicas needs at least one URL');
+  const handles = urls.map((url) => connectClickHouse({ ...settings, url }, role, opts));
+  const up = urls.map(() => true);
+  let current = 0;
+  let closed = false;
+  const probe = async (): Promise<void> => {
+    await Promise.all(
+      handles.map(async (h, i) => {
+        up[i] = await h.client
+          .ping()
+          .then((r) => r.success)
+          .catch(() => false);
+      }),
+    );
+    const healthy = up.findIndex(Boolean);
+    if (healthy >= 0) current = healthy;
+  };
+  const timer = setInterval(() => void probe(), opts.probeMs ?? 1000);
+  timer.unref();
+  void probe();
+  return {
+    get client() {
+      return handles[current]!.client;
+    },
+    database: handles[0]!.database,
+    replicas: () => urls.map((url, i) => ({ url, up: up[i]! })),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      await Promise.all(handles.map((h) => h.close()));
+    },
+  };
+}
+
 /** Runs a SELECT and returns its rows (JSONEachRow; 64-bit integers arrive as strings). */
 export async function queryRows<T>(ch: ClickHouse, query: SqlFragment, opts: { abortSignal?: AbortSignal; settings?: Record<string, string | number> } = {}): Promise<T[]> {
   const result = await ch.client.query({

@@ -24,6 +24,12 @@ import { WorkerMetrics } from './worker-metrics.ts';
 
 export interface IngestWorkerDeps {
   ch: ClickHouse;
+  /**
+   * On a sharded cluster: per shard, its ClickHouse (the shard's replicas) and the pipelines writing there. A batch of
+   * Kafka partition p is stored on shard p mod shards.length — one atomic insert on one shard. Without it, `ch` and
+   * `pipelines` are the one shard.
+   */
+  shards?: { ch: ClickHouse; pipelines: TopicPipeline<any>[] }[];
   consumer: Consumer;
   dlqProducer: Producer;
   /** Dead-letter topic per source topic. */
@@ -42,6 +48,12 @@ export interface IngestWorkerDeps {
 interface Lane {
   pipeline: TopicPipeline<unknown>;
   writer: BatchWriter<unknown>;
+  ch: ClickHouse;
+}
+
+/** The shard that stores Kafka partition `partition` (documented in services/ingest-worker/README.md). */
+export function shardOfPartition(partition: number, shards: number): number {
+  return partition % shards;
 }
 
 /** An earlier insert of the same partitions is still running on the server; retried like a transient failure. */
@@ -57,7 +69,8 @@ export class IngestWorker {
   readonly stats = new IngestStats();
   readonly metrics: WorkerMetrics;
   private readonly deps: IngestWorkerDeps;
-  private readonly lanes = new Map<string, Lane>();
+  /** Per topic, one lane per shard. */
+  private readonly lanes = new Map<string, Lane[]>();
   /** Each batch's insert identity, kept across its attempts (the writer passes the same array every time). */
   private readonly identities = new WeakMap<unknown[], BatchIdentity>();
   /** Highest offset known to be stored, per topic and partition; cleared whenever the assignment changes. */
@@ -73,7 +86,14 @@ export class IngestWorker {
   constructor(deps: IngestWorkerDeps) {
     this.deps = deps;
     this.metrics = deps.metrics ?? new WorkerMetrics();
-    for (const pipeline of deps.pipelines) this.lanes.set(pipeline.topic, { pipeline, writer: this.writerFor(pipeline) });
+    const shards = deps.shards ?? [{ ch: deps.ch, pipelines: deps.pipelines }];
+    shards.forEach(({ ch, pipelines }, shard) => {
+      for (const pipeline of pipelines) {
+        const lanes = this.lanes.get(pipeline.topic) ?? [];
+        lanes[shard] = { pipeline, ch, writer: this.writerFor(pipeline, ch) };
+        this.lanes.set(pipeline.topic, lanes);
+      }
+    });
     deps.consumer.onAssignment((partitions) => {
       this.storedUpTo = new Map();
       this.consistent = new Set();
@@ -81,7 +101,7 @@ export class IngestWorker {
     });
   }
 
-  private writerFor(pipeline: TopicPipeline<unknown>): BatchWriter<unknown> {
+  private writerFor(pipeline: TopicPipeline<unknown>, ch: ClickHouse): BatchWriter<unknown> {
     return new BatchWriter<unknown>({
       rowsOf: (u) => pipeline.rowsOf(u),
       maxRows: pipeline.batchMaxRows,
@@ -91,7 +111,7 @@ export class IngestWorker {
       attemptTimeoutMs: this.deps.insertTimeoutMs,
       isTransient: (err) => err instanceof InsertStillRunningError || isTransientClickHouseError(err) || isRetriableKafkaError(err),
       log: this.deps.log,
-      write: (units, rows, attempt) => this.store(pipeline, units, rows, attempt),
+      write: (units, rows, attempt) => this.store(pipeline, ch, units, rows, attempt),
       onFlushed: (rows, ms, attempts) => {
         const topic = pipeline.topic;
         this.metrics.rowsStored.inc({ topic }, rows);
@@ -114,9 +134,10 @@ export class IngestWorker {
   private async handle(batch: IncomingBatch): Promise<void> {
     if (this.stopped) return;
     const { topic, partition } = batch;
-    const lane = this.lanes.get(topic);
-    if (!lane) throw new Error(`no pipeline for topic ${topic}`);
-    const storedUpTo = await this.storedOffset(topic, partition);
+    const lanes = this.lanes.get(topic);
+    if (!lanes) throw new Error(`no pipeline for topic ${topic}`);
+    const lane = lanes[shardOfPartition(partition, lanes.length)]!;
+    const storedUpTo = await this.storedOffset(lane.ch, topic, partition);
     if (progressAheadOfPartition(storedUpTo, batch.highWatermark)) {
       // Skipping would drop the new incarnation's messages; stopping loudly loses nothing (no offset is committed).
       this.fatal(new ProgressAheadError(topic, partition, storedUpTo, batch.highWatermark!));
@@ -172,11 +193,11 @@ export class IngestWorker {
     return run;
   }
 
-  private async storedOffset(topic: string, partition: number): Promise<number> {
+  private async storedOffset(ch: ClickHouse, topic: string, partition: number): Promise<number> {
     const cacheKey = `${topic}\u0000${partition}`;
     const known = this.storedUpTo.get(cacheKey);
     if (known !== undefined) return known;
-    const progress = await readIngestProgress(this.deps.ch, topic, [partition]);
+    const progress = await readIngestProgress(ch, topic, [partition]);
     const value = progress.get(partition) ?? -1;
     this.storedUpTo.set(cacheKey, value);
     if (value >= 0) this.deps.log.info({ topic, partition, storedUpTo: value }, 'resuming partition after stored offset');
@@ -188,7 +209,7 @@ export class IngestWorker {
    * partitions and drops messages at or below it: a previous attempt may have landed after all (timeout, reset
    * connection), or another member may have taken these partitions over and stored them while this one was cut off.
    */
-  private async store(pipeline: TopicPipeline<unknown>, units: unknown[], rows: number, attempt: number): Promise<void> {
+  private async store(pipeline: TopicPipeline<unknown>, ch: ClickHouse, units: unknown[], rows: number, attempt: number): Promise<void> {
     this.ensureStillMember();
     // The same batch is the same insert in every attempt: one query_id, one ingested_at.
     let identity = this.identities.get(units);
@@ -198,8 +219,8 @@ export class IngestWorker {
     }
     // Progress says "not stored" while an insert of these partitions is still running (an attempt whose request
     // timed out, or the previous owner's): wait for it to end before believing it.
-    await this.awaitRunningInserts(pipeline.topic, [...new Set(units.map((u) => pipeline.sourceOf(u).partition))]);
-    const fresh = await this.unstored(pipeline, units);
+    await this.awaitRunningInserts(ch, pipeline.topic, [...new Set(units.map((u) => pipeline.sourceOf(u).partition))]);
+    const fresh = await this.unstored(ch, pipeline, units);
     if (fresh.length < units.length) {
       this.deps.log.warn({ topic: pipeline.topic, rows, attempt, alreadyStoredMessages: units.length - fresh.length }, 'part of the batch was already stored; inserting only the rest');
     }
@@ -228,10 +249,10 @@ export class IngestWorker {
     failpoint('after-insert');
   }
 
-  private async awaitRunningInserts(topic: string, partitions: number[]): Promise<void> {
+  private async awaitRunningInserts(ch: ClickHouse, topic: string, partitions: number[]): Promise<void> {
     const started = Date.now();
     for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
-      const running = (await runningQueryIds(this.deps.ch, insertIdPrefix(topic))).filter((id) => partitionsOfInsert(topic, id).some((p) => partitions.includes(p)));
+      const running = (await runningQueryIds(ch, insertIdPrefix(topic))).filter((id) => partitionsOfInsert(topic, id).some((p) => partitions.includes(p)));
       if (running.length === 0) return;
       const waited = Date.now() - started;
       if (waited > this.deps.insertTimeoutMs) throw new InsertStillRunningError(topic, running, waited);
@@ -239,9 +260,9 @@ export class IngestWorker {
     }
   }
 
-  private async unstored(pipeline: TopicPipeline<unknown>, units: unknown[]): Promise<unknown[]> {
+  private async unstored(ch: ClickHouse, pipeline: TopicPipeline<unknown>, units: unknown[]): Promise<unknown[]> {
     const partitions = [...new Set(units.map((u) => pipeline.sourceOf(u).partition))];
-    const progress = await readIngestProgress(this.deps.ch, pipeline.topic, partitions);
+    const progress = await readIngestProgress(ch, pipeline.topic, partitions);
     return units.filter((u) => {
       const { partition, offset } = pipeline.sourceOf(u);
       return offset > (progress.get(partition) ?? -1);
@@ -268,7 +289,7 @@ export class IngestWorker {
   /** Graceful stop: no new batches, everything buffered is written, then the consumer leaves the group. */
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const { writer } of this.lanes.values()) {
+    for (const { writer } of [...this.lanes.values()].flat()) {
       await writer.flush().catch((err) => this.deps.log.error({ err }, 'final flush failed; unflushed messages will be replayed'));
     }
     await this.deps.consumer.stop();

@@ -1,6 +1,6 @@
 // Entry point of the ingest worker process.
 import { createLogger } from '@runstream/config';
-import { connectClickHouse } from '@runstream/clickhouse';
+import { connectClickHouse, connectReplicas, localDatabaseOf, type ClickHouse } from '@runstream/clickhouse';
 import { createKafkaBus, deadLetterTopicOf, topicNames } from '@runstream/kafka';
 import { IngestWorker } from './ingest-worker.ts';
 import { datasetsPipeline, metricsPipeline, trackingPipeline } from './pipelines.ts';
@@ -24,7 +24,12 @@ for (const topic of [topics.metrics, topics.metricsDeadLetter, topics.tracking, 
 }
 await admin.disconnect();
 
-const ch = connectClickHouse(config.clickhouse, 'ingest');
+// On a cluster, each shard is written on one of its replicas, in the shard-local database (see README: "Cluster").
+const cluster = config.clickhouse.cluster;
+const shardChs: ClickHouse[] = cluster
+  ? cluster.shards.map((urls) => connectReplicas(config.clickhouse, 'ingest', urls, { database: localDatabaseOf(config.clickhouse.database) }))
+  : [connectClickHouse(config.clickhouse, 'ingest')];
+const ch = shardChs[0]!;
 const dlqProducer = await bus.producer({ idempotent: true });
 const consumer = await bus.consumer({
   groupId: config.groupId,
@@ -49,13 +54,18 @@ async function shutdown(code: number): Promise<void> {
     await worker.stop();
     await dlqProducer.disconnect();
     await lagAdmin.disconnect();
-    await ch.close();
+    await Promise.all(shardChs.map((c) => c.close()));
   } catch (err) {
     log.error({ err }, 'error during shutdown');
   }
   clearTimeout(force);
   log.info({ stats: worker.stats.snapshot() }, 'ingest worker stopped');
   process.exit(code);
+}
+
+const batching = { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs, caughtUpGapMs: config.caughtUpGapMs };
+function pipelinesFor(target: ClickHouse) {
+  return [metricsPipeline(target, topics, batching), trackingPipeline(target, topics), datasetsPipeline(target, topics, batching)];
 }
 
 const metrics = new WorkerMetrics();
@@ -66,11 +76,8 @@ const worker = new IngestWorker({
   consumer,
   dlqProducer,
   deadLetterTopic: deadLetterTopicOf,
-  pipelines: [
-    metricsPipeline(ch, topics, { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs, caughtUpGapMs: config.caughtUpGapMs }),
-    trackingPipeline(ch, topics),
-    datasetsPipeline(ch, topics, { batchMaxRows: config.batchMaxRows, batchLingerMs: config.batchLingerMs, caughtUpGapMs: config.caughtUpGapMs }),
-  ],
+  pipelines: pipelinesFor(ch),
+  shards: shardChs.map((shardCh) => ({ ch: shardCh, pipelines: pipelinesFor(shardCh) })),
   log,
   flushStallBudgetMs: config.flushStallBudgetMs,
   insertTimeoutMs: config.clickhouse.requestTimeoutMs,

@@ -4,6 +4,7 @@
 import { queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
 import type { Admin } from '@runstream/kafka';
 import type { HealthChecks } from './routes/health-routes.ts';
+import { probeNodes, type ClusterNodes } from './node-probes.ts';
 
 /** The query user reads a table of the configured database (the same access every data request needs). */
 export async function checkClickHouseReads(ch: ClickHouse): Promise<void> {
@@ -22,8 +23,8 @@ export async function checkKafkaTopics(admin: Admin, topics: string[]): Promise<
   }
 }
 
-export function serviceHealthChecks(ch: ClickHouse, admin: Admin, topics: string[]): HealthChecks {
-  return { clickhouse: () => checkClickHouseReads(ch), kafka: () => checkKafkaTopics(admin, topics) };
+export function serviceHealthChecks(ch: ClickHouse, admin: Admin, topics: string[], nodes?: ClusterNodes): HealthChecks {
+  return { clickhouse: () => checkClickHouseReads(ch), kafka: () => checkKafkaTopics(admin, topics), ...(nodes ? { nodes: () => probeNodes(nodes) } : {}) };
 }
 
 // ClickHouse appends a stack trace and version to its messages; the first line says what is wrong.

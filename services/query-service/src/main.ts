@@ -1,6 +1,6 @@
 // Entry point of the query service process.
 import { createLogger } from '@runstream/config';
-import { connectClickHouse } from '@runstream/clickhouse';
+import { connectClickHouse, connectReplicas } from '@runstream/clickhouse';
 import { createKafkaBus, topicNames } from '@runstream/kafka';
 import { buildService } from './build-service.ts';
 import { serviceHealthChecks } from './health-checks.ts';
@@ -15,7 +15,10 @@ try {
   process.exit(2);
 }
 const log = createLogger({ name: 'query-service', level: config.logLevel });
-const ch = connectClickHouse(config.clickhouse, 'query', { maxExecutionSeconds: Math.ceil(config.queryTimeoutMs / 1000) });
+const readOpts = { maxExecutionSeconds: Math.ceil(config.queryTimeoutMs / 1000) };
+// On a cluster, reads go through the Distributed tables of any healthy server (they fan out to every shard).
+const cluster = config.clickhouse.cluster;
+const ch = cluster ? connectReplicas(config.clickhouse, 'query', cluster.shards.flat(), readOpts) : connectClickHouse(config.clickhouse, 'query', readOpts);
 const bus = createKafkaBus(config.kafka, log);
 const admin = await bus.admin();
 const topics = topicNames(config.kafka.topicPrefix);
@@ -32,7 +35,12 @@ const app = await buildService({
   rateLimit: config.rateLimit,
   concurrency: config.concurrency,
   requestTimeoutMs: config.queryTimeoutMs + 5_000,
-  health: serviceHealthChecks(ch, admin, [topics.metrics, topics.tracking]),
+  health: serviceHealthChecks(
+    ch,
+    admin,
+    [topics.metrics, topics.tracking],
+    cluster ? { kafkaBrokers: config.kafka.brokers, zookeeper: config.zookeeperHosts, clickhouse: cluster.shards.flat(), workers: config.workerMetricsUrls } : undefined,
+  ),
 });
 
 let closing = false;

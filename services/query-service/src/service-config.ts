@@ -1,5 +1,5 @@
 // Query service configuration, validated once at start-up.
-import { clickhouseEnv, int, kafkaEnv, loadEnv, logEnv, str, toClickHouseSettings, type ClickHouseSettings, type KafkaSettings } from '@runstream/config';
+import { clickhouseEnv, int, kafkaEnv, list, loadEnv, logEnv, str, toClickHouseSettings, type ClickHouseSettings, type KafkaSettings } from '@runstream/config';
 import { parseTokens, type ApiToken } from './auth.ts';
 import { DEFAULT_GATE, type GateOptions } from './concurrency-gate.ts';
 
@@ -19,6 +19,9 @@ export interface ServiceConfig {
   rateLimit: { ratePerSec: number; burst: number };
   /** Admission control of data requests. */
   concurrency: GateOptions;
+  /** Extra nodes /health names on a cluster (ZooKeeper servers, ingest workers' metrics endpoints). */
+  zookeeperHosts: string[];
+  workerMetricsUrls: string[];
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -35,6 +38,8 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       queryTimeoutMs: int('QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
       readYourWritesBudgetMs: int('READ_YOUR_WRITES_BUDGET_MS', 10_000, 100, 600_000),
       ingestGroupId: str('INGEST_GROUP_ID', 'runstream-ingest'),
+      zookeeperHosts: list('ZOOKEEPER_HOSTS', []),
+      workerMetricsUrls: list('INGEST_WORKER_METRICS_URLS', []),
       artifactRoot: str('RUNSTREAM_ARTIFACT_DIR', `${process.cwd()}/.data/artifacts`),
       rateLimit: {
         name: 'RATE_LIMIT_PER_SEC / RATE_LIMIT_BURST',
