@@ -3,7 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { clickhouseEnv, createLogger, kafkaEnv, loadEnv, str, toClickHouseSettings, type Logger } from '@runstream/config';
-import { connectClickHouse, migrate, queryRows, sql, type Migration } from '@runstream/clickhouse';
+import { connectClickHouse, localDatabaseOf, migrate, migrateCluster, queryRows, sql, type ClickHouse, type Migration } from '@runstream/clickhouse';
 import { createKafkaBus } from '@runstream/kafka';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -40,10 +40,31 @@ export function stopLocalStack(): void {
 
 export async function applyMigrations(log: Logger = createLogger({ name: 'migrate' }), env: NodeJS.ProcessEnv = process.env, opts: { refuseWhileIngesting?: boolean } = {}): Promise<number[]> {
   const settings = toClickHouseSettings(loadEnv(clickhouseEnv, env));
+  const beforeApplying = opts.refuseWhileIngesting ? { beforeApplying: (pending: Migration[]) => refuseWhileIngesting(pending, log, env) } : {};
+  if (settings.cluster) {
+    const handles: ClickHouse[] = [];
+    const servers = settings.cluster.shards.flatMap((urls, s) =>
+      urls.map((url) => {
+        const byDb = new Map<string, ClickHouse>();
+        const at = (database: string) => {
+          let h = byDb.get(database);
+          if (!h) byDb.set(database, (h = connectClickHouse({ ...settings, url }, 'admin', { database })));
+          handles.push(h);
+          return h;
+        };
+        return { shard: s + 1, at };
+      }),
+    );
+    try {
+      return await migrateCluster(servers, { cluster: settings.cluster.name, database: settings.database, localDatabase: localDatabaseOf(settings.database) }, log, undefined, beforeApplying);
+    } finally {
+      await Promise.all([...new Set(handles)].map((h) => h.close()));
+    }
+  }
   const admin = connectClickHouse(settings, 'admin');
   const server = connectClickHouse(settings, 'admin', { database: 'default' });
   try {
-    return await migrate(admin, server, log, undefined, opts.refuseWhileIngesting ? { beforeApplying: (pending) => refuseWhileIngesting(pending, log, env) } : {});
+    return await migrate(admin, server, log, undefined, beforeApplying);
   } finally {
     await Promise.all([admin.close(), server.close()]);
   }
