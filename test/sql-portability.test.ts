@@ -1,8 +1,10 @@
-// Our ClickHouse SQL must run on ClickHouse 18.16 (the local server) and on current ClickHouse alike. This test
-// applies every migration, inserts one Native block of awkward points and runs every exported SQL builder plus
-// round trips of hostile literals on both: the local 18.16 server, and current ClickHouse in process via chdb
-// (PyPI chdb-core, installed on demand). Both must accept everything, agree on every result (no exceptions), and
-// return the literals and stored doubles exactly.
+// Our ClickHouse SQL must run on ClickHouse 18.16 (the local server) and on current ClickHouse alike, and on the
+// sharded cluster as on one server. This test applies every migration, inserts one Native block of awkward points
+// and runs every exported SQL builder plus round trips of hostile literals on all three: the local 18.16 server,
+// current ClickHouse in process via chdb (PyPI chdb-core, installed on demand), and the loopback cluster
+// (deploy/cluster: 2 shards x 2 replicas, the cluster schema of the same migrations, each shard's batch inserted
+// as the worker does, every query read through the Distributed tables). All must accept everything, agree on every
+// result (no exceptions), and return the literals and stored doubles exactly.
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -66,6 +68,11 @@ import {
   type RowSelection,
 } from '@runstream/clickhouse';
 import { ensurePythonPackages, PYTHON } from './support/python-deps.ts';
+import { createLogger } from '@runstream/config';
+import { connectReplicas, localDatabaseOf } from '@runstream/clickhouse';
+import { applyMigrations } from '../scripts/local-stack.ts';
+import { clusterEnv } from '../scripts/cluster.ts';
+import { shardOfPartition } from '../services/ingest-worker/src/ingest-worker.ts';
 import { runQuerySql } from '../services/query-service/src/search/run-query.ts';
 
 const CHDB_PACKAGE = 'chdb-core==26.9.0';
@@ -77,6 +84,8 @@ interface Query {
   sql: string;
   /** No ORDER BY in the query: rows are compared as a set. */
   unordered?: boolean;
+  /** Reads the server's own system tables: one server's facts, not the cluster's data (not run on the cluster). */
+  serverLocal?: boolean;
 }
 interface ServerRun {
   version: string;
@@ -139,7 +148,10 @@ function makeUnits(): MetricPointUnit[] {
           entityId: entity.id,
           producer: first ? 'trainer-1' : "prod'\\ücer",
           srcTopic: (e + k) % 3 === 2 ? HOSTILE_TOPIC : TOPIC,
-          srcPartition: (e * 3 + k + first) % 4,
+          // Four partitions, but each entity's in one shard of the cluster (partition mod 2 = entity mod 2), as the
+          // producers key messages by entity: a sum over one series then adds in the same order on every server
+          // (doubles such as ±1e308 make a sum depend on its order).
+          srcPartition: (e % 2) + 2 * ((k + first) % 2),
           srcOffset: (offset += 1 + Math.floor(rand() * 1000)),
           points,
         });
@@ -269,7 +281,7 @@ const floatLiteral = (v: number) => new SqlFragment(quoteFloat(v));
 
 function buildQueries(): Query[] {
   const q: Query[] = [];
-  const add = (name: string, f: SqlFragment, unordered = false) => q.push({ name, sql: f.text, unordered });
+  const add = (name: string, f: SqlFragment, unordered = false, serverLocal = false) => q.push({ name, sql: f.text, unordered, serverLocal });
 
   add('listEntities run', listEntitiesSql('RUN', 100, undefined));
   add('listEntities run limit 1', listEntitiesSql('RUN', 1, undefined));
@@ -340,6 +352,8 @@ function buildQueries(): Query[] {
     'entry and progress views',
     sql`SELECT name, arraySort(dependencies_table) AS views
         FROM system.tables WHERE database = currentDatabase() AND name IN ('metric_entry_v1', 'metric_points_v1', 'tracking_events_v1') ORDER BY name`,
+    false,
+    true,
   );
 
   // One insert of one Native block is one part in each table it feeds (the rollup views write one part each).
@@ -347,6 +361,8 @@ function buildQueries(): Query[] {
     'parts of one insert',
     sql`SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts
         WHERE database = currentDatabase() AND table IN ('metric_points_v1', 'metric_summary_v2', 'metric_rollup_v2') AND active GROUP BY table ORDER BY table`,
+    false,
+    true,
   );
   add('ingest progress topic', readIngestProgressSql(TOPIC), true);
   add('ingest progress topic partitions 0,2', readIngestProgressSql(TOPIC, [0, 2]), true);
@@ -454,6 +470,82 @@ async function runOn1816(block: Buffer): Promise<Run1816> {
   }
 }
 
+interface ClusterRun extends ServerRun {
+  shards: number;
+  /** Per shard (on the replica written and on its peer): active parts and rows per table after one insert each. */
+  partsPerReplica: { shard: number; url: string; parts: Record<string, { parts: number; rows: number }> }[];
+}
+
+/**
+ * The cluster: the cluster schema of every migration in a scratch database, each shard's share of the points and
+ * dataset rows inserted on its first replica in the shard-local database (what the worker does), then every query
+ * through the Distributed tables.
+ */
+async function runOnCluster(): Promise<ClusterRun> {
+  const database = `runstream_portability_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const env = { ...clusterEnv(process.env), CLICKHOUSE_DATABASE: database };
+  const settings = toClickHouseSettings(loadEnv(clickhouseEnv, env));
+  const shards = settings.cluster!.shards;
+  const local = localDatabaseOf(database);
+  const servers = shards.flat();
+  const reader = connectReplicas(settings, 'admin', servers, { database });
+  try {
+    await applyMigrations(createLogger({ name: 'portability', level: 'warn' }), env);
+    const [{ v: version }] = (await queryRows<{ v: string }>(reader, sql`SELECT version() AS v`)) as [{ v: string }];
+    for (const [s, urls] of shards.entries()) {
+      const writer = connectClickHouse({ ...settings, url: urls[0]! }, 'admin', { database: local });
+      try {
+        const mine = UNITS.filter((u) => shardOfPartition(u.srcPartition, shards.length) === s);
+        if (mine.length > 0) await insertMetricPoints(writer, encodeMetricPointUnits(mine, INGESTED_AT));
+        const datasets = DATASET_UNITS.filter((u) => shardOfPartition(u.srcPartition, shards.length) === s);
+        if (datasets.length > 0) await insertDatasetRows(writer, datasets, INGESTED_AT);
+      } finally {
+        await writer.close();
+      }
+    }
+    // Replication is asynchronous: wait until every replica holds what its shard was given.
+    const partsPerReplica: ClusterRun['partsPerReplica'] = [];
+    for (const [s, urls] of shards.entries()) {
+      for (const url of urls) {
+        const server = connectClickHouse({ ...settings, url }, 'admin', { database: local });
+        try {
+          await command(server, sql`SYSTEM SYNC REPLICA ${ident(local)}.metric_points_v1`);
+          await command(server, sql`SYSTEM SYNC REPLICA ${ident(local)}.metric_summary_v2`);
+          await command(server, sql`SYSTEM SYNC REPLICA ${ident(local)}.metric_rollup_v2`);
+          const rows = await queryRows<{ table: string; parts: string; rows: string }>(
+            server,
+            sql`SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts
+                WHERE database = ${local} AND table IN ('metric_points_v1', 'metric_summary_v2', 'metric_rollup_v2') AND active GROUP BY table`,
+          );
+          partsPerReplica.push({ shard: s, url, parts: Object.fromEntries(rows.map((r) => [r.table, { parts: Number(r.parts), rows: Number(r.rows) }])) });
+        } finally {
+          await server.close();
+        }
+      }
+    }
+    const results: Record<string, Row[]> = {};
+    const failures: string[] = [];
+    for (const q of QUERIES) {
+      if (q.serverLocal) continue;
+      try {
+        results[q.name] = await queryRows<Row>(reader, new SqlFragment(q.sql));
+      } catch (err) {
+        failures.push(`${JSON.stringify(q.name)}: ${(err as Error).message.split('\n')[0]}`);
+      }
+    }
+    if (failures.length > 0) throw new Error(`cluster: ${failures.length} queries failed:\n${failures.join('\n')}`);
+    return { version, results, shards: shards.length, partsPerReplica };
+  } finally {
+    await reader.close();
+    for (const url of servers) {
+      const server = connectClickHouse({ ...settings, url }, 'admin', { database: 'default' });
+      await command(server, sql`DROP DATABASE IF EXISTS ${ident(database)}`).catch(() => undefined);
+      await command(server, sql`DROP DATABASE IF EXISTS ${ident(local)}`).catch(() => undefined);
+      await server.close();
+    }
+  }
+}
+
 function runOnChdb(blockFile: string, datasetFile: string): Promise<ServerRun & { timings_ms: Record<string, number> }> {
   const job = {
     statements: loadMigrations().flatMap((m) => m.statements),
@@ -492,9 +584,10 @@ function normalise(rows: Row[], unordered: boolean): string[] {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-describe('SQL portability: ClickHouse 18.16 (local server) and current ClickHouse (chdb)', () => {
+describe('SQL portability: ClickHouse 18.16 (local server), current ClickHouse (chdb) and the 18.16 cluster', () => {
   let dir: string;
   let old: PromiseSettledResult<Run1816>;
+  let cluster: PromiseSettledResult<ClusterRun>;
   let current: PromiseSettledResult<ServerRun & { timings_ms: Record<string, number> }>;
   const ok = <T>(r: PromiseSettledResult<T>): T => {
     if (r.status === 'rejected') throw r.reason;
@@ -514,6 +607,7 @@ describe('SQL portability: ClickHouse 18.16 (local server) and current ClickHous
       runOn1816(block),
       ensurePythonPackages([CHDB_PACKAGE]).then(() => runOnChdb(blockFile, datasetFile)),
     ]);
+    [cluster] = await Promise.allSettled([runOnCluster()]);
     const versions = {
       '18.16 server': old.status === 'fulfilled' ? old.value.version : `failed: ${old.reason}`,
       chdb: current.status === 'fulfilled' ? current.value.version : `failed: ${current.reason}`,
@@ -577,6 +671,43 @@ describe('SQL portability: ClickHouse 18.16 (local server) and current ClickHous
         expect([k.firstStep, k.lastStep], label).toEqual([pts[0]!.step, last.step]);
       }
     }
+  });
+
+  it('applies every migration to the cluster and runs every query through its Distributed tables', () => {
+    expect(ok(cluster).version).toMatch(/^18\.16\./);
+    expect(ok(cluster).shards).toBe(2);
+    expect(Object.keys(ok(cluster).results).sort()).toEqual(QUERIES.filter((q) => !q.serverLocal).map((q) => q.name).sort());
+  });
+
+  it('returns the same results on the cluster as on one server', () => {
+    const a = ok(old).results;
+    const b = ok(cluster).results;
+    const differing: string[] = [];
+    for (const q of QUERIES) {
+      if (q.serverLocal) continue;
+      const x = normalise(a[q.name]!, q.unordered ?? false);
+      const y = normalise(b[q.name]!, q.unordered ?? false);
+      if (JSON.stringify(x) === JSON.stringify(y)) continue;
+      const i = x.findIndex((row, j) => row !== y[j]);
+      differing.push(`${q.name} (${x.length} vs ${y.length} rows, first difference at row ${i})\n  one server: ${x[i]}\n  cluster:    ${y[i]}`);
+    }
+    expect(differing, differing.join('\n')).toEqual([]);
+  });
+
+  it('stores each shard\'s insert as one part per table on both of its replicas', () => {
+    const perShardRows = new Map<number, number>();
+    for (const r of ok(cluster).partsPerReplica) {
+      const label = `shard ${r.shard} ${r.url}`;
+      expect(r.parts.metric_points_v1?.parts, label).toBe(1);
+      expect(r.parts.metric_summary_v2?.parts, label).toBe(1);
+      expect(r.parts.metric_rollup_v2?.parts, label).toBe(2);
+      // Both replicas of a shard hold the same rows.
+      const known = perShardRows.get(r.shard);
+      if (known !== undefined) expect(r.parts.metric_points_v1!.rows, label).toBe(known);
+      perShardRows.set(r.shard, r.parts.metric_points_v1!.rows);
+    }
+    expect([...perShardRows.values()].reduce((x, y) => x + y, 0)).toBe(ROWS.length);
+    expect([...perShardRows.values()].every((n) => n > 0), 'both shards hold points').toBe(true);
   });
 
   it('returns identical results on both', () => {

@@ -94,20 +94,30 @@ export function columnQualitySql(s: RowSelection, columns?: readonly string[]): 
     const p = positionExpr(q);
     return `${bits(`sorted[${p} + 1]`).text} AS q${i}_lo, ${bits(`sorted[least(${p} + 2, toInt64(n_num))]`).text} AS q${i}_hi`;
   }).join(', ');
-  return sql`SELECT column, t, rows, missing, distinct_values, ${bits('min_v')} AS min_v, ${bits('max_v')} AS max_v, ${bits('sum_v')} AS sum_v, ${bits('var_v')} AS var_v, ${new SqlFragment(picks)}
+  // The inner query holds plain aggregates only; everything computed from them is in the outer one, which runs where
+  // the rows were gathered. Over a Distributed table, ClickHouse 18.16 cannot send a grouped sumKahan state between
+  // servers (the connection breaks and the server crashes) nor mix aggregates with aliases of others ("Empty query"),
+  // so the Kahan sum runs over the gathered values (arrayReduce) and the variance's second pass over them too.
+  return sql`SELECT column, t, rows, missing, if(t = 'numerical', distinct_num, distinct_cat) AS distinct_values,
+      ${bits('s_min')} AS min_v, ${bits('s_max')} AS max_v, ${bits('s_sum')} AS sum_v,
+      -- Two passes over the values: deviations from the mean (one pass over sums of squares cancels when values are
+      -- large and close together). Squares beyond 1e154 overflow and ±inf has no variance: NaN, as numpy gives.
+      ${bits('if(n_num > 1 AND max_abs < 1e154, arraySum(arrayMap(x -> (x - s_sum / n_num) * (x - s_sum / n_num), sorted)) / (n_num - 1), nan)')} AS var_v,
+      ${new SqlFragment(picks)}
     FROM (
-      SELECT column, toString(any(column_type)) AS t, count() AS rows, sum(is_missing) AS missing,
-        if(t = 'numerical', uniqExactIf(num_value, is_missing = 0), uniqExactIf(cat_value, is_missing = 0)) AS distinct_values,
-        countIf(is_missing = 0 AND column_type = 'numerical') AS n_num,
-        minIf(num_value, is_missing = 0) AS min_v, maxIf(num_value, is_missing = 0) AS max_v,
-        sumKahanIf(num_value, is_missing = 0) AS sum_v,
-        arraySort(groupArrayIf(num_value, is_missing = 0 AND column_type = 'numerical')) AS sorted,
-        -- Two passes over the values: deviations from the mean (one pass over sums of squares cancels when values are
-        -- large and close together). Squares beyond 1e154 overflow and ±inf has no variance: NaN, as numpy gives.
-        if(n_num > 1 AND maxIf(abs(num_value), is_missing = 0) < 1e154, arraySum(arrayMap(x -> (x - sum_v / n_num) * (x - sum_v / n_num), sorted)) / (n_num - 1), nan) AS var_v
-      FROM dataset_rows_v1
-      WHERE ${selectionFilter(s)}${columnFilter(columns)}
-      GROUP BY column
+      SELECT column, t, rows, missing, distinct_num, distinct_cat, n_num, s_min, s_max, max_abs,
+        arrayReduce('sumKahan', nums) AS s_sum, arraySort(nums) AS sorted
+      FROM (
+        SELECT column, toString(any(column_type)) AS t, count() AS rows, sum(is_missing) AS missing,
+          uniqExactIf(num_value, is_missing = 0) AS distinct_num, uniqExactIf(cat_value, is_missing = 0) AS distinct_cat,
+          countIf(is_missing = 0 AND column_type = 'numerical') AS n_num,
+          minIf(num_value, is_missing = 0) AS s_min, maxIf(num_value, is_missing = 0) AS s_max,
+          maxIf(abs(num_value), is_missing = 0) AS max_abs,
+          groupArrayIf(num_value, is_missing = 0 AND column_type = 'numerical') AS nums
+        FROM dataset_rows_v1
+        WHERE ${selectionFilter(s)}${columnFilter(columns)}
+        GROUP BY column
+      )
     )
     ORDER BY column`;
 }
