@@ -17,9 +17,9 @@ const K8S_KINDS: Record<string, string> = {
   'job-batch-v1.json': 'batch/v1/Job',
   'service-v1.json': 'v1/Service',
   'configmap-v1.json': 'v1/ConfigMap',
-  'secret-v1.json': 'v1/Secret',
   'serviceaccount-v1.json': 'v1/ServiceAccount',
   'poddisruptionbudget-policy-v1.json': 'policy/v1/PodDisruptionBudget',
+  'persistentvolumeclaim-v1.json': 'v1/PersistentVolumeClaim',
 };
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
