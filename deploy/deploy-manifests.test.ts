@@ -1,18 +1,17 @@
 // Offline validation of deploy/: every Kubernetes manifest and the compose file against the bundled schemas
 // (deploy/schemas/README.md), then what a schema cannot say: probes, non-root, references to Secrets and
 // ConfigMaps, replication factors, ports, scaling limits, configuration names and the image's entry points.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
+import { compose, composeGrants, installationGrants, K8S_DIR, manifestFiles, manifests, ofKind, read, ROOT, type Obj } from './deploy-files.ts';
 
-const ROOT = new URL('../', import.meta.url);
-const read = (path: string) => readFileSync(new URL(path, ROOT), 'utf8');
 const readJson = (path: string) => JSON.parse(read(path)) as Schema;
+const clone = <T>(v: T): T => structuredClone(v);
 
 type Schema = { [key: string]: unknown };
-type Obj = { [key: string]: any };
 
 // --- schemas -------------------------------------------------------------------------------------------------
 
@@ -71,20 +70,6 @@ function k8sErrors(doc: Obj): string[] {
 function composeErrors(doc: unknown): string[] {
   return composeSchema(doc) ? [] : (composeSchema.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
 }
-
-// --- the files -----------------------------------------------------------------------------------------------
-
-const K8S_DIR = 'deploy/kubernetes/';
-const manifestFiles = readdirSync(new URL(K8S_DIR, ROOT)).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml');
-const manifests: { file: string; doc: Obj }[] = manifestFiles.flatMap((file) =>
-  parseAllDocuments(read(K8S_DIR + file), { merge: true }).map((d) => {
-    if (d.errors.length > 0) throw new Error(`${file}: ${d.errors[0]!.message}`);
-    return { file, doc: d.toJS() as Obj };
-  }),
-);
-const ofKind = (kind: string) => manifests.filter((m) => m.doc.kind === kind).map((m) => m.doc);
-const compose = parse(read('deploy/compose/compose.yaml'), { merge: true }) as Obj;
-const clone = <T>(v: T): T => structuredClone(v);
 
 // --- schema validation ---------------------------------------------------------------------------------------
 
@@ -453,6 +438,46 @@ describe('compose cluster', () => {
       expect(services[n].environment.PORT ?? services[n].environment.INGEST_METRICS_PORT, n).toBe(port);
     }
     expect(services['ingest-worker'].deploy.replicas).toBe(2);
+  });
+});
+
+// --- ClickHouse users, in compose and in Kubernetes ------------------------------------------------------------
+
+/** Open and close tags balance (comments, declarations and self-closing tags aside): a cheap well-formedness check. */
+function xmlProblems(xml: string): string[] {
+  const stack: string[] = [];
+  const problems: string[] = [];
+  const text = xml.replace(/<!--[\s\S]*?-->/g, '').replace(/<\?[\s\S]*?\?>/g, '');
+  for (const m of text.matchAll(/<(\/?)([A-Za-z_][\w.-]*)([^>]*?)(\/?)>/g)) {
+    const [, closing, name, , selfClosing] = m;
+    if (selfClosing) continue;
+    if (!closing) stack.push(name!);
+    else if (stack.pop() !== name) problems.push(`</${name}> closes nothing open at offset ${m.index}`);
+  }
+  if (stack.length > 0) problems.push(`unclosed: ${stack.join(', ')}`);
+  if (/<(?![/!?A-Za-z_])/.test(text)) problems.push('a stray <');
+  return problems;
+}
+
+describe('ClickHouse users', () => {
+  it('the compose ClickHouse and Keeper configs are well-formed XML', () => {
+    for (const file of ['deploy/compose/clickhouse/config.d/cluster.xml', 'deploy/compose/clickhouse/users.d/runstream-users.xml', 'deploy/compose/keeper/keeper.xml']) {
+      expect(xmlProblems(read(file)), file).toEqual([]);
+    }
+    expect(xmlProblems('<a><b></a></b>').length).toBeGreaterThan(0);
+    expect(xmlProblems('<a><b/>').length).toBeGreaterThan(0);
+  });
+
+  it('compose and Kubernetes give each role the same grants, and no role more than it needs', () => {
+    const compose = composeGrants();
+    expect([...compose.keys()].sort()).toEqual(['runstream_admin', 'runstream_ingest', 'runstream_query']);
+    expect(installationGrants()).toEqual(compose);
+    const all = (user: string) => compose.get(user)!.join('\n');
+    expect(all('runstream_query')).not.toMatch(/INSERT|ALL|ALTER|CREATE|DROP/);
+    expect(all('runstream_ingest')).not.toMatch(/\bALL\b|ALTER|CREATE|DROP|TRUNCATE/);
+    expect(all('runstream_ingest')).not.toMatch(/INSERT[^\n]* ON runstream\./);
+    // The default user is gone in compose (it has no password in the image).
+    expect(read('deploy/compose/clickhouse/users.d/runstream-users.xml')).toMatch(/<default remove="remove"\/>/);
   });
 });
 
