@@ -115,7 +115,7 @@ describe('bundled schemas', () => {
 
   it('compose-spec.json rejects a broken compose file', () => {
     const misspelt = clone(compose);
-    misspelt.services['ingest-worker'].healthchek = misspelt.services['ingest-worker'].healthcheck;
+    misspelt.services['ingest-worker-1'].healthchek = misspelt.services['ingest-worker-1'].healthcheck;
     expect(composeErrors(misspelt).length).toBeGreaterThan(0);
     const badCondition = clone(compose);
     badCondition.services.migrate.depends_on['ch-s1r1'].condition = 'service_ready';
@@ -256,10 +256,20 @@ describe('Kubernetes manifests', () => {
     expect(cluster.layout).toEqual({ shardsCount: 2, replicasCount: 2 });
     expect(chk!.spec.configuration.clusters[0].layout.replicasCount).toBe(3);
     expect(chi!.spec.configuration.zookeeper.nodes).toEqual([{ host: `keeper-${chk!.metadata.name}`, port: 2181 }]);
-    expect(configMaps.get('runstream-config')!.CLICKHOUSE_URL).toBe(`http://clickhouse-${chi!.metadata.name}:8123`);
+    const cm = configMaps.get('runstream-config')!;
+    expect(cm.CLICKHOUSE_URL).toBe(`http://clickhouse-${chi!.metadata.name}:8123`);
+    // The operator's per-replica Services: chi-<installation>-<cluster>-<shard>-<replica>.
+    const replicaUrls = Array.from({ length: cluster.layout.shardsCount }, (_, s) =>
+      Array.from({ length: cluster.layout.replicasCount }, (_, r) => `http://chi-${chi!.metadata.name}-${cluster.name}-${s}-${r}:8123`).join(','),
+    );
+    expect(cm.CLICKHOUSE_SHARDS).toBe(replicaUrls.join(';'));
+    expect(cm.CLICKHOUSE_CLUSTER).toBe(cluster.name);
+    const [keeperCluster] = chk!.spec.configuration.clusters;
+    const query = ofKind('Deployment').find((d) => d.metadata.name === 'runstream-query-service')!;
+    const zookeeper = query.spec.template.spec.containers[0].env.find((e: Obj) => e.name === 'ZOOKEEPER_HOSTS').value;
+    expect(zookeeper).toBe(Array.from({ length: keeperCluster.layout.replicasCount }, (_, r) => `chk-${chk!.metadata.name}-${keeperCluster.name}-0-${r}:2181`).join(','));
     // Each role's ClickHouse user exists in the installation.
     const users = Object.keys(chi!.spec.configuration.users).map((s) => s.split('/')[0]);
-    const cm = configMaps.get('runstream-config')!;
     for (const role of ['ADMIN', 'INGEST', 'QUERY']) expect(users).toContain(cm[`CLICKHOUSE_${role}_USER`]);
   });
 
@@ -330,7 +340,8 @@ function configNames(): Set<string> {
   const names = new Set<string>();
   for (const file of files) {
     const text = read(file);
-    for (const m of text.matchAll(/\b(?:str|int|list|url|oneOf)\('([A-Z][A-Z0-9_]+)'/g)) names.add(m[1]!);
+    // Every variable is declared by a call whose first argument is its name: str('KAFKA_BROKERS', …), shardsSpec(…).
+    for (const m of text.matchAll(/\b\w+\('([A-Z][A-Z0-9_]+)'/g)) names.add(m[1]!);
     for (const m of text.matchAll(/name: '([A-Z][A-Z0-9_]+)'/g)) names.add(m[1]!);
     for (const m of text.matchAll(/creds\('([A-Z]+)'/g)) names.add(`CLICKHOUSE_${m[1]}_USER`).add(`CLICKHOUSE_${m[1]}_PASSWORD`);
   }
@@ -343,7 +354,9 @@ describe('configuration names', () => {
   const node = new Set(['NODE_ENV', 'NODE_EXTRA_CA_CERTS']);
 
   it('finds the names the services read', () => {
-    for (const name of ['KAFKA_BROKERS', 'CLICKHOUSE_INGEST_PASSWORD', 'RUNSTREAM_API_TOKENS', 'INGEST_METRICS_PORT', 'HOST', 'PORT']) expect(known).toContain(name);
+    for (const name of ['KAFKA_BROKERS', 'CLICKHOUSE_INGEST_PASSWORD', 'CLICKHOUSE_SHARDS', 'CLICKHOUSE_CLUSTER', 'RUNSTREAM_API_TOKENS', 'INGEST_METRICS_PORT', 'HOST', 'PORT', 'ZOOKEEPER_HOSTS']) {
+      expect(known).toContain(name);
+    }
   });
 
   it('the Kubernetes manifests set only names the services read', () => {
@@ -356,7 +369,7 @@ describe('configuration names', () => {
 
   it('the compose file sets only names the services read, and no secret', () => {
     const runstream = Object.entries(compose.services as Obj).filter(([, s]) => String(s.image).includes('${RUNSTREAM_REGISTRY'));
-    expect(runstream.map(([n]) => n).sort()).toEqual(['ingest-worker', 'migrate', 'query-service-1', 'query-service-2']);
+    expect(runstream.map(([n]) => n).sort()).toEqual(['ingest-worker-1', 'ingest-worker-2', 'migrate', 'query-service-1', 'query-service-2']);
     for (const [name, service] of runstream) {
       const names = Object.keys(service.environment);
       expect(names.filter((n) => !known.has(n) && !node.has(n)), name).toEqual([]);
@@ -391,8 +404,8 @@ describe('compose cluster', () => {
     const create = services['kafka-topics'].command.join('\n');
     expect(create).toMatch(/--replication-factor 3 --config min\.insync\.replicas=2/);
     const partitions = /--partitions (\d+)/.exec(create)![1];
-    expect(services['ingest-worker'].environment.KAFKA_TOPIC_PARTITIONS).toBe(partitions);
-    expect(services['ingest-worker'].environment.KAFKA_BROKERS).toBe(kafka.map(([n]) => `${n}:9092`).join(','));
+    expect(services['ingest-worker-1'].environment.KAFKA_TOPIC_PARTITIONS).toBe(partitions);
+    expect(services['ingest-worker-1'].environment.KAFKA_BROKERS).toBe(kafka.map(([n]) => `${n}:9092`).join(','));
   });
 
   it('has 2 shards x 2 replicas that the remote_servers config and the macros agree on, on 3 Keeper nodes', () => {
@@ -430,14 +443,30 @@ describe('compose cluster', () => {
 
   it('starts in order: migrations after every ClickHouse server and the topics, the services after both', () => {
     for (const n of ['ch-s1r1', 'ch-s1r2', 'ch-s2r1', 'ch-s2r2']) expect(services.migrate.depends_on[n].condition).toBe('service_healthy');
-    for (const n of ['ingest-worker', 'query-service-1', 'query-service-2']) {
+    for (const n of ['ingest-worker-1', 'ingest-worker-2', 'query-service-1', 'query-service-2']) {
       expect(services[n].depends_on.migrate.condition, n).toBe('service_completed_successfully');
       expect(services[n].depends_on['kafka-topics'].condition, n).toBe('service_completed_successfully');
       expect(services[n].healthcheck.test.join(' '), n).toMatch(/http-check\.ts http:\/\/127\.0\.0\.1:(\d+)\//);
       const port = /127\.0\.0\.1:(\d+)\//.exec(services[n].healthcheck.test.join(' '))![1];
       expect(services[n].environment.PORT ?? services[n].environment.INGEST_METRICS_PORT, n).toBe(port);
     }
-    expect(services['ingest-worker'].deploy.replicas).toBe(2);
+  });
+
+  it('the services find every shard replica, Keeper node and worker by the names compose gives them', () => {
+    const clusterXml = read('deploy/compose/clickhouse/config.d/cluster.xml');
+    const shards = [...clusterXml.matchAll(/<shard>([\s\S]*?)<\/shard>/g)].map((m) => [...m[1]!.matchAll(/<host>([^<]+)<\/host>/g)].map((h) => `http://${h[1]}:8123`).join(','));
+    const clusterName = /<remote_servers[^>]*>\s*<(\w+)>/.exec(clusterXml)![1];
+    const keepers = Object.keys(services).filter((n) => /^keeper-\d$/.test(n));
+    const workers = Object.keys(services).filter((n) => /^ingest-worker-\d$/.test(n));
+    expect(workers).toHaveLength(2);
+    for (const n of [...workers, 'migrate', 'query-service-1', 'query-service-2']) {
+      expect(services[n].environment.CLICKHOUSE_SHARDS, n).toBe(shards.join(';'));
+      expect(services[n].environment.CLICKHOUSE_CLUSTER, n).toBe(clusterName);
+    }
+    for (const n of ['query-service-1', 'query-service-2']) {
+      expect(services[n].environment.ZOOKEEPER_HOSTS).toBe(keepers.map((k) => `${k}:9181`).join(','));
+      expect(services[n].environment.INGEST_WORKER_METRICS_URLS).toBe(workers.map((w) => `http://${w}:${services[w].environment.INGEST_METRICS_PORT}`).join(','));
+    }
   });
 });
 
