@@ -210,10 +210,14 @@ describe('Kubernetes manifests', () => {
     for (const auth of ofKind('TriggerAuthentication')) for (const ref of auth.spec.secretTargetRef) needSecret(`TriggerAuthentication/${auth.metadata.name}`, ref.name, ref.key);
     for (const chi of ofKind('ClickHouseInstallation')) {
       for (const [setting, value] of Object.entries(chi.spec.configuration.users as Obj)) {
-        if (!setting.endsWith('/k8s_secret_password')) continue;
-        const [secret, key] = String(value).split('/');
-        needSecret(`ClickHouseInstallation ${setting}`, secret!, key);
+        // k8s_secret_password* would read the operator's namespace and copy the password into a ConfigMap.
+        if (/\/k8s_secret_/.test(setting)) problems.push(`ClickHouseInstallation ${setting}: use password.valueFrom.secretKeyRef`);
+        if (/\/password/.test(setting) && typeof value === 'string') problems.push(`ClickHouseInstallation ${setting}: a password inline`);
+        const ref = (value as Obj)?.valueFrom?.secretKeyRef;
+        if (ref) needSecret(`ClickHouseInstallation ${setting}`, ref.name, ref.key);
       }
+      const passwords = Object.keys(chi.spec.configuration.users).filter((k) => k.endsWith('/password'));
+      if (passwords.length !== 3) problems.push(`ClickHouseInstallation: ${passwords.length} users with a password, expected 3`);
       for (const cluster of chi.spec.configuration.clusters) {
         const ref = cluster.secret?.valueFrom?.secretKeyRef;
         if (ref) needSecret(`ClickHouseInstallation cluster ${cluster.name}`, ref.name, ref.key);
