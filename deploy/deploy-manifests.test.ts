@@ -314,6 +314,18 @@ describe('Kubernetes manifests', () => {
       expect(scaled!.spec.maxReplicaCount).toBeLessThanOrEqual(partitions.get(trigger.metadata.topic));
       expect(ofKind('TriggerAuthentication').map((a) => a.metadata.name)).toContain(trigger.authenticationRef.name);
     }
+    // Parameter names and values the KEDA 2.20.2 kafka scaler reads (pkg/scalers/kafka_scaler.go, kafkaMetadata):
+    // the CRD types trigger metadata as a free string map, so a misspelt key would be silently ignored there.
+    const metadataKeys = new Set(['bootstrapServers', 'consumerGroup', 'topic', 'partitionLimitation', 'lagThreshold', 'activationLagThreshold', 'offsetResetPolicy', 'allowIdleConsumers', 'excludePersistentLag', 'scaleToZeroOnInvalidOffset', 'limitToPartitionsWithLag', 'ensureEvenDistributionOfPartitions', 'version', 'tls', 'unsafeSsl', 'sasl']);
+    const authKeys = new Set(['tls', 'ca', 'cert', 'key', 'keyPassword', 'sasl', 'username', 'password']);
+    for (const trigger of scaled!.spec.triggers) {
+      expect(Object.keys(trigger.metadata).filter((k) => !metadataKeys.has(k))).toEqual([]);
+      expect(['latest', 'earliest']).toContain(trigger.metadata.offsetResetPolicy);
+      expect(['enable', 'disable']).toContain(trigger.metadata.tls);
+      expect(['none', 'plaintext', 'scram_sha256', 'scram_sha512']).toContain(trigger.metadata.sasl);
+      expect(Number(trigger.metadata.lagThreshold)).toBeGreaterThan(0);
+    }
+    for (const auth of ofKind('TriggerAuthentication')) expect(auth.spec.secretTargetRef.map((r: Obj) => r.parameter).filter((p: string) => !authKeys.has(p))).toEqual([]);
     // The worker consumes every topic KEDA watches, under the same prefix.
     const topics = scaled!.spec.triggers.map((t: Obj) => t.metadata.topic).sort();
     expect(topics).toEqual(['datasets.v1', 'metrics.v1', 'tracking.v1'].map((t) => `${cm.KAFKA_TOPIC_PREFIX}${t}`));
