@@ -82,6 +82,16 @@ export async function stopService(name: string, signal: NodeJS.Signals = 'SIGTER
   rmSync(pidFile(name), { force: true });
 }
 
+async function waitHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok, () => false);
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`${url} not answering after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
 async function waitHealthy(url: string, timeoutMs: number, allNodes: boolean): Promise<unknown> {
   const deadline = Date.now() + timeoutMs;
   let last = '';
@@ -105,7 +115,12 @@ export async function startCluster(): Promise<NodeJS.ProcessEnv> {
   const env = clusterEnv();
   const applied = await applyMigrations(log, env, { refuseWhileIngesting: true });
   log.info({ applied: applied.length }, applied.length ? 'cluster migrations applied' : 'cluster schema up to date');
-  for (const s of services(env)) startService(s, env);
+  // The first worker creates the topics; the others start once it is up, so none subscribes to a topic whose
+  // partitions have no leader yet.
+  const [first, ...rest] = services(env);
+  startService(first!, env);
+  await waitHttp(new URL('/metrics', (env.INGEST_WORKER_METRICS_URLS ?? '').split(',')[0]!).toString(), 120_000);
+  for (const s of rest) startService(s, env);
   const queryBase = Number(process.env.CLUSTER_QUERY_BASE_PORT ?? 8080);
   for (const port of [queryBase, queryBase + 1]) await waitHealthy(`http://127.0.0.1:${port}/health`, 120_000, true);
   return env;

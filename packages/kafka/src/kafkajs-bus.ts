@@ -242,17 +242,22 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
       return {
         async ensureTopic(topic, partitions, config = {}) {
           // A broker that has just started can refuse metadata for a moment ("does not host this
-          // topic-partition"): retry a few times before giving up.
+          // topic-partition"), and a topic another process has just created may not have its leaders on every
+          // broker yet (subscribing then fails): retry until every partition has a leader, a few times.
           for (let attempt = 1; ; attempt++) {
             try {
-              if ((await admin.listTopics()).includes(topic)) return;
-              await admin.createTopics({
-                waitForLeaders: true,
-                topics: [{ topic, numPartitions: partitions, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
-              });
+              if (!(await admin.listTopics()).includes(topic)) {
+                await admin.createTopics({
+                  waitForLeaders: true,
+                  topics: [{ topic, numPartitions: partitions, configEntries: Object.entries(config).map(([name, value]) => ({ name, value })) }],
+                });
+              }
+              const { topics: [meta] } = await admin.fetchTopicMetadata({ topics: [topic] });
+              const leaderless = (meta?.partitions ?? []).filter((p) => p.leader < 0).length;
+              if (!meta || meta.partitions.length === 0 || leaderless > 0) throw new Error(`topic ${topic} has ${leaderless} partition(s) without a leader yet`);
               return;
             } catch (err) {
-              if (attempt >= 5) throw err;
+              if (attempt >= 8) throw err;
               log.warn({ err: (err as Error).message, topic, attempt }, 'creating topic failed, retrying');
               await new Promise((r) => setTimeout(r, 500 * attempt));
             }
