@@ -4,12 +4,13 @@
 // background; `stop` ends it. Servers: deploy/cluster/servers.sh; service logs and pids: .data/cluster/services.
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createLogger } from '@runstream/config';
 import { applyMigrations, REPO_ROOT } from './local-stack.ts';
 
 const log = createLogger({ name: 'cluster' });
 const SERVERS = `${REPO_ROOT}/deploy/cluster/servers.sh`;
-const DIR = `${process.env.RUNSTREAM_CLUSTER_DATA_DIR ?? `${process.env.RUNSTREAM_DATA_DIR ?? `${REPO_ROOT}/.data`}/cluster`}/services`;
+const DIR = join(process.env.RUNSTREAM_CLUSTER_DATA_DIR ?? join(process.env.RUNSTREAM_DATA_DIR ?? join(REPO_ROOT, '.data'), 'cluster'), 'services');
 
 /** The services' settings for the cluster (servers.sh env), over what the caller already set. */
 export function clusterEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {

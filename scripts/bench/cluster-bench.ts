@@ -8,7 +8,8 @@
 //   npm run bench:cluster                      # 1M points (BENCH_POINTS), 40 runs
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { clickhouseEnv, createLogger, kafkaEnv, loadEnv, toClickHouseSettings } from '@runstream/config';
 import { connectClickHouse, connectReplicas, metricSummariesSql, queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
 import { createMetricsProducer } from '@runstream/sdk';
@@ -45,6 +46,9 @@ function cpuSeconds(patterns: string[]): number {
 
 interface Side {
   name: string;
+  /** Admin connections to each ClickHouse server, and each broker's log directory. */
+  servers: ClickHouse[];
+  kafkaDirs: string[];
   env: NodeJS.ProcessEnv;
   workers: number;
   /** Command-line fragments of this side's ClickHouse servers and Kafka brokers. */
@@ -59,6 +63,28 @@ interface IngestResult {
   clickhouseCpu: number;
   kafkaCpu: number;
   workerCpu: number;
+  /** Bytes on disk the points added (all servers), and bytes of the metrics topic (all brokers). */
+  diskBytes: number;
+  kafkaBytes: number;
+}
+
+async function bytesOnDisk(servers: ClickHouse[]): Promise<number> {
+  let total = 0;
+  for (const ch of servers) {
+    const [r] = await queryRows<{ b: string }>(ch, sql`SELECT sum(bytes_on_disk) AS b FROM system.parts WHERE active AND database IN ${[database, `${database}_local`]}`);
+    total += Number(r?.b ?? 0);
+  }
+  return total;
+}
+
+function topicBytes(dirs: string[], topic: string): number {
+  let total = 0;
+  for (const dir of dirs) {
+    for (const part of readdirSync(dir).filter((d) => d.startsWith(`${topic}-`))) {
+      for (const f of readdirSync(join(dir, part))) total += statSync(join(dir, part, f)).size;
+    }
+  }
+  return total;
 }
 
 /** Points stored for these runs, from the summaries (found by their sort key: the benchmark database is large). */
@@ -86,7 +112,7 @@ async function ingest(side: Side): Promise<IngestResult & { runs: string[] }> {
   }
   await new Promise((r) => setTimeout(r, 3000));
   const entityPrefix = `cb-${id}-`;
-  const before = { ch: cpuSeconds(side.clickhouse), kafka: cpuSeconds(side.kafka), worker: cpuSeconds([marker]) };
+  const before = { ch: cpuSeconds(side.clickhouse), kafka: cpuSeconds(side.kafka), worker: cpuSeconds([marker]), disk: await bytesOnDisk(side.servers) };
   const started = performance.now();
   const t0 = Date.now();
   const perRun = Math.ceil(POINTS / RUNS);
@@ -102,7 +128,8 @@ async function ingest(side: Side): Promise<IngestResult & { runs: string[] }> {
   const runs = Array.from({ length: RUNS }, (_, r) => `${entityPrefix}${r}`);
   while ((await storedCount(side.reader, runs)) < expected) await new Promise((r) => setTimeout(r, 100));
   const seconds = (performance.now() - started) / 1000;
-  const after = { ch: cpuSeconds(side.clickhouse), kafka: cpuSeconds(side.kafka), worker: cpuSeconds([marker]) };
+  const after = { ch: cpuSeconds(side.clickhouse), kafka: cpuSeconds(side.kafka), worker: cpuSeconds([marker]), disk: await bytesOnDisk(side.servers) };
+  const kafkaBytes = topicBytes(side.kafkaDirs, `${topicPrefix}metrics.v1`);
   await sdk.close();
   for (const w of workers) w.process.kill('SIGTERM');
   await Promise.all(workers.map((w) => w.exited));
@@ -112,6 +139,8 @@ async function ingest(side: Side): Promise<IngestResult & { runs: string[] }> {
     clickhouseCpu: after.ch - before.ch,
     kafkaCpu: after.kafka - before.kafka,
     workerCpu: after.worker - before.worker,
+    diskBytes: after.disk - before.disk,
+    kafkaBytes,
     runs,
   };
 }
@@ -138,16 +167,26 @@ if (cluster.status !== 0) throw new Error('deploy/cluster/servers.sh start faile
 const cEnv = clusterEnv({ ...process.env, CLICKHOUSE_DATABASE: database });
 await applyMigrations(log, cEnv);
 const clusterSettings = toClickHouseSettings(loadEnv(clickhouseEnv, cEnv));
-const dataDir = process.env.RUNSTREAM_DATA_DIR ?? `${REPO_ROOT}/.data`;
+const dataDir = process.env.RUNSTREAM_DATA_DIR ?? join(REPO_ROOT, '.data');
 
 const sides: Side[] = [
-  { name: 'one node', env: { ...process.env }, workers: 1, clickhouse: [`${dataDir}/clickhouse/etc/config.xml`], kafka: [`${dataDir}/kafka/conf/server.properties`], reader: connectClickHouse(single, 'query') },
+  {
+    name: 'one node',
+    env: { ...process.env },
+    workers: 1,
+    servers: [connectClickHouse(single, 'admin')],
+    kafkaDirs: [join(dataDir, 'kafka/data')],     clickhouse: [join(dataDir, 'clickhouse/etc/config.xml')],
+    kafka: [join(dataDir, 'kafka/conf/server.properties')],
+    reader: connectClickHouse(single, 'query'),
+  },
   {
     name: 'cluster',
     env: cEnv,
     workers: 2,
-    clickhouse: [`${dataDir}/cluster/clickhouse`],
-    kafka: [`${dataDir}/cluster/kafka`],
+    servers: clusterSettings.cluster!.shards.flat().map((url) => connectClickHouse({ ...clusterSettings, url }, 'admin')),
+    kafkaDirs: [1, 2, 3].map((n) => join(dataDir, `cluster/kafka${n}/data`)),
+    clickhouse: [join(dataDir, 'cluster/clickhouse')],
+    kafka: [join(dataDir, 'cluster/kafka')],
     reader: connectReplicas(clusterSettings, 'query', clusterSettings.cluster!.shards.flat()),
   },
 ];
@@ -183,6 +222,8 @@ try {
   console.log(`| ClickHouse CPU s per 1M points (all servers) | ${perM(one.clickhouseCpu)} | ${perM(many.clickhouseCpu)} | ${(many.clickhouseCpu / one.clickhouseCpu).toFixed(2)} |`);
   console.log(`| Kafka CPU s per 1M points (all brokers) | ${perM(one.kafkaCpu)} | ${perM(many.kafkaCpu)} | ${(many.kafkaCpu / one.kafkaCpu).toFixed(2)} |`);
   console.log(`| worker CPU s per 1M points (all workers) | ${perM(one.workerCpu)} | ${perM(many.workerCpu)} | ${(many.workerCpu / one.workerCpu).toFixed(2)} |`);
+  console.log(`| bytes on disk per point (all servers; parts not yet merged) | ${(one.diskBytes / POINTS).toFixed(1)} | ${(many.diskBytes / POINTS).toFixed(1)} | ${(many.diskBytes / one.diskBytes).toFixed(2)} |`);
+  console.log(`| bytes per point in Kafka (all brokers) | ${(one.kafkaBytes / POINTS).toFixed(1)} | ${(many.kafkaBytes / POINTS).toFixed(1)} | ${(many.kafkaBytes / one.kafkaBytes).toFixed(2)} |`);
   console.log('\n| query (p50 / p95 ms) | one node | cluster (Distributed, 2 shards) |');
   console.log('| --- | --: | --: |');
   for (const q of queries) console.log(`| ${q.name} | ${q.p50[0]!.toFixed(1)} / ${q.p95[0]!.toFixed(1)} | ${q.p50[1]!.toFixed(1)} / ${q.p95[1]!.toFixed(1)} |`);
@@ -191,6 +232,6 @@ try {
   console.log(`  ClickHouse, one copy: ${f(1e6 / Number(perM(one.clickhouseCpu)))} points per CPU second; with 2 replicas per shard the cluster spent ${(many.clickhouseCpu / one.clickhouseCpu).toFixed(2)}x the CPU for the same points`);
   console.log(`  Kafka: ${f(1e6 / Number(perM(one.kafkaCpu)))} points per CPU second at replication factor 1; ${(many.kafkaCpu / one.kafkaCpu).toFixed(2)}x the CPU at replication factor 3`);
 } finally {
-  for (const s of sides) await s.reader.close();
+  for (const s of sides) for (const c of [s.reader, ...s.servers]) await c.close();
   await stopAll();
 }
