@@ -81,7 +81,8 @@ function topicBytes(dirs: string[], topic: string): number {
   let total = 0;
   for (const dir of dirs) {
     for (const part of readdirSync(dir).filter((d) => d.startsWith(`${topic}-`))) {
-      for (const f of readdirSync(join(dir, part))) total += statSync(join(dir, part, f)).size;
+      // Only the log segments: Kafka preallocates its index files (10 MB each), which says nothing per point.
+      for (const f of readdirSync(join(dir, part)).filter((f) => f.endsWith('.log'))) total += statSync(join(dir, part, f)).size;
     }
   }
   return total;
