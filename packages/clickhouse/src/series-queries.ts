@@ -213,7 +213,7 @@ function rawBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[], seri
   return sql`SELECT ${series}, intDiv(${x}, ${width}) - (modulo(${x}, ${width}) < 0) AS b,
                     count() AS n, countIf(isNaN(value)) AS nans, minIf(value, NOT isNaN(value)) AS mn, maxIf(value, NOT isNaN(value)) AS mx,
                     avgIf(value, NOT isNaN(value)) AS mean, argMax(value, tuple(step, timestamp_ms)) AS last, min(${x}) AS fx, max(${x}) AS lx
-             FROM metric_points_v1
+             FROM metric_points_v2
              WHERE ${seriesFilter(ctx, refs, range)}
              GROUP BY e, k, b`;
 }
@@ -225,7 +225,7 @@ function rollupBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[], s
   return sql`SELECT ${series}, intDiv(bucket, ${m}) - (modulo(bucket, ${m}) < 0) AS b,
                     sumMerge(points) AS n, sumMerge(nan_points) AS nans, minIfMerge(min_value) AS mn, maxIfMerge(max_value) AS mx,
                     if(n > nans, sumMerge(sum_value) / (n - nans), nan) AS mean, argMaxMerge(last_value) AS last, minMerge(first_x) AS fx, maxMerge(last_x) AS lx
-             FROM metric_rollup_v2
+             FROM metric_rollup_v3
              WHERE axis = ${ctx.req.axis === 'step' ? 'step' : 'time'} AND granularity = ${g} AND ${seriesFilter(ctx, refs, range)}
              GROUP BY e, k, b`;
 }
@@ -345,7 +345,7 @@ export function seriesPointsSql(ctx: SeriesQueryContext, refs: readonly SeriesRe
   const limit = page ? sql` LIMIT ${page.limit + 1}` : sql``;
   return sql`SELECT indexOf(${sqlArray(ids)}, entity_id) AS e, indexOf(${sqlArray(keys)}, key) AS k, ${x} AS x, value,
                step, timestamp_ms, src_partition, src_offset, point_index
-        FROM metric_points_v1
+        FROM metric_points_v2
         WHERE ${seriesFilter(ctx, refs, range)}${after}
         ORDER BY e, k, step, timestamp_ms, src_partition, src_offset, point_index${limit}`;
 }
@@ -372,7 +372,7 @@ export interface ExportPoint {
  */
 export async function* streamSeriesPoints(ch: ClickHouse, kind: EntityKindName, entityId: string, key: string): AsyncGenerator<ExportPoint> {
   const result = await ch.client.query({
-    query: sql`SELECT step, timestamp_ms, value FROM metric_points_v1
+    query: sql`SELECT step, timestamp_ms, value FROM metric_points_v2
                WHERE entity_kind = ${ENTITY_KIND_NAME[kind]} AND entity_id = ${entityId} AND key = ${key}
                ORDER BY step, timestamp_ms, src_partition, src_offset, point_index`.text,
     format: 'TabSeparated',
