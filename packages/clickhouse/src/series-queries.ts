@@ -3,7 +3,7 @@
 import { parseFloatField, queryNumericRows, queryRowBinary, queryRows, type ClickHouse } from './clickhouse-client.ts';
 import { ENTITY_KIND_NAME } from './metric-points-table.ts';
 import type { EntityKindName } from './metric-queries.ts';
-import { bucketIndex, planBuckets, type BucketPlan } from './series-plan.ts';
+import { bucketIndex, planBuckets, ROLLUP_GRANULARITIES, type BucketPlan } from './series-plan.ts';
 import { joinSql, sql, sqlArray, type SqlFragment } from './sql-literal.ts';
 
 /** step; time = wall-clock ms since the epoch; relative = ms since the entity's first point among the keys read. */
@@ -116,10 +116,15 @@ export async function readSeries(ch: ClickHouse, req: SeriesRequest): Promise<Se
   const bucketed = long.length > 0 ? await readBuckets(ch, ctx, long) : new Map<string, SeriesData>();
   const fewInRange = long.filter((s) => (bucketed.get(id(s.entityId, s.key))?.points ?? 0) <= req.buckets);
   const raw = await readRawPoints(ch, ctx, [...short, ...fewInRange]);
-  return {
-    plan,
-    series: all.map((s) => raw.get(id(s.entityId, s.key)) ?? bucketed.get(id(s.entityId, s.key)) ?? emptySeries(s.entityId, s.key, 'raw')),
-  };
+  const series = all.map((s) => raw.get(id(s.entityId, s.key)) ?? bucketed.get(id(s.entityId, s.key)) ?? emptySeries(s.entityId, s.key, 'raw'));
+  // Raw points expire before the rollups (retention.ts): a series that has points but none left where they were read
+  // is answered from the finest rollup level instead, in buckets at least that wide.
+  const expired = series.filter((s) => s.points === 0 && found.has(id(s.entityId, s.key)));
+  if (expired.length === 0) return { plan, series };
+  const finest = ROLLUP_GRANULARITIES[timeAxis ? 'time' : 'step'][0]!;
+  const coarse: BucketPlan = plan.granularity >= finest ? plan : { width: Math.ceil(plan.width / finest) * finest, granularity: finest };
+  const fromRollups = await readBuckets(ch, { ...ctx, plan: coarse }, expired);
+  return { plan, series: series.map((s) => fromRollups.get(id(s.entityId, s.key)) ?? s) };
 }
 
 /** Keyset position in a raw read of many series: unique per stored point. */

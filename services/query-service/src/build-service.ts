@@ -23,6 +23,8 @@ import { registerTrackingRoutes } from './routes/tracking-routes.ts';
 import { registerSeriesRoutes } from './routes/series-routes.ts';
 import { registerCompareRoutes } from './routes/compare-routes.ts';
 import { registerDataRoutes } from './routes/data-routes.ts';
+import { registerGcRoutes } from './routes/gc-routes.ts';
+import type { PurgeRunner } from './gc/purge-job.ts';
 import { registerUiRoutes } from './ui/ui-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ConcurrencyGate, DEFAULT_GATE, LagController, type GateOptions } from './concurrency-gate.ts';
@@ -48,6 +50,8 @@ export interface ServiceDeps {
   rateLimit?: { ratePerSec: number; burst: number };
   /** Admission control of data requests (see concurrency-gate.ts). */
   concurrency?: GateOptions;
+  /** Permanent deletion (POST /api/v1/gc, tokens with the admin scope); without it the routes are not served. */
+  purge?: PurgeRunner;
 }
 
 export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> {
@@ -172,6 +176,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
       }),
     );
   }
+  if (deps.purge) registerGcRoutes(app, { runner: deps.purge, preHandler: requireScope(deps.tokens, 'admin'), actorOf: (req) => actorOf(deps.tokens, req) });
   registerUiRoutes(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();
