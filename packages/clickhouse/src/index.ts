@@ -18,3 +18,4 @@ export * from './series-queries.ts';
 export * from './dataset-buckets.ts';
 export * from './entity-purge.ts';
 export * from './retention.ts';
+export * from './storage-stats.ts';
