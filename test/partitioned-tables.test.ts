@@ -10,11 +10,16 @@ import {
   connectClickHouse,
   encodeMetricPointUnits,
   ident,
+  DATASET_ROW_COLUMNS,
+  encodeDatasetRowsUnits,
+  insertDatasetRows,
   insertMetricPoints,
+  insertNative,
   loadMigrations,
   migrate,
   queryRows,
   sql,
+  type DatasetRowsUnit,
   type MetricPointUnit,
 } from '@runstream/clickhouse';
 import { clickhouseFor, log } from './support/pipeline-fixture.ts';
@@ -35,12 +40,12 @@ afterAll(async () => {
 const FED = ['ingest_progress_v1', 'metric_points_v2', 'metric_rollup_v3', 'metric_summary_v2'];
 
 /** Parts written by inserts (level 0), active or already merged away, per table fed by metric_entry_v1. */
-async function insertedParts(ch: ReturnType<typeof freshDatabase>): Promise<Record<string, string[]>> {
+async function insertedParts(ch: ReturnType<typeof freshDatabase>, tables: readonly string[] = FED): Promise<Record<string, string[]>> {
   const rows = await queryRows<{ table: string; partition_id: string }>(
     ch,
-    sql`SELECT table, partition_id FROM system.parts WHERE database = currentDatabase() AND level = 0 AND table IN ${FED} ORDER BY table, partition_id`,
+    sql`SELECT table, partition_id FROM system.parts WHERE database = currentDatabase() AND level = 0 AND table IN ${tables} ORDER BY table, partition_id`,
   );
-  const out: Record<string, string[]> = Object.fromEntries(FED.map((t) => [t, []]));
+  const out: Record<string, string[]> = Object.fromEntries(tables.map((t) => [t, []]));
   for (const r of rows) out[r.table]!.push(r.partition_id);
   return out;
 }
@@ -130,5 +135,66 @@ it('copies existing points and rollups once when 0060 is interrupted and run aga
   await insertMetricPoints(ch, encodeMetricPointUnits(batch(1000), 1796601600));
   expect((await tally(ch)).raw.reduce((s, r) => s + Number(r.n), 0)).toBe(48000);
   expect(await migrate(ch, server, log, all)).toEqual(all.filter((m) => m.version > 60).map((m) => m.version));
+  await ch.close();
+}, 180_000);
+
+const DATASET_FED = ['dataset_category_counts_v1', 'dataset_columns_v1', 'dataset_numeric_buckets_v1', 'dataset_numeric_extents_v1', 'dataset_numeric_values_v1', 'dataset_rows_v2', 'ingest_progress_v1'];
+
+/** Dataset rows as the worker batches them: 3 messages, rows timed over two years. */
+function datasetBatch(offsetBase: number): DatasetRowsUnit[] {
+  return [0, 1, 2].map((m) => ({
+    batch: {
+      dataset: 'parts-ds',
+      version: `v${m % 2}`,
+      producer: null,
+      columns: [{ name: 'x', type: 'NUMERICAL' }, { name: 'c', type: 'CATEGORICAL' }],
+      rows: Array.from({ length: 500 }, (_, i) => ({ timestampMs: 1704067200000 + (m * 500 + i) * 42_000_000, segment: null, values: [Math.cos(i) * 100, `cat-${i % 7}`] })),
+    },
+    srcTopic: 'd',
+    srcPartition: m,
+    srcOffset: offsetBase + m,
+  }));
+}
+
+it('stores a dataset batch as one part per table, in the partition of its ingest month (0063)', async () => {
+  const ch = freshDatabase('dsparts');
+  await migrate(ch, server, log);
+  await insertDatasetRows(ch, datasetBatch(0), 1796601600);
+  const one = Object.fromEntries(DATASET_FED.map((t) => [t, [t === 'dataset_rows_v2' ? '202612' : 'all']]));
+  expect(await insertedParts(ch, DATASET_FED)).toEqual(one);
+  const [stored] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM dataset_rows_v2`);
+  expect(stored!.n).toBe(String(3 * 500 * 2));
+  await ch.close();
+}, 120_000);
+
+it('copies existing dataset rows once when 0063 is interrupted and run again, and the summaries count each row once', async () => {
+  const ch = freshDatabase('rerun63');
+  const all = loadMigrations();
+  const before = all.filter((m) => m.version < 63);
+  const m63 = all.find((m) => m.version === 63)!;
+  await migrate(ch, server, log, before);
+  // Before 0063 the worker inserted into dataset_rows_v1.
+  for (const [offset, at] of [[0, 1790000000], [10, 1796601600]]) {
+    await insertNative(ch, 'dataset_rows_v1', DATASET_ROW_COLUMNS, encodeDatasetRowsUnits(datasetBatch(offset!), at!));
+  }
+  const summaries = async () =>
+    queryRows<Record<string, string>>(
+      ch,
+      sql`SELECT (SELECT sum(value_count) FROM dataset_numeric_buckets_v1) AS buckets, (SELECT countMerge(value_count) FROM dataset_numeric_extents_v1) AS extents,
+                 (SELECT count() FROM dataset_numeric_values_v1) AS numeric_values, (SELECT sum(value_count) FROM dataset_category_counts_v1) AS categories,
+                 (SELECT countMerge(value_count) FROM dataset_columns_v1) AS columns`,
+    );
+  expect(await summaries()).toEqual([{ buckets: '3000', extents: '3000', numeric_values: '3000', categories: '3000', columns: '6000' }]);
+
+  const secondSlice = m63.statements.findIndex((s) => s.includes('% 4 = 1'));
+  for (const statement of m63.statements.slice(0, secondSlice + 1)) await command(ch, statement);
+  expect(await migrate(ch, server, log, [...before, m63])).toEqual([63]);
+  const [copied] = await queryRows<{ n: string; months: string }>(ch, sql`SELECT count() AS n, uniqExact(toYYYYMM(ingested_at)) AS months FROM dataset_rows_v2`);
+  expect(copied).toEqual({ n: '6000', months: '2' });
+  expect(await summaries()).toEqual([{ buckets: '3000', extents: '3000', numeric_values: '3000', categories: '3000', columns: '6000' }]);
+  // New rows reach the new table and every summary once.
+  await insertDatasetRows(ch, datasetBatch(20), 1796601600);
+  expect(await summaries()).toEqual([{ buckets: '4500', extents: '4500', numeric_values: '4500', categories: '4500', columns: '9000' }]);
+  expect(await migrate(ch, server, log, all)).toEqual(all.filter((m) => m.version > 63).map((m) => m.version));
   await ch.close();
 }, 180_000);
