@@ -190,6 +190,8 @@ it('permanently deletes a deleted run of 5M points and a deleted experiment in b
   const job = await gc('POST', '/api/v1/gc', {});
   expect(job.status).toBe(202);
   expect(job.body).toMatchObject({ state: 'deleting', runs: 2, experiments: 1, points: BIG + 1800, actor: 'ops' });
+  // One job at a time.
+  expect((await gc('POST', '/api/v1/gc', {})).status).toBe(409);
   let maxRss = before.rss;
   const states = new Set<string>();
   const end = await waitFor(

@@ -35,6 +35,9 @@ export class PurgeRefused extends Error {
   }
 }
 
+/** Another job of this runner has not ended yet. */
+export class PurgeBusy extends Error {}
+
 export interface PurgeJobState {
   job_id: string;
   state: 'deleting' | 'removing_artifacts' | 'done' | 'failed';
@@ -87,16 +90,12 @@ export class PurgeRunner {
     return this.jobs.get(jobId)?.finished;
   }
 
-  get busy(): string | undefined {
-    return this.running;
-  }
-
   /**
    * Checks the request as mlflow gc does (throws PurgeRefused, nothing deleted), records the targets and the audit
    * event, then deletes in the background. Returns the job's state at that point.
    */
   async start(opts: PurgeOptions, actor: string): Promise<PurgeJobState> {
-    if (this.running) throw new Error(`gc job ${this.running} is still running`);
+    if (this.running) throw new PurgeBusy(`gc job ${this.running} is still running`);
     const jobId = randomUUID();
     this.running = jobId;
     try {

@@ -1,7 +1,7 @@
 // Permanent deletion of soft-deleted runs and experiments (mlflow gc), started over HTTP and followed by polling.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, errorResponses as errors, errorResponseSchema } from '../api-errors.ts';
-import { parseAge, PurgeRefused, type PurgeRunner } from '../gc/purge-job.ts';
+import { parseAge, PurgeBusy, PurgeRefused, type PurgeRunner } from '../gc/purge-job.ts';
 
 interface GcBody {
   older_than?: string;
@@ -64,12 +64,12 @@ export function registerGcRoutes(app: FastifyInstance, deps: { runner: PurgeRunn
           throw new ApiError(400, 'INVALID_ARGUMENT', (err as Error).message);
         }
       }
-      if (deps.runner.busy) throw new ApiError(409, 'ABORTED', `gc job ${deps.runner.busy} is still running`);
       try {
         const job = await deps.runner.start({ olderThanMs, experimentIds: req.body.experiment_ids, runIds: req.body.run_ids }, deps.actorOf(req));
         return reply.code(202).send(job);
       } catch (err) {
         if (err instanceof PurgeRefused) throw new ApiError(400, 'INVALID_ARGUMENT', err.message);
+        if (err instanceof PurgeBusy) throw new ApiError(409, 'ABORTED', err.message);
         throw err;
       }
     },
