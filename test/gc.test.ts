@@ -8,9 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { command, ident, queryRows, sql, sqlArray, type ClickHouse } from '@runstream/clickhouse';
+import { clickhouseEnv, loadEnv, toClickHouseSettings } from '@runstream/config';
+import { command, connectClickHouse, ident, queryRows, sql, sqlArray, type ClickHouse } from '@runstream/clickhouse';
 import { REPO_ROOT } from '../scripts/local-stack.ts';
-import { clickhouseFor, isolatedEnv, startPipelineService, waitFor, type PipelineService } from './support/pipeline-fixture.ts';
+import { isolatedEnv, startPipelineService, waitFor, type PipelineService } from './support/pipeline-fixture.ts';
 
 const env = isolatedEnv({ INGEST_BATCH_LINGER_MS: '20' });
 const ADMIN = 'ops-token-0123456789abcdef';
@@ -22,7 +23,8 @@ const RSS_BOUND_MIB = 256;
 const RSS_GROWTH_BOUND_MIB = 64;
 
 const artifactRoot = mkdtempSync(join(tmpdir(), 'runstream-gc-'));
-const admin: ClickHouse = clickhouseFor('admin');
+// Generating and aggregating 5M points on a busy 2-core machine can take longer than the default request timeout.
+const admin: ClickHouse = connectClickHouse({ ...toClickHouseSettings(loadEnv(clickhouseEnv)), requestTimeoutMs: 600_000 }, 'admin');
 let pipeline: PipelineService;
 let service: { child: ChildProcess; base: string; output: () => string };
 
