@@ -81,7 +81,7 @@ export async function checkRoleAccess(env: NodeJS.ProcessEnv = process.env): Pro
   for (const role of ['ingest', 'query'] as const) {
     const ch = connectClickHouse(settings, role);
     try {
-      await queryRows(ch, sql`SELECT 1 FROM metric_points_v1 LIMIT 1`);
+      await queryRows(ch, sql`SELECT 1 FROM metric_points_v2 LIMIT 1`);
     } catch (err) {
       problems.push(`${role} user ${settings[role].user}: ${(err as Error).message.split('\n')[0]}`);
     } finally {

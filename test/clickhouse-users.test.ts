@@ -19,10 +19,10 @@ const bi = (q: string, p?: Record<string, string>) => as(process.env.CLICKHOUSE_
 it('ingest user: may insert and read, may not create, alter or drop', async () => {
   expect((await ingest('SELECT count() FROM ingest_progress_v1')).ok).toBe(true);
   const insert = await ingest(
-    "INSERT INTO metric_points_v1 (entity_kind, entity_id, key, value, step, timestamp_ms) VALUES ('run', 'privilege-check', 'k', 1, 0, 1795000000000)",
+    "INSERT INTO metric_points_v2 (entity_kind, entity_id, key, value, step, timestamp_ms) VALUES ('run', 'privilege-check', 'k', 1, 0, 1795000000000)",
   );
   expect(insert.ok, insert.text).toBe(true);
-  for (const ddl of ['CREATE TABLE sneaky (a UInt8) ENGINE = Memory', 'DROP TABLE metric_points_v1', 'ALTER TABLE metric_points_v1 DROP COLUMN producer']) {
+  for (const ddl of ['CREATE TABLE sneaky (a UInt8) ENGINE = Memory', 'DROP TABLE metric_points_v2', 'ALTER TABLE metric_points_v2 DROP COLUMN producer']) {
     const r = await ingest(ddl);
     expect(r.ok).toBe(false);
     expect(r.text).toMatch(/DDL queries are prohibited/);
@@ -31,12 +31,12 @@ it('ingest user: may insert and read, may not create, alter or drop', async () =
 });
 
 it('query user: reads, may tune settings, never writes', async () => {
-  expect((await query('SELECT count() FROM metric_points_v1', { max_threads: '1' })).ok).toBe(true);
-  const insert = await query("INSERT INTO metric_points_v1 (entity_id) VALUES ('x')");
+  expect((await query('SELECT count() FROM metric_points_v2', { max_threads: '1' })).ok).toBe(true);
+  const insert = await query("INSERT INTO metric_points_v2 (entity_id) VALUES ('x')");
   expect(insert.ok).toBe(false);
   expect(insert.text).toMatch(/readonly/i);
   expect((await query('CREATE TABLE sneaky (a UInt8) ENGINE = Memory')).ok).toBe(false);
-  expect((await query('DROP TABLE metric_points_v1')).ok).toBe(false);
+  expect((await query('DROP TABLE metric_points_v2')).ok).toBe(false);
 });
 
 const BI_VIEWS = ['bi_runs', 'bi_run_params', 'bi_run_params_wide', 'bi_run_tags', 'bi_model_versions', 'bi_metric_summaries', 'bi_metric_points', 'bi_metric_rollups'];
@@ -49,10 +49,10 @@ it('BI user: selects the BI views, cannot insert, alter, drop, create or change 
   for (const statement of [
     "INSERT INTO runs_v1 (run_id) VALUES ('x')",
     "INSERT INTO bi_run_params (run_id, key, value) VALUES ('x', 'k', 'v')",
-    'ALTER TABLE metric_points_v1 DELETE WHERE 1',
+    'ALTER TABLE metric_points_v2 DELETE WHERE 1',
     'DROP TABLE bi_runs',
     'CREATE VIEW sneaky AS SELECT 1',
-    'TRUNCATE TABLE metric_points_v1',
+    'TRUNCATE TABLE metric_points_v2',
   ]) {
     const r = await bi(statement);
     expect(r.ok, statement).toBe(false);

@@ -79,10 +79,10 @@ describe('the loopback cluster', () => {
       for (const url of urls) {
         const ch = connectClickHouse({ ...settings, url }, 'admin', { database: local });
         try {
-          await command(ch, sql`SYSTEM SYNC REPLICA ${ident(local)}.metric_points_v1`);
+          await command(ch, sql`SYSTEM SYNC REPLICA ${ident(local)}.metric_points_v2`);
           const rows = await queryRows<{ p: number; n: string }>(
             ch,
-            sql`SELECT src_partition AS p, count() AS n FROM metric_points_v1 WHERE src_topic = ${`${prefix}metrics.v1`} GROUP BY p ORDER BY p`,
+            sql`SELECT src_partition AS p, count() AS n FROM metric_points_v2 WHERE src_topic = ${`${prefix}metrics.v1`} GROUP BY p ORDER BY p`,
           );
           perReplica.push({ shard: s, partitions: new Map(rows.map((r) => [Number(r.p), Number(r.n)])) });
         } finally {

@@ -255,7 +255,7 @@ describe('series', () => {
       { runs: [runs[0]!.id], keys: ['loss'], from: 10, to: 5 },
       { runs: [runs[0]!.id], keys: ['loss'], x: 'epoch' },
       { runs: Array.from({ length: 101 }, (_, i) => `r${i}`), keys: ['loss'] },
-      { runs: [runs[0]!.id], keys: ["loss'; DROP TABLE metric_points_v1 --"] },
+      { runs: [runs[0]!.id], keys: ["loss'; DROP TABLE metric_points_v2 --"] },
       { runs: [runs[0]!.id], keys: ['loss'], smoothing: { method: 'ema', weight: 1 } },
     ];
     for (const body of bad) expect((await api('POST', '/api/v1/series', body)).status, JSON.stringify(body)).toBe(400);

@@ -340,7 +340,7 @@ describe('drift and data quality agree with Evidently', () => {
     }
     await producer.close();
     await waitFor('every dataset value stored', async () => {
-      const [row] = await queryRows<{ c: string }>(svc.ch, sql`SELECT count() AS c FROM dataset_rows_v1 WHERE startsWith(dataset, ${`parity-${run}-`})`);
+      const [row] = await queryRows<{ c: string }>(svc.ch, sql`SELECT count() AS c FROM dataset_rows_v2 WHERE startsWith(dataset, ${`parity-${run}-`})`);
       return Number(row!.c) === expected;
     }, 120_000);
     const post = async (path: string, body: unknown) => {

@@ -94,7 +94,7 @@ const byKey = (entries: { key: string; value: unknown }[] = []) => Object.fromEn
 async function storedPoints(runId: string): Promise<Record<string, number>> {
   const rows = await queryRows<{ key: string; c: string }>(
     ch,
-    sql`SELECT key, count() AS c FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id = ${runId} GROUP BY key`,
+    sql`SELECT key, count() AS c FROM metric_points_v2 WHERE entity_kind = 'run' AND entity_id = ${runId} GROUP BY key`,
   );
   return Object.fromEntries(rows.map((r) => [r.key, Number(r.c)]));
 }

@@ -118,7 +118,7 @@ async function storedHistories(runIds: string[]): Promise<Map<string, Map<string
   const rows = await queryRows<{ entity_id: string; key: string; step: string; timestamp_ms: string; bits: string }>(
     ch,
     sql`SELECT entity_id, key, step, timestamp_ms, hex(reinterpretAsString(value)) AS bits
-        FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id IN ${runIds}
+        FROM metric_points_v2 WHERE entity_kind = 'run' AND entity_id IN ${runIds}
         ORDER BY entity_id, key, src_partition, src_offset, point_index`,
   );
   const out = new Map<string, Map<string, StoredPoint[]>>();
@@ -145,7 +145,7 @@ function expectedHistory(key: string, points: [number, number, string][]): Store
 const fmtPoint = (p: StoredPoint) => `${p.step}@${p.timestampMs}=${p.bits}`;
 
 async function countRows(runIds: string[], experimentIds: string[]): Promise<{ points: number; events: number }> {
-  const [p] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id IN ${runIds}`);
+  const [p] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM metric_points_v2 WHERE entity_kind = 'run' AND entity_id IN ${runIds}`);
   const [e] = await queryRows<{ n: string }>(ch, sql`SELECT count() AS n FROM tracking_events_v1 WHERE run_id IN ${runIds} OR experiment_id IN ${experimentIds}`);
   return { points: Number(p!.n), events: Number(e!.n) };
 }

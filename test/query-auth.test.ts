@@ -94,6 +94,6 @@ it('refuses to listen beyond loopback without tokens, and rejects malformed toke
   expect(() => loadServiceConfig({ HOST: '0.0.0.0' })).toThrow(/refusing to listen/);
   expect(() => loadServiceConfig({ HOST: '0.0.0.0', RUNSTREAM_API_TOKENS: `a:${READ}:read` })).not.toThrow();
   expect(() => loadServiceConfig({ RUNSTREAM_API_TOKENS: 'a:short:read' })).toThrow(/shorter than 16/);
-  expect(() => loadServiceConfig({ RUNSTREAM_API_TOKENS: `a:${READ}:admin` })).toThrow(/unknown scope/);
+  expect(() => loadServiceConfig({ RUNSTREAM_API_TOKENS: `a:${READ}:owner` })).toThrow(/unknown scope/);
   expect(() => loadServiceConfig({ PORT: 'eighty', CLICKHOUSE_URL: 'ftp://x' })).toThrow(/CLICKHOUSE_URL: must be an http\(s\) URL\n  - PORT: must be an integer/);
 });

@@ -60,7 +60,7 @@ function client(mode: 'running' | 'stopped', extra: Record<string, string> = {},
 async function pointsOf(runId: string) {
   return queryRows<{ key: string; n: string; distinct: string }>(
     ch,
-    sql`SELECT key, count() AS n, uniqExact(step, timestamp_ms, value) AS distinct FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id = ${runId} GROUP BY key ORDER BY key`,
+    sql`SELECT key, count() AS n, uniqExact(step, timestamp_ms, value) AS distinct FROM metric_points_v2 WHERE entity_kind = 'run' AND entity_id = ${runId} GROUP BY key ORDER BY key`,
   );
 }
 

@@ -98,7 +98,7 @@ interface ServerRun {
 
 const RUN_A = `run-'single'-"double"-\\back\\slash-\`tick\``;
 const RUN_B = 'run-ünïcødé-日本語-🚀-nul\0end';
-const MODEL = "mv-\\'; DROP TABLE metric_points_v1; --\n\t1";
+const MODEL = "mv-\\'; DROP TABLE metric_points_v2; --\n\t1";
 const HOSTILE_KEY = "key 'q' \\ \\n\nnewline é 🚀";
 /** Every point of this key is NaN: its summary min/max are NaN. */
 const NAN_KEY = 'all-nan';
@@ -231,10 +231,10 @@ const HOSTILE_STRINGS: [string, string][] = [
   ['unicode', 'ünïcødé — 日本語 — Ελληνικά — עברית'],
   ['emoji', '🚀👩‍👩‍👧🏳️‍🌈'],
   ['max code point', '\u{10ffff}'],
-  ['sql injection', "'; DROP TABLE metric_points_v1; --"],
+  ['sql injection', "'; DROP TABLE metric_points_v2; --"],
   ['comments', '-- x /* y */ # z'],
   ['parameter syntax', '{name:String} ? $1 :x %s'],
-  ['backticks', '`metric_points_v1`'],
+  ['backticks', '`metric_points_v2`'],
   ['hostile entity A', RUN_A],
   ['hostile entity B', RUN_B],
   ['hostile entity model', MODEL],
@@ -347,11 +347,11 @@ function buildQueries(): Query[] {
   add('run search total', search.total);
 
   // Metric points enter through metric_entry_v1 (migration 0014): its views run in this order, progress last (checked
-  // on 18.16 in test/progress-order.test.ts); the views of migration 0009 on metric_points_v1 are gone.
+  // on 18.16 in test/progress-order.test.ts); the views of migration 0009 on metric_points_v2 are gone.
   add(
     'entry and progress views',
     sql`SELECT name, arraySort(dependencies_table) AS views
-        FROM system.tables WHERE database = currentDatabase() AND name IN ('metric_entry_v1', 'metric_points_v1', 'tracking_events_v1') ORDER BY name`,
+        FROM system.tables WHERE database = currentDatabase() AND name IN ('metric_entry_v1', 'metric_points_v2', 'tracking_events_v1') ORDER BY name`,
     false,
     true,
   );
@@ -360,7 +360,7 @@ function buildQueries(): Query[] {
   add(
     'parts of one insert',
     sql`SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts
-        WHERE database = currentDatabase() AND table IN ('metric_points_v1', 'metric_summary_v2', 'metric_rollup_v2') AND active GROUP BY table ORDER BY table`,
+        WHERE database = currentDatabase() AND table IN ('metric_points_v2', 'metric_summary_v2', 'metric_rollup_v3') AND active GROUP BY table ORDER BY table`,
     false,
     true,
   );
@@ -509,13 +509,13 @@ async function runOnCluster(): Promise<ClusterRun> {
       for (const url of urls) {
         const server = connectClickHouse({ ...settings, url }, 'admin', { database: local });
         try {
-          await command(server, sql`SYSTEM SYNC REPLICA ${ident(local)}.metric_points_v1`);
+          await command(server, sql`SYSTEM SYNC REPLICA ${ident(local)}.metric_points_v2`);
           await command(server, sql`SYSTEM SYNC REPLICA ${ident(local)}.metric_summary_v2`);
-          await command(server, sql`SYSTEM SYNC REPLICA ${ident(local)}.metric_rollup_v2`);
+          await command(server, sql`SYSTEM SYNC REPLICA ${ident(local)}.metric_rollup_v3`);
           const rows = await queryRows<{ table: string; parts: string; rows: string }>(
             server,
             sql`SELECT table, count() AS parts, sum(rows) AS rows FROM system.parts
-                WHERE database = ${local} AND table IN ('metric_points_v1', 'metric_summary_v2', 'metric_rollup_v2') AND active GROUP BY table`,
+                WHERE database = ${local} AND table IN ('metric_points_v2', 'metric_summary_v2', 'metric_rollup_v3') AND active GROUP BY table`,
           );
           partsPerReplica.push({ shard: s, url, parts: Object.fromEntries(rows.map((r) => [r.table, { parts: Number(r.parts), rows: Number(r.rows) }])) });
         } finally {
@@ -698,13 +698,13 @@ describe('SQL portability: ClickHouse 18.16 (local server), current ClickHouse (
     const perShardRows = new Map<number, number>();
     for (const r of ok(cluster).partsPerReplica) {
       const label = `shard ${r.shard} ${r.url}`;
-      expect(r.parts.metric_points_v1?.parts, label).toBe(1);
+      expect(r.parts.metric_points_v2?.parts, label).toBe(1);
       expect(r.parts.metric_summary_v2?.parts, label).toBe(1);
-      expect(r.parts.metric_rollup_v2?.parts, label).toBe(2);
+      expect(r.parts.metric_rollup_v3?.parts, label).toBe(2);
       // Both replicas of a shard hold the same rows.
       const known = perShardRows.get(r.shard);
-      if (known !== undefined) expect(r.parts.metric_points_v1!.rows, label).toBe(known);
-      perShardRows.set(r.shard, r.parts.metric_points_v1!.rows);
+      if (known !== undefined) expect(r.parts.metric_points_v2!.rows, label).toBe(known);
+      perShardRows.set(r.shard, r.parts.metric_points_v2!.rows);
     }
     expect([...perShardRows.values()].reduce((x, y) => x + y, 0)).toBe(ROWS.length);
     expect([...perShardRows.values()].every((n) => n > 0), 'both shards hold points').toBe(true);
@@ -823,7 +823,7 @@ describe('SQL portability: ClickHouse 18.16 (local server), current ClickHouse (
 
       it('stores the one-block insert as one part in each table (one per rollup view)', () => {
         const parts = normalise(results()['parts of one insert']!, false).map((r) => JSON.parse(r) as [string, string][]).map((r) => Object.fromEntries(r));
-        expect(parts.map((p) => [p.table, p.parts])).toEqual([['metric_points_v1', '1'], ['metric_rollup_v2', '2'], ['metric_summary_v2', '1']]);
+        expect(parts.map((p) => [p.table, p.parts])).toEqual([['metric_points_v2', '1'], ['metric_rollup_v3', '2'], ['metric_summary_v2', '1']]);
         expect(parts[0]!.rows).toBe(String(ROWS.length));
       });
 

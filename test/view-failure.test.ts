@@ -54,7 +54,7 @@ async function logRun(run: string, r: number): Promise<number> {
 async function counts(run: string) {
   const [raw] = await queryRows<{ n: string; d: string }>(
     ch,
-    sql`SELECT count() AS n, uniqExact(src_partition, src_offset, point_index) AS d FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id = ${run}`,
+    sql`SELECT count() AS n, uniqExact(src_partition, src_offset, point_index) AS d FROM metric_points_v2 WHERE entity_kind = 'run' AND entity_id = ${run}`,
   );
   const summary = await queryRows<{ key: string; n: string; nans: string }>(
     ch,
@@ -62,7 +62,7 @@ async function counts(run: string) {
   );
   const rollups = await queryRows<{ axis: string; granularity: string; n: string }>(
     ch,
-    sql`SELECT axis, granularity, sumMerge(points) AS n FROM metric_rollup_v2
+    sql`SELECT axis, granularity, sumMerge(points) AS n FROM metric_rollup_v3
         WHERE entity_kind = 'run' AND entity_id = ${run} AND granularity > 0 GROUP BY axis, granularity ORDER BY axis, granularity`,
   );
   return { raw: Number(raw!.n), distinct: Number(raw!.d), summary: summary.map((s) => [s.key, Number(s.n), Number(s.nans)]), rollups: rollups.map((r) => [r.axis, Number(r.granularity), Number(r.n)]) };

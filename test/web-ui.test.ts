@@ -96,7 +96,7 @@ async function loadData(): Promise<void> {
   await waitFor(
     `${expected} points stored`,
     async () => {
-      const [row] = await queryRows<{ c: string }>(svc.ch, sql`SELECT count() AS c FROM metric_points_v1 WHERE entity_id IN ${runIds}`);
+      const [row] = await queryRows<{ c: string }>(svc.ch, sql`SELECT count() AS c FROM metric_points_v2 WHERE entity_id IN ${runIds}`);
       return Number(row!.c) >= expected;
     },
     180_000,
@@ -459,7 +459,7 @@ describe('web UI', () => {
       await sdk.close();
     }
     await waitFor('rank points stored', async () => {
-      const [row] = await queryRows<{ c: string }>(svc.ch, sql`SELECT count() AS c FROM metric_points_v1 WHERE entity_id = ${run}`);
+      const [row] = await queryRows<{ c: string }>(svc.ch, sql`SELECT count() AS c FROM metric_points_v2 WHERE entity_id = ${run}`);
       return Number(row!.c) >= RANKS * STEPS;
     }, 120_000, 300);
 

@@ -7,19 +7,19 @@
 CREATE USER IF NOT EXISTS runstream_ingest IDENTIFIED WITH sha256_password BY 'change-me' SETTINGS allow_ddl = 0 CONST;
 GRANT INSERT ON runstream.metric_entry_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.tracking_events_v1 TO runstream_ingest;
-GRANT INSERT ON runstream.dataset_rows_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.dataset_rows_v2 TO runstream_ingest;
 GRANT SELECT ON runstream.ingest_progress_v1 TO runstream_ingest;
-GRANT SELECT ON runstream.metric_points_v1 TO runstream_ingest;
+GRANT SELECT ON runstream.metric_points_v2 TO runstream_ingest;
 -- What each metric table already holds (packages/clickhouse/src/metric-targets.ts): their marker rows.
 GRANT SELECT ON runstream.metric_summary_v2 TO runstream_ingest;
-GRANT SELECT ON runstream.metric_rollup_v2 TO runstream_ingest;
+GRANT SELECT ON runstream.metric_rollup_v3 TO runstream_ingest;
 GRANT SELECT ON runstream.tracking_events_v1 TO runstream_ingest;
-GRANT SELECT ON runstream.dataset_rows_v1 TO runstream_ingest;
+GRANT SELECT ON runstream.dataset_rows_v2 TO runstream_ingest;
 -- Materialized views insert into their target tables as the inserting user.
 GRANT INSERT ON runstream.ingest_progress_v1 TO runstream_ingest;
-GRANT INSERT ON runstream.metric_points_v1 TO runstream_ingest;
+GRANT INSERT ON runstream.metric_points_v2 TO runstream_ingest;
 GRANT INSERT ON runstream.metric_summary_v2 TO runstream_ingest;
-GRANT INSERT ON runstream.metric_rollup_v2 TO runstream_ingest;
+GRANT INSERT ON runstream.metric_rollup_v3 TO runstream_ingest;
 GRANT INSERT ON runstream.experiments_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.experiment_tags_v1 TO runstream_ingest;
 GRANT INSERT ON runstream.runs_v1 TO runstream_ingest;

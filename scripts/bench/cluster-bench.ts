@@ -202,7 +202,7 @@ try {
   for (const [label, build] of [
     ['summaries of 10 runs', (runs: string[]) => metricSummariesSql('RUN', runs.slice(0, 10))],
     ['summaries of 40 runs', (runs: string[]) => metricSummariesSql('RUN', runs)],
-    ['raw points of one run, one key', (runs: string[]) => sql`SELECT step, value FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id = ${runs[0]!} AND key = 'loss' ORDER BY step`],
+    ['raw points of one run, one key', (runs: string[]) => sql`SELECT step, value FROM metric_points_v2 WHERE entity_kind = 'run' AND entity_id = ${runs[0]!} AND key = 'loss' ORDER BY step`],
   ] as const) {
     const row = { name: label, p50: [] as number[], p95: [] as number[] };
     for (const [i, side] of sides.entries()) {

@@ -1,7 +1,7 @@
 // `npm run bench:compare`: the comparison reads at scale, against a real MLflow tracking server in the same run.
 //
 //   - Runstream: 100 runs x up to 1M points of `loss` (dense steps, 100 ms apart, with spikes) stored straight into
-//     metric_points_v1 with Native inserts (the table's views build the summaries and rollups as in production),
+//     metric_points_v2 with Native inserts (the table's views build the summaries and rollups as in production),
 //     plus 10,000 runs of tracking metadata (params, tags, a few metrics) through tracking_events_v1. All of it in
 //     the database runstream_bench, reused between runs when complete (`--reload` loads it again).
 //   - The real query service (buildService) in this process, measured over HTTP: p50/p95 of BENCH_REPS requests
@@ -209,10 +209,10 @@ async function ingestCost(): Promise<{ plainS: number[]; rolledS: number[]; enco
   const create = async () => {
     await drop();
     for (const [suffix, rollups] of [['plain', false], ['rolled', true]] as const) {
-      await command(admin, sql`CREATE TABLE ${ident(`scratch_points_${suffix}`)} AS metric_points_v1`);
+      await command(admin, sql`CREATE TABLE ${ident(`scratch_points_${suffix}`)} AS metric_points_v2`);
       for (const ddl of scratchEntryDdl(suffix, rollups)) await command(admin, ddl);
     }
-    await command(admin, sql`CREATE TABLE scratch_points_perpoint AS metric_points_v1`);
+    await command(admin, sql`CREATE TABLE scratch_points_perpoint AS metric_points_v2`);
     for (const ddl of scratchPerPointDdl()) await command(admin, ddl);
   };
   const perPointBlocks = units.map(perPointBlock);
@@ -302,7 +302,7 @@ if (pointsPerRun === 0) {
 }
 const missing = [...Array(SERIES_RUNS).keys()].filter((r) => counts.get(SERIES_RUN(r)) !== pointsPerRun);
 if (missing.length > 0) {
-  progress(`loading ${missing.length} runs x ${fmt(pointsPerRun)} points of loss (Native inserts into metric_points_v1, 2 at a time)…`);
+  progress(`loading ${missing.length} runs x ${fmt(pointsPerRun)} points of loss (Native inserts into metric_points_v2, 2 at a time)…`);
   loadedNow = true;
   const started = performance.now();
   const jobs = missing.flatMap((run) => {
@@ -421,7 +421,7 @@ if (loadedNow || trackingSeconds > 0) {
 const parts = await queryRows<{ t: string; n: string; rows: string }>(
   admin,
   sql`SELECT table AS t, count() AS n, sum(rows) AS rows FROM system.parts WHERE database = ${settings.database} AND active
-      AND table IN ('metric_points_v1', 'metric_rollup_v2', 'metric_summary_v2', 'runs_v1', 'run_params_v2') GROUP BY table ORDER BY table`,
+      AND table IN ('metric_points_v2', 'metric_rollup_v3', 'metric_summary_v2', 'runs_v1', 'run_params_v2') GROUP BY table ORDER BY table`,
 );
 
 // ---- the query service -------------------------------------------------------------------------------------------

@@ -28,11 +28,11 @@ const query = connectClickHouse(settings, 'query');
 // A fixed name per shape: a second run reuses the loaded data (the load takes minutes on a small machine).
 const dataset = `bench-drift-${ROWS}x${COLUMNS}`;
 
-const stored = Number(((await queryRows<{ c: string }>(admin, sql`SELECT count() AS c FROM dataset_rows_v1 WHERE dataset = ${dataset}`))[0] as { c: string }).c);
+const stored = Number(((await queryRows<{ c: string }>(admin, sql`SELECT count() AS c FROM dataset_rows_v2 WHERE dataset = ${dataset}`))[0] as { c: string }).c);
 if (stored === 2 * ROWS * COLUMNS) {
   console.log(`reusing the ${stored} stored values of ${dataset}`);
 } else {
-  if (stored > 0) await command(admin, sql`ALTER TABLE dataset_rows_v1 DELETE WHERE dataset = ${dataset}`);
+  if (stored > 0) await command(admin, sql`ALTER TABLE dataset_rows_v2 DELETE WHERE dataset = ${dataset}`);
   console.log(`loading ${COLUMNS} columns × (${ROWS} reference + ${ROWS} current) values into ClickHouse…`);
   const loadStart = performance.now();
   // Normal values by Box-Muller from two uniform draws; current columns are shifted a little, every other one more.
@@ -40,14 +40,14 @@ if (stored === 2 * ROWS * COLUMNS) {
     for (const [version, shift] of [['reference', 0], ['current', c % 2 === 0 ? 0.01 : 0.2]] as const) {
       await command(
         admin,
-        sql`INSERT INTO dataset_rows_v1 (dataset, version, column, column_type, timestamp_ms, segment, is_missing, num_value, cat_value, producer, ingested_at, src_topic, src_partition, src_offset, row_index)
+        sql`INSERT INTO dataset_rows_v2 (dataset, version, column, column_type, timestamp_ms, segment, is_missing, num_value, cat_value, producer, ingested_at, src_topic, src_partition, src_offset, row_index)
           SELECT ${dataset}, ${version}, ${`f${String(c).padStart(2, '0')}`}, 'numerical', 1700000000000 + number, '', 0,
             ${shift} + 10 + 3 * sqrt(-2 * log((rand(1) + 1) / 4294967297)) * cos(2 * pi() * (rand(2) / 4294967296)), '', 'bench', now(), 'bench', 0, 0, toUInt32(number)
           FROM numbers(${ROWS})`,
       );
     }
   }
-  for (const table of ['dataset_rows_v1', 'dataset_numeric_buckets_v1', 'dataset_numeric_extents_v1', 'dataset_numeric_values_v1']) {
+  for (const table of ['dataset_rows_v2', 'dataset_numeric_buckets_v1', 'dataset_numeric_extents_v1', 'dataset_numeric_values_v1']) {
     await command(admin, `OPTIMIZE TABLE ${table} FINAL`).catch(() => undefined);
   }
   console.log(`loaded in ${((performance.now() - loadStart) / 1000).toFixed(1)} s`);

@@ -10,7 +10,7 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 async function visibleSteps(ch: ClickHouse, run: string, from: number): Promise<number[]> {
-  const rows = await queryRows<{ step: string }>(ch, sql`SELECT step FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id = ${run} AND key = 'probe' AND step >= ${from}`);
+  const rows = await queryRows<{ step: string }>(ch, sql`SELECT step FROM metric_points_v2 WHERE entity_kind = 'run' AND entity_id = ${run} AND key = 'probe' AND step >= ${from}`);
   return rows.map((r) => Number(r.step));
 }
 

@@ -99,7 +99,7 @@ export async function drainWithKafkaEngine(
     return sql`SELECT CAST(${axis} AS Enum8('step' = 1, 'time' = 2)) AS axis, granularity, ${kind} AS entity_kind, key, entity_id,
                       intDiv(${xCol}, granularity) - (modulo(${xCol}, granularity) < 0) AS bucket, ${states},
                       sumState(if(isNaN(value), 0., value)) AS sum_value, argMaxState(value, tuple(step, timestamp_ms)) AS last_value,
-                      minState(${xCol}) AS first_x, maxState(${xCol}) AS last_x
+                      minState(${xCol}) AS first_x, maxState(${xCol}) AS last_x, toStartOfMonth(now()) AS ingest_month
                FROM ${source} ARRAY JOIN CAST(${sqlArray(levels)} AS Array(Int64)) AS granularity
                GROUP BY axis, granularity, entity_kind, key, entity_id, bucket`;
   };
@@ -112,18 +112,18 @@ export async function drainWithKafkaEngine(
                  argMaxState(value, tuple(step, timestamp_ms)) AS last_value, minState(timestamp_ms) AS first_timestamp_ms, maxState(timestamp_ms) AS last_timestamp_ms
           FROM ${source} GROUP BY entity_kind, entity_id, key`,
     );
-    await command(ch, sql`CREATE MATERIALIZED VIEW ${rollupStep} TO metric_rollup_v2 AS ${rollup('step', [64, 1024, 16384], 'step')}`);
-    await command(ch, sql`CREATE MATERIALIZED VIEW ${rollupTime} TO metric_rollup_v2 AS ${rollup('time', [4000, 64000, 1024000], 'timestamp_ms')}`);
+    await command(ch, sql`CREATE MATERIALIZED VIEW ${rollupStep} TO metric_rollup_v3 AS ${rollup('step', [64, 1024, 16384], 'step')}`);
+    await command(ch, sql`CREATE MATERIALIZED VIEW ${rollupTime} TO metric_rollup_v3 AS ${rollup('time', [4000, 64000, 1024000], 'timestamp_ms')}`);
     await command(
       ch,
-      sql`CREATE MATERIALIZED VIEW ${points} TO metric_points_v1 AS
+      sql`CREATE MATERIALIZED VIEW ${points} TO metric_points_v2 AS
           SELECT CAST(entity_kind AS Enum8('run' = 1, 'model_version' = 2)) AS entity_kind, entity_id, key, value, step, timestamp_ms, producer,
                  now() AS ingested_at, src_topic, src_partition, src_offset, point_index
           FROM ${source}`,
     );
     const deadline = started + (opts.timeoutMs ?? 600_000);
     for (;;) {
-      const [r] = await queryRows<{ c: string }>(ch, sql`SELECT count() AS c FROM metric_points_v1 WHERE startsWith(entity_id, ${opts.entityPrefix})`);
+      const [r] = await queryRows<{ c: string }>(ch, sql`SELECT count() AS c FROM metric_points_v2 WHERE startsWith(entity_id, ${opts.entityPrefix})`);
       if (Number(r!.c) >= opts.expected) return (performance.now() - started) / 1000;
       if (performance.now() > deadline) throw new Error(`Kafka engine stored ${r!.c} of ${opts.expected} rows in ${opts.timeoutMs ?? 600_000} ms`);
       await sleep(50);

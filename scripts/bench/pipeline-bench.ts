@@ -49,7 +49,7 @@ function cpuTimes(): { busy: number; total: number } {
 }
 
 async function count(where: ReturnType<typeof sql>): Promise<number> {
-  const [r] = await queryRows<{ c: string }>(ch, sql`SELECT count() AS c FROM metric_points_v1 WHERE ${where}`);
+  const [r] = await queryRows<{ c: string }>(ch, sql`SELECT count() AS c FROM metric_points_v2 WHERE ${where}`);
   return Number(r!.c);
 }
 

@@ -399,7 +399,7 @@ export async function totals(ch: ClickHouse, prefix: string): Promise<Totals> {
   const [row] = await queryRows<{ c: string; d: string; ds: string; s: number }>(
     ch,
     sql`SELECT count() AS c, uniqExact(entity_id, key, step, timestamp_ms) AS d, uniqExact(src_partition, src_offset, point_index) AS ds, sum(value) AS s
-        FROM metric_points_v1 WHERE startsWith(entity_id, ${prefix})`,
+        FROM metric_points_v2 WHERE startsWith(entity_id, ${prefix})`,
   );
   return { count: Number(row!.c), distinct: Number(row!.d), distinctSource: Number(row!.ds), sum: Number(row!.s) };
 }

@@ -41,7 +41,7 @@ async function storedFrom(ch: ClickHouse, kind: 'metrics' | 'tracking', topic: s
     kind === 'metrics'
       ? await queryRows<{ m: string; r: string; d: string }>(
           ch,
-          sql`SELECT uniqExact(src_partition, src_offset) AS m, count() AS r, uniqExact(src_partition, src_offset, point_index) AS d FROM metric_points_v1 WHERE src_topic = ${topic}`,
+          sql`SELECT uniqExact(src_partition, src_offset) AS m, count() AS r, uniqExact(src_partition, src_offset, point_index) AS d FROM metric_points_v2 WHERE src_topic = ${topic}`,
         )
       : await queryRows<{ m: string; r: string; d: string }>(
           ch,

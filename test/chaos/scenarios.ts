@@ -547,7 +547,7 @@ export const viewFailure: Scenario = {
         const [sm] = await queryRows<{ n: string }>(a.ch, sql`SELECT sumMerge(points) AS n FROM metric_summary_v2 WHERE entity_kind = 'run' AND startsWith(entity_id, ${a.prefix})`);
         const levels = await queryRows<{ n: string }>(
           a.ch,
-          sql`SELECT sumMerge(points) AS n FROM metric_rollup_v2 WHERE entity_kind = 'run' AND granularity > 0 AND startsWith(entity_id, ${a.prefix}) GROUP BY axis, granularity ORDER BY axis, granularity`,
+          sql`SELECT sumMerge(points) AS n FROM metric_rollup_v3 WHERE entity_kind = 'run' AND granularity > 0 AND startsWith(entity_id, ${a.prefix}) GROUP BY axis, granularity ORDER BY axis, granularity`,
         );
         aggregates = { summary: Number(sm!.n), rollups: levels.map((l) => Number(l.n)) };
         return ['a view sorting between the summaries and the rollups refused every part for 10 s'];

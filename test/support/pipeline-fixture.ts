@@ -85,7 +85,7 @@ export async function waitFor<T>(what: string, check: () => Promise<T | undefine
 export async function storedTotals(ch: ClickHouse, prefix: string): Promise<{ count: number; sum: number; distinct: number }> {
   const [row] = await queryRows<{ c: string; s: number; d: string }>(
     ch,
-    sql`SELECT count() AS c, sum(value) AS s, uniqExact(entity_id, key, step, timestamp_ms) AS d FROM metric_points_v1 WHERE startsWith(entity_id, ${prefix})`,
+    sql`SELECT count() AS c, sum(value) AS s, uniqExact(entity_id, key, step, timestamp_ms) AS d FROM metric_points_v2 WHERE startsWith(entity_id, ${prefix})`,
   );
   return { count: Number(row!.c), sum: Number(row!.s), distinct: Number(row!.d) };
 }

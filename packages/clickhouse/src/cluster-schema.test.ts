@@ -61,7 +61,7 @@ describe('clusterStatements', () => {
     const state = new ClusterSchemaState();
     for (const m of loadMigrations()) for (const s of m.statements) expect(() => clusterStatements(s, m.version, NAMES, state), `${m.version}: ${s.slice(0, 60)}`).not.toThrow();
     // Every MergeTree-family table of the single node is replicated on the cluster.
-    expect([...state.tables].filter(([, kind]) => kind === 'replicated').map(([t]) => t)).toContain('metric_points_v1');
+    expect([...state.tables].filter(([, kind]) => kind === 'replicated').map(([t]) => t)).toContain('metric_points_v2');
     expect(state.tables.get('metric_entry_v1')).toBe('local');
   });
 

@@ -27,7 +27,7 @@ function summaryFilter(s: RowSelection): SqlFragment {
 }
 
 const numericRows = (s: RowSelection, column: string, extra?: SqlFragment) =>
-  sql`dataset_rows_v1 WHERE ${selectionFilter(s)} AND column = ${column} AND column_type = 'numerical' AND ${CLEAN}${extra ? sql` AND ${extra}` : sql``}`;
+  sql`dataset_rows_v2 WHERE ${selectionFilter(s)} AND column = ${column} AND column_type = 'numerical' AND ${CLEAN}${extra ? sql` AND ${extra}` : sql``}`;
 
 function sideBuckets(side: 1 | 2, s: RowSelection, column: string): SqlFragment {
   const tag = new SqlFragment(`toUInt8(${side}) AS side`);
@@ -410,7 +410,7 @@ function sideCategories(side: 1 | 2, s: RowSelection, columns: readonly string[]
   if (summarized(s)) {
     return sql`SELECT column, value, ${counts} FROM (SELECT column, value, sum(value_count) AS n FROM dataset_category_counts_v1 WHERE ${summaryFilter(s)}${columnFilter(columns)} GROUP BY column, value)`;
   }
-  return sql`SELECT column, value, ${counts} FROM (SELECT column, cat_value AS value, count() AS n FROM dataset_rows_v1 WHERE ${selectionFilter(s)}${columnFilter(columns)} AND column_type = 'categorical' AND is_missing = 0 GROUP BY column, value)`;
+  return sql`SELECT column, value, ${counts} FROM (SELECT column, cat_value AS value, count() AS n FROM dataset_rows_v2 WHERE ${selectionFilter(s)}${columnFilter(columns)} AND column_type = 'categorical' AND is_missing = 0 GROUP BY column, value)`;
 }
 
 export function categoryCountsSql(ref: RowSelection, cur: RowSelection, columns: readonly string[], limitPerColumn: number): SqlFragment {

@@ -1,4 +1,4 @@
-// Read queries over dataset_rows_v1 for the dataset list, data quality and the per-value parts of drift. ClickHouse
+// Read queries over dataset_rows_v2 for the dataset list, data quality and the per-value parts of drift. ClickHouse
 // does the heavy lifting — counts, distinct counts, extremes, sums, sorted values around the quartiles — and returns
 // a few numbers per column; @runstream/drift finishes the statistics. Doubles cross as IEEE bytes (float-bits.ts).
 // Two sides (reference, current) are two filters over the same table, glued with UNION ALL, so they may overlap.
@@ -13,9 +13,9 @@ export type { ColumnTypeName, RowSelection } from './dataset-selection.ts';
 /** Both sides' clean values, tagged side 1 (reference) and 2 (current). */
 function twoSides(ref: RowSelection, cur: RowSelection, columns: readonly string[] | undefined, extra?: SqlFragment): SqlFragment {
   const cols = extra ? sql`${columnFilter(columns)} AND ${extra}` : columnFilter(columns);
-  return sql`(SELECT 1 AS side, column, column_type, num_value, cat_value FROM dataset_rows_v1 WHERE ${selectionFilter(ref)}${cols} AND ${CLEAN}
+  return sql`(SELECT 1 AS side, column, column_type, num_value, cat_value FROM dataset_rows_v2 WHERE ${selectionFilter(ref)}${cols} AND ${CLEAN}
     UNION ALL
-    SELECT 2 AS side, column, column_type, num_value, cat_value FROM dataset_rows_v1 WHERE ${selectionFilter(cur)}${cols} AND ${CLEAN})`;
+    SELECT 2 AS side, column, column_type, num_value, cat_value FROM dataset_rows_v2 WHERE ${selectionFilter(cur)}${cols} AND ${CLEAN})`;
 }
 
 const bits = (expr: string) => new SqlFragment(`hex(reinterpretAsString(${expr}))`);
@@ -114,7 +114,7 @@ export function columnQualitySql(s: RowSelection, columns?: readonly string[]): 
           minIf(num_value, is_missing = 0) AS s_min, maxIf(num_value, is_missing = 0) AS s_max,
           maxIf(abs(num_value), is_missing = 0) AS max_abs,
           groupArrayIf(num_value, is_missing = 0 AND column_type = 'numerical') AS nums
-        FROM dataset_rows_v1
+        FROM dataset_rows_v2
         WHERE ${selectionFilter(s)}${columnFilter(columns)}
         GROUP BY column
       )
@@ -149,7 +149,7 @@ export interface ValueCountRow {
 
 export function topValuesSql(s: RowSelection, columns: readonly string[] | undefined, perColumn: number): SqlFragment {
   return sql`SELECT column, toString(any(column_type)) AS t, cat_value, ${bits('num_value')} AS num_bits, count() AS c
-    FROM dataset_rows_v1
+    FROM dataset_rows_v2
     WHERE ${selectionFilter(s)}${columnFilter(columns)} AND is_missing = 0
     GROUP BY column, num_value, cat_value
     ORDER BY column, c DESC, cat_value, num_value

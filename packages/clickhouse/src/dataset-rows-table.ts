@@ -1,9 +1,9 @@
-// dataset_rows_v1: one stored value per (dataset row, column), and its insert. The only writer is the ingest worker.
+// dataset_rows_v2: one stored value per (dataset row, column), and its insert. The only writer is the ingest worker.
 import type { DatasetRowsBatch } from '@runstream/codec';
 import { insertNative, type ClickHouse } from './clickhouse-client.ts';
 import { encodeNativeBlock, type NativeColumn } from './native-format.ts';
 
-export const DATASET_ROWS_TABLE = 'dataset_rows_v1';
+export const DATASET_ROWS_TABLE = 'dataset_rows_v2';
 export const COLUMN_TYPE_NAME = { NUMERICAL: 'numerical', CATEGORICAL: 'categorical' } as const;
 const COLUMN_TYPE_CODE = { NUMERICAL: 1, CATEGORICAL: 2 } as const;
 

@@ -1,4 +1,4 @@
-// Which rows of dataset_rows_v1 a request means: a dataset, optionally one version, a time window and a segment.
+// Which rows of dataset_rows_v2 a request means: a dataset, optionally one version, a time window and a segment.
 import { joinSql, sql, SqlFragment } from './sql-literal.ts';
 
 /** Rows of one dataset: optionally one version, a time window [fromMs, toMs) and one segment. */

@@ -17,3 +17,6 @@ export * from './dataset-queries.ts';
 export * from './series-plan.ts';
 export * from './series-queries.ts';
 export * from './dataset-buckets.ts';
+export * from './entity-purge.ts';
+export * from './retention.ts';
+export * from './storage-stats.ts';

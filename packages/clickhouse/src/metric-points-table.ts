@@ -2,14 +2,14 @@
 //
 // Points arrive in units — the points of one Kafka message, which share entity, producer and source position. A
 // batch is one Native block of metric_entry_v1 (migration 0014): per unit one row carrying its points as arrays
-// (ClickHouse expands them into metric_points_v1), one row of its fine buckets (from which the summaries and
+// (ClickHouse expands them into metric_points_v2), one row of its fine buckets (from which the summaries and
 // rollups are merged), and one marker per source partition. Numeric arrays are filled in typed arrays and copied in
 // one go; strings are written once per message, not once per point.
 import { insertNative, type ClickHouse } from './clickhouse-client.ts';
 import { fineBuckets, type FineBucket } from './fine-buckets.ts';
 import { GrowableBuffer } from './native-format.ts';
 
-export const METRIC_POINTS_TABLE = 'metric_points_v1';
+export const METRIC_POINTS_TABLE = 'metric_points_v2';
 /** Where batches enter (migration 0014): a Null table whose views feed the points, summaries, rollups and progress. */
 export const METRIC_ENTRY_TABLE = 'metric_entry_v1';
 

@@ -1,4 +1,4 @@
-// Read queries of the query service over metric_summary_v2 and metric_points_v1.
+// Read queries of the query service over metric_summary_v2 and metric_points_v2.
 import { queryRows, type ClickHouse } from './clickhouse-client.ts';
 // Values are read as hex(reinterpretAsString(x)): see float-bits.ts.
 import { floatFromBits } from './float-bits.ts';
@@ -141,7 +141,7 @@ export function metricHistorySql(q: HistoryQuery): SqlFragment {
   const endFilter = q.endStep === undefined ? sql`` : sql` AND step <= ${q.endStep}`;
   // One row more than asked tells whether another page exists.
   return sql`SELECT step, timestamp_ms, hex(reinterpretAsString(value)) AS bits, src_partition, src_offset, point_index
-        FROM metric_points_v1
+        FROM metric_points_v2
         WHERE entity_kind = ${ENTITY_KIND_NAME[q.kind]} AND entity_id = ${q.entityId} AND key = ${q.key}${startFilter}${endFilter}${afterFilter}
         ORDER BY step, timestamp_ms, src_partition, src_offset, point_index
         LIMIT ${q.limit + 1}`;

@@ -12,7 +12,7 @@ export interface MetricTablesHeld {
   summary: Map<number, number>;
   rollupStep: Map<number, number>;
   rollupTime: Map<number, number>;
-  /** Messages (`partition:offset`) whose points are in metric_points_v1. */
+  /** Messages (`partition:offset`) whose points are in metric_points_v2. */
   points: Set<string>;
 }
 
@@ -30,7 +30,7 @@ export async function readMetricTablesHeld(ch: ClickHouse, topic: string, units:
   for (const r of summary) held.summary.set(Number(r.p), Number(r.o));
   const rollups = await queryRows<{ axis: string; p: string; o: string }>(
     ch,
-    sql`SELECT axis, key AS p, maxMerge(last_x) AS o FROM metric_rollup_v2
+    sql`SELECT axis, key AS p, maxMerge(last_x) AS o FROM metric_rollup_v3
         WHERE axis IN ('step', 'time') AND granularity = 0 AND entity_kind = 'marker' AND key IN ${partitions} AND entity_id = ${topic}
         GROUP BY axis, key`,
   );
@@ -47,7 +47,7 @@ export async function readMetricTablesHeld(ch: ClickHouse, topic: string, units:
     );
     const rows = await queryRows<{ p: string; o: string }>(
       ch,
-      sql`SELECT DISTINCT src_partition AS p, src_offset AS o FROM metric_points_v1
+      sql`SELECT DISTINCT src_partition AS p, src_offset AS o FROM metric_points_v2
           WHERE (entity_kind, entity_id, key, step) IN (${firstPoints}) AND src_topic = ${topic} AND (src_partition, src_offset) IN (${messages})`,
     );
     for (const r of rows) held.points.add(messageId(Number(r.p), Number(r.o)));

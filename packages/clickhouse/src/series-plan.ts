@@ -3,7 +3,7 @@
 
 export type SeriesAxis = 'step' | 'time';
 
-/** Granularities of the rollups (metric_rollup_v2) per axis, ascending; 1 stands for the raw points. */
+/** Granularities of the rollups (metric_rollup_v3) per axis, ascending; 1 stands for the raw points. */
 export const ROLLUP_GRANULARITIES: Record<SeriesAxis, readonly number[]> = {
   step: [64, 1024, 16384],
   time: [4000, 64000, 1024000],

@@ -3,7 +3,7 @@
 import { parseFloatField, queryNumericRows, queryRowBinary, queryRows, type ClickHouse } from './clickhouse-client.ts';
 import { ENTITY_KIND_NAME } from './metric-points-table.ts';
 import type { EntityKindName } from './metric-queries.ts';
-import { bucketIndex, planBuckets, type BucketPlan } from './series-plan.ts';
+import { bucketIndex, planBuckets, ROLLUP_GRANULARITIES, type BucketPlan } from './series-plan.ts';
 import { joinSql, sql, sqlArray, type SqlFragment } from './sql-literal.ts';
 
 /** step; time = wall-clock ms since the epoch; relative = ms since the entity's first point among the keys read. */
@@ -116,10 +116,15 @@ export async function readSeries(ch: ClickHouse, req: SeriesRequest): Promise<Se
   const bucketed = long.length > 0 ? await readBuckets(ch, ctx, long) : new Map<string, SeriesData>();
   const fewInRange = long.filter((s) => (bucketed.get(id(s.entityId, s.key))?.points ?? 0) <= req.buckets);
   const raw = await readRawPoints(ch, ctx, [...short, ...fewInRange]);
-  return {
-    plan,
-    series: all.map((s) => raw.get(id(s.entityId, s.key)) ?? bucketed.get(id(s.entityId, s.key)) ?? emptySeries(s.entityId, s.key, 'raw')),
-  };
+  const series = all.map((s) => raw.get(id(s.entityId, s.key)) ?? bucketed.get(id(s.entityId, s.key)) ?? emptySeries(s.entityId, s.key, 'raw'));
+  // Raw points expire before the rollups (retention.ts): a series that has points but none left where they were read
+  // is answered from the finest rollup level instead, in buckets at least that wide.
+  const expired = series.filter((s) => s.points === 0 && found.has(id(s.entityId, s.key)));
+  if (expired.length === 0) return { plan, series };
+  const finest = ROLLUP_GRANULARITIES[timeAxis ? 'time' : 'step'][0]!;
+  const coarse: BucketPlan = plan.granularity >= finest ? plan : { width: Math.ceil(plan.width / finest) * finest, granularity: finest };
+  const fromRollups = await readBuckets(ch, { ...ctx, plan: coarse }, expired);
+  return { plan, series: series.map((s) => fromRollups.get(id(s.entityId, s.key)) ?? s) };
 }
 
 /** Keyset position in a raw read of many series: unique per stored point. */
@@ -213,7 +218,7 @@ function rawBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[], seri
   return sql`SELECT ${series}, intDiv(${x}, ${width}) - (modulo(${x}, ${width}) < 0) AS b,
                     count() AS n, countIf(isNaN(value)) AS nans, minIf(value, NOT isNaN(value)) AS mn, maxIf(value, NOT isNaN(value)) AS mx,
                     avgIf(value, NOT isNaN(value)) AS mean, argMax(value, tuple(step, timestamp_ms)) AS last, min(${x}) AS fx, max(${x}) AS lx
-             FROM metric_points_v1
+             FROM metric_points_v2
              WHERE ${seriesFilter(ctx, refs, range)}
              GROUP BY e, k, b`;
 }
@@ -225,7 +230,7 @@ function rollupBucketsSql(ctx: SeriesQueryContext, refs: readonly SeriesRef[], s
   return sql`SELECT ${series}, intDiv(bucket, ${m}) - (modulo(bucket, ${m}) < 0) AS b,
                     sumMerge(points) AS n, sumMerge(nan_points) AS nans, minIfMerge(min_value) AS mn, maxIfMerge(max_value) AS mx,
                     if(n > nans, sumMerge(sum_value) / (n - nans), nan) AS mean, argMaxMerge(last_value) AS last, minMerge(first_x) AS fx, maxMerge(last_x) AS lx
-             FROM metric_rollup_v2
+             FROM metric_rollup_v3
              WHERE axis = ${ctx.req.axis === 'step' ? 'step' : 'time'} AND granularity = ${g} AND ${seriesFilter(ctx, refs, range)}
              GROUP BY e, k, b`;
 }
@@ -345,7 +350,7 @@ export function seriesPointsSql(ctx: SeriesQueryContext, refs: readonly SeriesRe
   const limit = page ? sql` LIMIT ${page.limit + 1}` : sql``;
   return sql`SELECT indexOf(${sqlArray(ids)}, entity_id) AS e, indexOf(${sqlArray(keys)}, key) AS k, ${x} AS x, value,
                step, timestamp_ms, src_partition, src_offset, point_index
-        FROM metric_points_v1
+        FROM metric_points_v2
         WHERE ${seriesFilter(ctx, refs, range)}${after}
         ORDER BY e, k, step, timestamp_ms, src_partition, src_offset, point_index${limit}`;
 }
@@ -372,7 +377,7 @@ export interface ExportPoint {
  */
 export async function* streamSeriesPoints(ch: ClickHouse, kind: EntityKindName, entityId: string, key: string): AsyncGenerator<ExportPoint> {
   const result = await ch.client.query({
-    query: sql`SELECT step, timestamp_ms, value FROM metric_points_v1
+    query: sql`SELECT step, timestamp_ms, value FROM metric_points_v2
                WHERE entity_kind = ${ENTITY_KIND_NAME[kind]} AND entity_id = ${entityId} AND key = ${key}
                ORDER BY step, timestamp_ms, src_partition, src_offset, point_index`.text,
     format: 'TabSeparated',

@@ -8,7 +8,7 @@ export async function storedSeries(ch: ClickHouse, runId: string): Promise<Map<s
   const rows = await queryRows<{ key: string; n: string | number; steps: string | number; ts: string | number }>(
     ch,
     sql`SELECT key, count() AS n, sum(step) AS steps, sum(timestamp_ms) AS ts
-        FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id = ${runId}
+        FROM metric_points_v2 WHERE entity_kind = 'run' AND entity_id = ${runId}
         GROUP BY key`,
   );
   return new Map(rows.map((r) => [r.key, { count: Number(r.n), stepSum: BigInt(String(r.steps)), timestampSum: BigInt(String(r.ts)) }]));

@@ -3,7 +3,8 @@
 import { timingSafeEqual, createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-export type Scope = 'read' | 'write';
+/** admin: permanent deletion (gc). */
+export type Scope = 'read' | 'write' | 'admin';
 
 export interface ApiToken {
   name: string;
@@ -11,7 +12,7 @@ export interface ApiToken {
   scopes: Set<Scope>;
 }
 
-/** RUNSTREAM_API_TOKENS = "name:token:read+write,name2:token2:read" */
+/** RUNSTREAM_API_TOKENS = "name:token:read+write,name2:token2:read,ops:token3:admin" */
 export function parseTokens(raw: string): ApiToken[] {
   if (raw.trim() === '') return [];
   return raw.split(',').map((entry, i) => {
@@ -21,7 +22,7 @@ export function parseTokens(raw: string): ApiToken[] {
     if (token.length < 16) throw new Error(`token "${name}" is shorter than 16 characters`);
     const set = new Set<Scope>();
     for (const s of scopes.split('+')) {
-      if (s !== 'read' && s !== 'write') throw new Error(`token "${name}" has unknown scope ${JSON.stringify(s)} (read, write)`);
+      if (s !== 'read' && s !== 'write' && s !== 'admin') throw new Error(`token "${name}" has unknown scope ${JSON.stringify(s)} (read, write, admin)`);
       set.add(s);
     }
     return { name, digest: sha256(token), scopes: set };

@@ -23,6 +23,10 @@ import { registerTrackingRoutes } from './routes/tracking-routes.ts';
 import { registerSeriesRoutes } from './routes/series-routes.ts';
 import { registerCompareRoutes } from './routes/compare-routes.ts';
 import { registerDataRoutes } from './routes/data-routes.ts';
+import { registerGcRoutes } from './routes/gc-routes.ts';
+import { registerStorageRoutes } from './routes/storage-routes.ts';
+import { installStorageMetrics } from './storage-metrics.ts';
+import type { PurgeRunner } from './gc/purge-job.ts';
 import { registerUiRoutes } from './ui/ui-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ConcurrencyGate, DEFAULT_GATE, LagController, type GateOptions } from './concurrency-gate.ts';
@@ -48,6 +52,8 @@ export interface ServiceDeps {
   rateLimit?: { ratePerSec: number; burst: number };
   /** Admission control of data requests (see concurrency-gate.ts). */
   concurrency?: GateOptions;
+  /** Permanent deletion (POST /api/v1/gc, tokens with the admin scope); without it the routes are not served. */
+  purge?: PurgeRunner;
 }
 
 export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> {
@@ -69,6 +75,7 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
   });
   installErrorHandler(app);
   const metrics = installServiceMetrics(app);
+  installStorageMetrics(metrics.registry, deps.ch, deps.log);
   const limiter = new RateLimiter(deps.rateLimit ?? { ratePerSec: 200, burst: 400 });
   // Unauthenticated callers share a bucket and a concurrency share per address, so guessing tokens is limited too.
   const callerOf = (req: FastifyRequest) => authenticate(deps.tokens, req.headers.authorization)?.name ?? `ip:${req.ip}`;
@@ -172,6 +179,8 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
       }),
     );
   }
+  registerStorageRoutes(app, { ch: deps.ch, preHandler: requireScope(deps.tokens, 'read') });
+  if (deps.purge) registerGcRoutes(app, { runner: deps.purge, preHandler: requireScope(deps.tokens, 'admin'), actorOf: (req) => actorOf(deps.tokens, req) });
   registerUiRoutes(app);
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.ready();

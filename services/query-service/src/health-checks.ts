@@ -9,7 +9,7 @@ import { probeNodes, type ClusterNodes } from './node-probes.ts';
 /** The query user reads a table of the configured database (the same access every data request needs). */
 export async function checkClickHouseReads(ch: ClickHouse): Promise<void> {
   try {
-    await queryRows(ch, sql`SELECT 1 FROM metric_points_v1 LIMIT 1`);
+    await queryRows(ch, sql`SELECT 1 FROM metric_points_v2 LIMIT 1`);
   } catch (err) {
     throw new Error(`the query user cannot read database ${ch.database}: ${firstLine((err as Error).message)}`);
   }

@@ -6,6 +6,7 @@ import { buildService } from './build-service.ts';
 import { serviceHealthChecks } from './health-checks.ts';
 import { ReadFence, TrackingWriter } from '@runstream/tracking';
 import { loadServiceConfig } from './service-config.ts';
+import { PurgeRunner } from './gc/purge-job.ts';
 
 let config;
 try {
@@ -19,6 +20,8 @@ const readOpts = { maxExecutionSeconds: Math.ceil(config.queryTimeoutMs / 1000) 
 // On a cluster, reads go through the Distributed tables of any healthy server (they fan out to every shard).
 const cluster = config.clickhouse.cluster;
 const ch = cluster ? connectReplicas(config.clickhouse, 'query', cluster.shards.flat(), readOpts) : connectClickHouse(config.clickhouse, 'query', readOpts);
+// gc deletes with ALTER TABLE … DELETE, which the read-only query user may not run: it has its own admin connection.
+const adminCh = connectClickHouse(config.clickhouse, 'admin');
 const bus = createKafkaBus(config.kafka, log);
 const admin = await bus.admin();
 const topics = topicNames(config.kafka.topicPrefix);
@@ -32,6 +35,7 @@ const app = await buildService({
   writer: new TrackingWriter({ producer, topics }),
   fence,
   artifactRoot: config.artifactRoot,
+  purge: new PurgeRunner({ ch: adminCh, artifactRoot: config.artifactRoot, log }),
   rateLimit: config.rateLimit,
   concurrency: config.concurrency,
   requestTimeoutMs: config.queryTimeoutMs + 5_000,
@@ -48,7 +52,7 @@ async function shutdown(): Promise<void> {
   if (closing) return;
   closing = true;
   await app.close();
-  await Promise.allSettled([admin.disconnect(), producer.disconnect(), ch.close()]);
+  await Promise.allSettled([admin.disconnect(), producer.disconnect(), ch.close(), adminCh.close()]);
   process.exit(0);
 }
 process.on('SIGTERM', () => void shutdown());

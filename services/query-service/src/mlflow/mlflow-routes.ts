@@ -728,7 +728,7 @@ const isCursor = (v: unknown): v is HistoryCursor => {
  */
 async function sampledHistory(ch: ClickHouse, runId: string, key: string, maxResults: number, startStep?: number, endStep?: number) {
   const range = startStep === undefined ? sql`` : sql` AND step >= ${startStep} AND step <= ${endStep!}`;
-  const steps = (await queryRows<{ step: string }>(ch, sql`SELECT DISTINCT step FROM metric_points_v1 WHERE entity_kind = 'run' AND entity_id = ${runId} AND key = ${key}${range} ORDER BY step`)).map((r) => Number(r.step));
+  const steps = (await queryRows<{ step: string }>(ch, sql`SELECT DISTINCT step FROM metric_points_v2 WHERE entity_kind = 'run' AND entity_id = ${runId} AND key = ${key}${range} ORDER BY step`)).map((r) => Number(r.step));
   if (steps.length === 0) return [];
   let chosen = steps;
   if (steps.length > maxResults) {
@@ -738,7 +738,7 @@ async function sampledHistory(ch: ClickHouse, runId: string, key: string, maxRes
   }
   const rows = await queryRows<{ step: string; timestamp_ms: string; bits: string }>(
     ch,
-    sql`SELECT step, timestamp_ms, hex(reinterpretAsString(value)) AS bits FROM metric_points_v1
+    sql`SELECT step, timestamp_ms, hex(reinterpretAsString(value)) AS bits FROM metric_points_v2
         WHERE entity_kind = 'run' AND entity_id = ${runId} AND key = ${key} AND step IN ${chosen}
         ORDER BY step, timestamp_ms, src_partition, src_offset, point_index`,
   );

@@ -28,14 +28,14 @@ function where(runId: string, key: string, from: number | undefined, to: number 
 }
 
 export function rankStepRangeSql(runId: string, key: string, from: number | undefined, to: number | undefined): SqlFragment {
-  return sql`SELECT min(step) AS lo, max(step) AS hi, count() AS n FROM metric_points_v1 WHERE ${where(runId, key, from, to)}`;
+  return sql`SELECT min(step) AS lo, max(step) AS hi, count() AS n FROM metric_points_v2 WHERE ${where(runId, key, from, to)}`;
 }
 
 export function rankBucketsSql(runId: string, key: string, lo: number, width: number, to: number | undefined): SqlFragment {
   const bits = (expr: SqlFragment) => sql`hex(reinterpretAsString(${expr}))`;
   return sql`SELECT intDiv(step - ${lo}, ${width}) AS b, rank, min(step) AS s0, max(step) AS s1, count() AS n, countIf(NOT isNaN(value)) AS finite_or_inf,
                ${bits(sql`minIf(value, NOT isNaN(value))`)} AS min_bits, ${bits(sql`maxIf(value, NOT isNaN(value))`)} AS max_bits, ${bits(sql`avgIf(value, NOT isNaN(value))`)} AS mean_bits
-        FROM (SELECT step, value, ${RANK} AS rank FROM metric_points_v1 WHERE ${where(runId, key, lo, to)})
+        FROM (SELECT step, value, ${RANK} AS rank FROM metric_points_v2 WHERE ${where(runId, key, lo, to)})
         GROUP BY b, rank
         ORDER BY rank, b`;
 }

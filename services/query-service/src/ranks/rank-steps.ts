@@ -31,7 +31,7 @@ export function rankStepsSql(runId: string, key: string, afterStep: number | und
         FROM (
           SELECT step, timestamp_ms, hex(reinterpretAsString(value)) AS bits,
                  if(extract(producer, '^rank=([0-9]+)') = '', -1, toInt32OrZero(extract(producer, '^rank=([0-9]+)'))) AS rank
-          FROM metric_points_v1
+          FROM metric_points_v2
           WHERE entity_kind = 'run' AND entity_id = ${runId} AND key = ${key}${after}
         )
         GROUP BY step
