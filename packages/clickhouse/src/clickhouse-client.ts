@@ -43,6 +43,13 @@ export interface ReplicaState {
 /** A ClickHouse spread over servers that hold the same data; says which are up. */
 export interface ReplicatedClickHouse extends ClickHouse {
   replicas(): ReplicaState[];
+  /** A connection to each server the last probe found up. */
+  upServers(): ClickHouse[];
+}
+
+/** Each server behind `ch` that is up (just `ch` for a single server). */
+export function serversOf(ch: ClickHouse): ClickHouse[] {
+  return 'upServers' in ch ? (ch as ReplicatedClickHouse).upServers() : [ch];
 }
 
 /**
@@ -84,6 +91,7 @@ export function connectReplicas(
     },
     database: handles[0]!.database,
     replicas: () => urls.map((url, i) => ({ url, up: up[i]! })),
+    upServers: () => handles.filter((_, i) => up[i]),
     close: async () => {
       if (closed) return;
       closed = true;

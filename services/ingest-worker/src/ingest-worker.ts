@@ -10,7 +10,7 @@
 //  4. Kafka offsets are committed only after the insert is durable — committing is an optimisation, not the
 //     source of truth, so a crash between insert and commit replays messages that step 3 then skips.
 import type { Logger } from '@runstream/config';
-import { FEED_ALL, isTransientClickHouseError, readIngestProgress, runningQueryIds, type ClickHouse } from '@runstream/clickhouse';
+import { FEED_ALL, isTransientClickHouseError, readIngestProgress, runningQueryIds, serversOf, type ClickHouse } from '@runstream/clickhouse';
 import { batchIdentity, insertIdPrefix, partitionsOfInsert, type BatchIdentity } from './insert-identity.ts';
 import { isRetriableKafkaError, MembershipLostError, type Consumer, type IncomingBatch, type Producer } from '@runstream/kafka';
 import { BatchWriter } from './batch-writer.ts';
@@ -252,7 +252,9 @@ export class IngestWorker {
   private async awaitRunningInserts(ch: ClickHouse, topic: string, partitions: number[]): Promise<void> {
     const started = Date.now();
     for (let delay = 20; ; delay = Math.min(delay * 2, 500)) {
-      const running = (await runningQueryIds(ch, insertIdPrefix(topic))).filter((id) => partitionsOfInsert(topic, id).some((p) => partitions.includes(p)));
+      // On a cluster, an earlier attempt may run on the shard's other replica (the first one failed over): ask each.
+      const ids = (await Promise.all(serversOf(ch).map((server) => runningQueryIds(server, insertIdPrefix(topic))))).flat();
+      const running = ids.filter((id) => partitionsOfInsert(topic, id).some((p) => partitions.includes(p)));
       if (running.length === 0) return;
       const waited = Date.now() - started;
       if (waited > this.deps.insertTimeoutMs) throw new InsertStillRunningError(topic, running, waited);
