@@ -16,3 +16,4 @@ export * from './dataset-queries.ts';
 export * from './series-plan.ts';
 export * from './series-queries.ts';
 export * from './dataset-buckets.ts';
+export * from './monitor-queries.ts';
