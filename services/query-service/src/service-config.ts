@@ -19,6 +19,8 @@ export interface ServiceConfig {
   rateLimit: { ratePerSec: number; burst: number };
   /** Admission control of data requests. */
   concurrency: GateOptions;
+  /** How often every monitor is evaluated (window metrics, alert rules); 0 = only on request. */
+  monitorEvaluateIntervalMs: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -35,6 +37,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       queryTimeoutMs: int('QUERY_TIMEOUT_MS', 10_000, 100, 600_000),
       readYourWritesBudgetMs: int('READ_YOUR_WRITES_BUDGET_MS', 10_000, 100, 600_000),
       ingestGroupId: str('INGEST_GROUP_ID', 'runstream-ingest'),
+      monitorEvaluateIntervalMs: int('MONITOR_EVALUATE_INTERVAL_MS', 60_000, 0, 86_400_000),
       artifactRoot: str('RUNSTREAM_ARTIFACT_DIR', `${process.cwd()}/.data/artifacts`),
       rateLimit: {
         name: 'RATE_LIMIT_PER_SEC / RATE_LIMIT_BURST',
