@@ -124,14 +124,18 @@ export function averagePrecision(c: ScoreCurve): number | null {
   return c.positives === 0 ? null : c.apSum / c.positives;
 }
 
-/** roc_auc_score(multi_class="ovr"): macro and prevalence-weighted means; null when any class is absent or alone. */
+/**
+ * roc_auc_score(multi_class="ovr"). Macro: the mean over classes, null when any class's AUC is undefined. Weighted
+ * by prevalence: a class that is never true has weight 0 and scikit-learn forces its (undefined) score to 0, so it
+ * drops out; null only when a class that is true somewhere has no negatives.
+ */
 export function oneVsRestAuc(curves: readonly ScoreCurve[]): { macro: number | null; weighted: number | null } {
   const aucs = curves.map(rocAuc);
-  if (curves.length === 0 || aucs.some((a) => a === null)) return { macro: null, weighted: null };
   const total = curves.reduce((a, c) => a + c.positives, 0);
+  const weightedUndefined = total === 0 || curves.some((c, i) => c.positives > 0 && aucs[i] === null);
   return {
-    macro: mean(aucs as number[]),
-    weighted: curves.reduce((a, c, i) => a + (aucs[i] as number) * c.positives, 0) / total,
+    macro: curves.length === 0 || aucs.some((a) => a === null) ? null : mean(aucs as number[]),
+    weighted: weightedUndefined ? null : curves.reduce((a, c, i) => a + (c.positives > 0 ? (aucs[i] as number) * c.positives : 0), 0) / total,
   };
 }
 

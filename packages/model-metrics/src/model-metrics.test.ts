@@ -43,7 +43,8 @@ describe('score curves', () => {
     expect(rocAuc({ ...curve, negatives: 0 })).toBeNull();
     expect(averagePrecision({ ...curve, positives: 0 })).toBeNull();
     expect(oneVsRestAuc([curve, { positives: 1, negatives: 3, aucArea: 3, apSum: 1 }])).toEqual({ macro: 0.875, weighted: (0.75 * 2 + 1) / 3 });
-    expect(oneVsRestAuc([curve, { positives: 0, negatives: 4, aucArea: 0, apSum: 0 }])).toEqual({ macro: null, weighted: null });
+    expect(oneVsRestAuc([curve, { positives: 0, negatives: 4, aucArea: 0, apSum: 0 }])).toEqual({ macro: null, weighted: 0.75 });
+    expect(oneVsRestAuc([curve, { positives: 4, negatives: 0, aucArea: 0, apSum: 4 }])).toEqual({ macro: null, weighted: null });
     expect(probabilityMetrics({ rows: 4, logLossSum: 2, brierSum: 1 })).toEqual({ logLoss: 0.5, brier: 0.25 });
   });
 });
