@@ -186,7 +186,7 @@ describe('model monitoring agrees with scikit-learn and Fairlearn', () => {
   const datasetOf = (c: Case) => `monitor-${run}-${c.name}`;
   const labelsOf = (c: Case) => `monitor-${run}-${c.name}-labels`;
 
-  const post = async (path: string, body: unknown) => {
+  const post = async (path: string, body: unknown): Promise<any> => {
     const res = await fetch(`${svc.base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     const json = await res.json();
     if (res.status !== 200) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);

@@ -121,6 +121,10 @@ export const alertStateSchema = {
 
 export const eventJson = (e: AlertEvent) => ({ state: e.state, window_start_ms: e.windowStartMs, value: e.value, threshold: e.threshold, at_ms: e.atMs, idempotency_key: e.idempotencyKey });
 
+export function alertStatesToJson(m: Monitor, events: readonly AlertEvent[]) {
+  return alertStates(m, events).map((s) => ({ rule: s.rule, state: s.state, since: s.since && eventJson(s.since), history: s.history.map(eventJson) }));
+}
+
 export async function alertStatesJson(ch: ClickHouse, m: Monitor) {
-  return alertStates(m, await alertEvents(ch, m.name)).map((s) => ({ rule: s.rule, state: s.state, since: s.since && eventJson(s.since), history: s.history.map(eventJson) }));
+  return alertStatesToJson(m, await alertEvents(ch, m.name));
 }

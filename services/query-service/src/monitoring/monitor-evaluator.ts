@@ -30,6 +30,7 @@ export function monitorMetricKey(monitor: string, segment: string | null, metric
 export interface EvaluateResult {
   windows: number;
   pointsWritten: number;
+  /** Every event of the monitor's rules, the ones stored by this evaluation included (oldest first). */
   events: AlertEvent[];
 }
 
@@ -129,7 +130,8 @@ export class MonitorEvaluator {
       const state = events.length ? events[events.length - 1]!.state : (last?.state ?? 'resolved');
       this.firing.set({ monitor: m.name, rule: rule.name }, state === 'firing' ? 1 : 0);
     }
-    return created;
+    // What was just stored is not readable yet (the ingest worker stores it): the caller gets it from here.
+    return [...stored, ...created];
   }
 
   /** Evaluates every monitor now and then every `intervalMs` (one pass at a time). */

@@ -9,7 +9,7 @@ import { monitorProblem, monitorSchema, type Monitor } from '../monitoring/monit
 import { monitorReport, type MonitorReport, type SegmentReport } from '../monitoring/monitor-report.ts';
 import { DocumentTooLargeError, MONITORS_DATASET, readDocuments, writeDocument } from '../monitoring/monitor-store.ts';
 import type { MonitorEvaluator } from '../monitoring/monitor-evaluator.ts';
-import { alertStateSchema, alertStatesJson } from '../monitoring/alert-rules.ts';
+import { alertStateSchema, alertStatesJson, alertStatesToJson } from '../monitoring/alert-rules.ts';
 
 type PreHandler = (req: FastifyRequest, reply: any) => Promise<unknown>;
 
@@ -220,7 +220,7 @@ export function registerMonitorRoutes(
     async (req) => {
       const m = await monitorNamed(ch, req.params.name);
       const result = await writes.evaluator.evaluate(m);
-      return { windows: result.windows, points_written: result.pointsWritten, alerts: await alertStatesJson(ch, m) };
+      return { windows: result.windows, points_written: result.pointsWritten, alerts: alertStatesToJson(m, result.events) };
     },
   );
 }
