@@ -29,7 +29,7 @@ await applyMigrations(log);
 const settings = toClickHouseSettings(loadEnv(clickhouseEnv));
 // Inserts of a loaded machine take long: the client waits as long as the server may run.
 const admin = connectClickHouse({ ...settings, requestTimeoutMs: 1_800_000 }, 'admin', { maxExecutionSeconds: 1800 });
-const query = connectClickHouse(settings, 'query', { maxExecutionSeconds: 600 });
+const query = connectClickHouse({ ...settings, requestTimeoutMs: 600_000 }, 'query', { maxExecutionSeconds: 600 });
 const dataset = `bench-monitor-${ROWS}`;
 const COLUMNS = 4;
 
