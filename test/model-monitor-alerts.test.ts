@@ -143,4 +143,31 @@ describe('monitor evaluation: model-version metrics, alerts, webhook', () => {
     expect(metrics).toMatch(new RegExp(`runstream_monitor_alert_firing\\{monitor="mon-${run}",rule="precision-vs-v1"\\} [01]`));
     expect(metrics).toMatch(/runstream_monitor_webhook_deliveries_total\{outcome="delivered"\} \d+/);
   });
+
+  it('answers bad monitors with 400 and unknown ones with 404, and keeps the reserved datasets to itself', async () => {
+    const send = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${svc.base}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const base = { name: `bad-${run}`, model: { name: model, version: '2' }, task: 'binary', dataset, prediction_column: 'pred', label_column: 'label' };
+    for (const bad of [
+      { ...base, label_column: undefined },
+      { ...base, task: 'ranking' },
+      { ...base, name: 'a/b' },
+      { ...base, window_ms: 10 },
+      { ...base, alerts: [{ name: 'x', metric: 'accuracy', op: 'below' }] },
+      { ...base, alerts: [{ name: 'x', metric: 'drift_share', op: 'above', threshold: 0.5 }] },
+      { ...base, webhook: { url: 'file:///etc/passwd' } },
+    ]) {
+      const r = await send('POST', '/api/v1/monitors', bad);
+      expect(r.status, JSON.stringify(bad)).toBe(400);
+      expect(r.body.error.code).toBe('INVALID_ARGUMENT');
+    }
+    expect((await send('POST', `/api/v1/monitors/nope-${run}/report`, {})).status).toBe(404);
+    expect((await send('GET', `/api/v1/monitors/nope-${run}/alerts`)).status).toBe(404);
+    expect((await send('POST', `/api/v1/monitors/mon-${run}/report`, { from_ms: 10, to_ms: 5 })).status).toBe(400);
+    expect((await send('POST', '/api/v1/datasets/_runstream.monitors/rows', { rows: [{ values: { name: 'x' } }] })).status).toBe(400);
+    const listed = await send('GET', '/api/v1/datasets?max_results=1000');
+    expect(listed.body.datasets.some((d: any) => d.dataset.startsWith('_runstream.'))).toBe(false);
+  });
 });
