@@ -154,83 +154,104 @@ export interface MonitorAggregates {
 const num = (v: unknown) => Number(v);
 
 export async function monitorAggregates(ch: ClickHouse, m: MonitorSource, opts: { abortSignal?: AbortSignal } = {}): Promise<MonitorAggregates> {
+  // Each query pivots the rows again (ClickHouse 18.16 cannot share a subquery between queries, and the query user
+  // may not create temporary tables), so everything is asked in as few queries as possible: two per report.
   const rows = predictionRows(m);
-  const regression = m.task === 'regression';
-  const ready = regression ? new SqlFragment('has_y AND has_yhat_num') : new SqlFragment('has_y AND has_yhat');
-  const countsQ = sql`SELECT w, seg, count() AS rows, countIf(has_y) AS labelled, countIf(${new SqlFragment(regression ? 'has_yhat_num' : 'has_yhat')}) AS predicted FROM (${rows}) GROUP BY w, seg ORDER BY w, seg`;
-  const jobs: [Promise<RowCounts[]>, Promise<CellRow[]>, Promise<CurveRow[]>, Promise<ProbabilityRow[]>, Promise<RegressionRow[]>] = [
-    queryRows<Record<string, unknown>>(ch, countsQ, opts).then((rs) => rs.map((r) => ({ w: num(r.w), seg: String(r.seg), rows: num(r.rows), labelled: num(r.labelled), predicted: num(r.predicted) }))),
-    Promise.resolve([]),
-    Promise.resolve([]),
-    Promise.resolve([]),
-    Promise.resolve([]),
-  ];
-  if (regression) {
-    jobs[4] = queryRows<Record<string, unknown>>(
+  if (m.task === 'regression') {
+    const ready = new SqlFragment('has_y AND has_yhat_num');
+    const e = new SqlFragment('(y_num - yhat_num)');
+    const rs = await queryRows<Record<string, unknown>>(
       ch,
-      sql`SELECT w, seg, count() AS rows, sumKahan(abs(y_num - yhat_num)) AS abs_sum, sumKahan((y_num - yhat_num) * (y_num - yhat_num)) AS sq_sum,
-            sumKahan(abs(y_num - yhat_num) / greatest(abs(y_num), ${EPS})) AS pct_sum, max(abs(y_num - yhat_num)) AS max_abs,
-            avg(y_num) AS y_mean, varPopStable(y_num) * count() AS y_sq_dev
-          FROM (${rows}) WHERE ${ready} GROUP BY w, seg ORDER BY w, seg`,
+      sql`SELECT w, seg, count() AS all_rows, countIf(has_y) AS labelled, countIf(has_yhat_num) AS predicted, countIf(${ready}) AS rows,
+            sumKahanIf(abs(${e}), ${ready}) AS abs_sum, sumKahanIf(${e} * ${e}, ${ready}) AS sq_sum,
+            sumKahanIf(abs(${e}) / greatest(abs(y_num), ${EPS}), ${ready}) AS pct_sum, maxIf(abs(${e}), ${ready}) AS max_abs,
+            avgIf(y_num, ${ready}) AS y_mean, varPopStableIf(y_num, ${ready}) * countIf(${ready}) AS y_sq_dev
+          FROM (${rows}) GROUP BY w, seg ORDER BY w, seg`,
       opts,
-    ).then((rs) =>
-      rs.map((r) => ({ w: num(r.w), seg: String(r.seg), rows: num(r.rows), absErrorSum: num(r.abs_sum), sqErrorSum: num(r.sq_sum), pctErrorSum: num(r.pct_sum), maxAbsError: num(r.max_abs), labelMean: num(r.y_mean), labelSqDev: num(r.y_sq_dev) })),
     );
-  } else {
-    const groups = m.sensitiveColumns.map((_, i) => new SqlFragment(`g${i}`));
-    const groupList = groups.length === 0 ? new SqlFragment('') : sql`, ${joinSql(groups, ', ')}`;
-    jobs[1] = queryRows<Record<string, unknown>>(ch, sql`SELECT w, seg, y, yhat${groupList}, count() AS n FROM (${rows}) WHERE ${ready} GROUP BY w, seg, y, yhat${groupList}`, opts).then((rs) =>
-      rs.map((r) => ({ w: num(r.w), seg: String(r.seg), y: String(r.y), yhat: String(r.yhat), groups: m.sensitiveColumns.map((_, i) => String(r[`g${i}`])), n: num(r.n) })),
-    );
-    const scores = scoreColumnsOf(m);
-    if (scores.length > 0) {
-      const classes = m.task === 'binary' ? [m.positiveLabel ?? '1'] : (m.classScores ?? []).map((c) => c.class);
-      const p = joinSql(scores.map((_, i) => new SqlFragment(`p${i}`)), ', ');
-      const scored = sql`has_y AND ${joinSql(scores.map((_, i) => new SqlFragment(`has_p${i}`)), ' AND ')}`;
-      jobs[2] = queryRows<Record<string, unknown>>(ch, curveQuery(rows, scored, p, classes), opts).then((rs) =>
-        rs.map((r) => ({ w: num(r.w), seg: num(r.all_seg) === 1 ? null : String(r.seg2), cls: String(r.cls), positives: num(r.total_pos), negatives: num(r.total_neg), aucArea: num(r.auc_area), apSum: num(r.ap_sum) })),
-      );
-      jobs[3] = queryRows<Record<string, unknown>>(ch, probabilityQuery(m.task, rows, scored, p, classes), opts).then((rs) =>
-        rs.map((r) => ({ w: num(r.w), seg: String(r.seg), rows: num(r.rows), logLossSum: num(r.ll_sum), brierSum: num(r.brier_sum) })),
-      );
-    }
+    return {
+      counts: rs.map((r) => ({ w: num(r.w), seg: String(r.seg), rows: num(r.all_rows), labelled: num(r.labelled), predicted: num(r.predicted) })),
+      cells: [],
+      curves: [],
+      probabilities: [],
+      regression: rs
+        .filter((r) => num(r.rows) > 0)
+        .map((r) => ({ w: num(r.w), seg: String(r.seg), rows: num(r.rows), absErrorSum: num(r.abs_sum), sqErrorSum: num(r.sq_sum), pctErrorSum: num(r.pct_sum), maxAbsError: num(r.max_abs), labelMean: num(r.y_mean), labelSqDev: num(r.y_sq_dev) })),
+    };
   }
-  const [counts, cells, curves, probabilities, regressionRows] = await Promise.all(jobs);
-  return { counts, cells, curves, probabilities, regression: regressionRows };
+  const groups = m.sensitiveColumns.map((_, i) => new SqlFragment(`g${i}`));
+  const groupList = groups.length === 0 ? new SqlFragment('') : sql`, ${joinSql(groups, ', ')}`;
+  const cellsJob = queryRows<Record<string, unknown>>(ch, sql`SELECT w, seg, has_y, has_yhat, y, yhat${groupList}, count() AS n FROM (${rows}) GROUP BY w, seg, has_y, has_yhat, y, yhat${groupList}`, opts);
+  const scores = scoreColumnsOf(m);
+  const classes = m.task === 'binary' ? [m.positiveLabel ?? '1'] : (m.classScores ?? []).map((c) => c.class);
+  const curvesJob =
+    scores.length === 0
+      ? Promise.resolve([])
+      : queryRows<Record<string, unknown>>(
+          ch,
+          curveQuery(
+            m.task,
+            rows,
+            // Multiclass: rows whose true class has no probability column are left out (scikit-learn refuses them).
+            sql`has_y AND ${joinSql(scores.map((_, i) => new SqlFragment(`has_p${i}`)), ' AND ')}${m.task === 'multiclass' ? sql` AND indexOf(${sqlArray(classes)}, y) > 0` : sql``}`,
+            joinSql(scores.map((_, i) => new SqlFragment(`p${i}`)), ', '),
+            classes,
+          ),
+          opts,
+        );
+  const [cellRows, curveRows] = await Promise.all([cellsJob, curvesJob]);
+  const counts = new Map<string, RowCounts>();
+  const cells: CellRow[] = [];
+  for (const r of cellRows) {
+    const w = num(r.w);
+    const seg = String(r.seg);
+    const n = num(r.n);
+    const labelled = num(r.has_y) === 1;
+    const predicted = num(r.has_yhat) === 1;
+    const key = `${w}\u0000${seg}`;
+    const c = counts.get(key) ?? { w, seg, rows: 0, labelled: 0, predicted: 0 };
+    counts.set(key, c);
+    c.rows += n;
+    if (labelled) c.labelled += n;
+    if (predicted) c.predicted += n;
+    if (labelled && predicted) cells.push({ w, seg, y: String(r.y), yhat: String(r.yhat), groups: m.sensitiveColumns.map((_, i) => String(r[`g${i}`])), n });
+  }
+  const curves: CurveRow[] = curveRows.map((r) => ({ w: num(r.w), seg: num(r.all_seg) === 1 ? null : String(r.seg2), cls: String(r.cls), positives: num(r.total_pos), negatives: num(r.total_neg), aucArea: num(r.auc_area), apSum: num(r.ap_sum) }));
+  // Log loss and Brier per segment: the sums of the classes' curves (every scored row is positive for one class).
+  const probabilities = new Map<string, ProbabilityRow>();
+  curveRows.forEach((r, i) => {
+    const c = curves[i]!;
+    if (c.seg === null) return;
+    const key = `${c.w}\u0000${c.seg}`;
+    const p = probabilities.get(key) ?? { w: c.w, seg: c.seg, rows: c.positives + c.negatives, logLossSum: 0, brierSum: 0 };
+    probabilities.set(key, p);
+    p.logLossSum += num(r.ll_sum);
+    p.brierSum += num(r.brier_sum);
+  });
+  return { counts: [...counts.values()], cells, curves, probabilities: [...probabilities.values()], regression: [] };
 }
 
 /**
  * Per (window, segment — and once more for all segments —, class): positives and negatives, and over the distinct
  * scores sorted ascending with counts pᵢ, nᵢ and cumulative sums Pᵢ, Nᵢ:
  * aucArea = Σ pᵢ·(Nᵢ − nᵢ/2) (negatives below, ties counted half), apSum = Σ pᵢ·(P − Pᵢ + pᵢ)/((P − Pᵢ + pᵢ) + (N − Nᵢ + nᵢ))
- * (precision at the threshold sᵢ, taking every row scored ≥ sᵢ).
+ * (precision at the threshold sᵢ, taking every row scored ≥ sᵢ); and the log-loss and Brier terms of its rows summed
+ * (the classes' sums of one segment add up to the segment's: every scored row is the positive of one class).
  */
-function curveQuery(rows: SqlFragment, scored: SqlFragment, p: SqlFragment, classes: string[]): SqlFragment {
-  const perScore = sql`SELECT w, all_seg, seg2, cls, sc, countIf(y = cls) AS pos, count() - pos AS neg
+function curveQuery(task: MonitorTask, rows: SqlFragment, scored: SqlFragment, p: SqlFragment, classes: string[]): SqlFragment {
+  const clip = (x: SqlFragment) => sql`least(greatest(${x}, ${EPS}), ${1 - EPS})`;
+  // log_loss: −ln p of the true class; a binary score p is the column [1 − p, p], each clipped.
+  const negLoss = task === 'binary' ? sql`neg * -log(${clip(new SqlFragment('1 - sc'))})` : sql`0`;
+  const perScore = sql`SELECT w, all_seg, seg2, cls, sc, countIf(y = cls) AS pos, count() - pos AS neg,
+      pos * -log(${clip(new SqlFragment('sc'))}) + ${negLoss} AS ll, pos * pow(sc - 1, 2) + neg * pow(sc, 2) AS br
     FROM (SELECT w, arrayJoin([0, 1]) AS all_seg, if(all_seg = 1, '', seg) AS seg2, y, [${p}] AS scores FROM (${rows}) WHERE ${scored})
     ARRAY JOIN scores AS sc, ${sqlArray(classes)} AS cls
     GROUP BY w, all_seg, seg2, cls, sc`;
-  return sql`SELECT w, all_seg, seg2, cls, sum(pos) AS total_pos, sum(neg) AS total_neg,
+  return sql`SELECT w, all_seg, seg2, cls, sum(pos) AS total_pos, sum(neg) AS total_neg, sumKahan(ll) AS ll_sum, sumKahan(br) AS brier_sum,
       arraySort(x -> x.1, groupArray((sc, toFloat64(pos), toFloat64(neg)))) AS sorted,
       arrayMap(x -> x.2, sorted) AS ps, arrayMap(x -> x.3, sorted) AS ns,
       arrayCumSum(ps) AS cps, arrayCumSum(ns) AS cns,
       arraySum(arrayMap((pi, ni, cn) -> pi * (cn - ni / 2), ps, ns, cns)) AS auc_area,
       arraySum(arrayMap((pi, ni, cp, cn) -> pi * (total_pos - cp + pi) / ((total_pos - cp + pi) + (total_neg - cn + ni)), ps, ns, cps, cns)) AS ap_sum
     FROM (${perScore}) GROUP BY w, all_seg, seg2, cls`;
-}
-
-function probabilityQuery(task: MonitorTask, rows: SqlFragment, scored: SqlFragment, p: SqlFragment, classes: string[]): SqlFragment {
-  const clip = (x: SqlFragment) => sql`least(greatest(${x}, ${EPS}), ${1 - EPS})`;
-  if (task === 'binary') {
-    const positive = classes[0]!;
-    // log_loss turns a 1-D score into columns [1 − p, p] first, then clips each.
-    const loss = sql`-log(if(y = ${positive}, ${clip(new SqlFragment('p0'))}, ${clip(new SqlFragment('1 - p0'))}))`;
-    return sql`SELECT w, seg, count() AS rows, sumKahan(${loss}) AS ll_sum, sumKahan(pow(p0 - (y = ${positive}), 2)) AS brier_sum FROM (${rows}) WHERE ${scored} GROUP BY w, seg`;
-  }
-  // Rows whose true class has no probability column are left out (scikit-learn refuses them).
-  const known = sql`indexOf(${sqlArray(classes)}, y)`;
-  return sql`SELECT w, seg, count() AS rows,
-      sumKahan(-log(${clip(sql`[${p}][${known}]`)})) AS ll_sum,
-      sumKahan(arraySum(arrayMap((pc, c) -> pow(pc - (c = y), 2), [${p}], ${sqlArray(classes)}))) AS brier_sum
-    FROM (${rows}) WHERE ${scored} AND ${known} > 0 GROUP BY w, seg`;
 }
