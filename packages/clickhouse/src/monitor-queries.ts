@@ -92,7 +92,7 @@ export function predictionRows(m: MonitorSource): SqlFragment {
   const labelPivot = sql`SELECT anyIf(${TEXT}, column = ${l.idColumn} AND ${PRESENT}) AS rid, ${labelValue} AS ly, countIf(column = ${l.labelColumn} AND ${PRESENT}) > 0 AS has_ly, (any(src_partition), any(src_offset), any(row_index)) AS arrival FROM dataset_rows_v1 WHERE ${rowFilter(l.dataset, l.version, [l.idColumn, l.labelColumn])} GROUP BY ${ROW_KEY}`;
   // Labels are keyed by their dataset in Kafka (one partition), so (partition, offset, index) is arrival order.
   const latest = sql`SELECT rid, argMax(ly, arrival) AS late_y, 1 AS late_has FROM (${labelPivot}) WHERE has_ly AND rid != '' GROUP BY rid`;
-  return sql`SELECT *, if(late_has = 1, late_y, ${new SqlFragment(own)}) AS ${new SqlFragment(yField)}, late_has = 1 OR ${new SqlFragment(`has_${own}`)} AS has_y FROM (${pivot}) ANY LEFT JOIN (${latest}) USING rid`;
+  return sql`SELECT *, if(late_has = 1, late_y, ${new SqlFragment(own)}) AS ${new SqlFragment(yField)}, late_has = 1 OR ${new SqlFragment(`has_${own}`)} AS has_y FROM (${pivot}) AS prediction_rows ANY LEFT JOIN (${latest}) AS late_labels USING rid`;
 }
 
 export interface RowCounts {
@@ -158,17 +158,7 @@ export async function monitorAggregates(ch: ClickHouse, m: MonitorSource, opts: 
   // may not create temporary tables), so everything is asked in as few queries as possible: two per report.
   const rows = predictionRows(m);
   if (m.task === 'regression') {
-    const ready = new SqlFragment('has_y AND has_yhat_num');
-    const e = new SqlFragment('(y_num - yhat_num)');
-    const rs = await queryRows<Record<string, unknown>>(
-      ch,
-      sql`SELECT w, seg, count() AS all_rows, countIf(has_y) AS labelled, countIf(has_yhat_num) AS predicted, countIf(${ready}) AS rows,
-            sumKahanIf(abs(${e}), ${ready}) AS abs_sum, sumKahanIf(${e} * ${e}, ${ready}) AS sq_sum,
-            sumKahanIf(abs(${e}) / greatest(abs(y_num), ${EPS}), ${ready}) AS pct_sum, maxIf(abs(${e}), ${ready}) AS max_abs,
-            avgIf(y_num, ${ready}) AS y_mean, varPopStableIf(y_num, ${ready}) * countIf(${ready}) AS y_sq_dev
-          FROM (${rows}) GROUP BY w, seg ORDER BY w, seg`,
-      opts,
-    );
+    const rs = await queryRows<Record<string, unknown>>(ch, regressionQuery(rows), opts);
     return {
       counts: rs.map((r) => ({ w: num(r.w), seg: String(r.seg), rows: num(r.all_rows), labelled: num(r.labelled), predicted: num(r.predicted) })),
       cells: [],
@@ -179,26 +169,9 @@ export async function monitorAggregates(ch: ClickHouse, m: MonitorSource, opts: 
         .map((r) => ({ w: num(r.w), seg: String(r.seg), rows: num(r.rows), absErrorSum: num(r.abs_sum), sqErrorSum: num(r.sq_sum), pctErrorSum: num(r.pct_sum), maxAbsError: num(r.max_abs), labelMean: num(r.y_mean), labelSqDev: num(r.y_sq_dev) })),
     };
   }
-  const groups = m.sensitiveColumns.map((_, i) => new SqlFragment(`g${i}`));
-  const groupList = groups.length === 0 ? new SqlFragment('') : sql`, ${joinSql(groups, ', ')}`;
-  const cellsJob = queryRows<Record<string, unknown>>(ch, sql`SELECT w, seg, has_y, has_yhat, y, yhat${groupList}, count() AS n FROM (${rows}) GROUP BY w, seg, has_y, has_yhat, y, yhat${groupList}`, opts);
-  const scores = scoreColumnsOf(m);
-  const classes = m.task === 'binary' ? [m.positiveLabel ?? '1'] : (m.classScores ?? []).map((c) => c.class);
-  const curvesJob =
-    scores.length === 0
-      ? Promise.resolve([])
-      : queryRows<Record<string, unknown>>(
-          ch,
-          curveQuery(
-            m.task,
-            rows,
-            // Multiclass: rows whose true class has no probability column are left out (scikit-learn refuses them).
-            sql`has_y AND ${joinSql(scores.map((_, i) => new SqlFragment(`has_p${i}`)), ' AND ')}${m.task === 'multiclass' ? sql` AND indexOf(${sqlArray(classes)}, y) > 0` : sql``}`,
-            joinSql(scores.map((_, i) => new SqlFragment(`p${i}`)), ', '),
-            classes,
-          ),
-          opts,
-        );
+  const curve = scoredCurveQuery(m, rows);
+  const cellsJob = queryRows<Record<string, unknown>>(ch, cellsQuery(m, rows), opts);
+  const curvesJob = curve ? queryRows<Record<string, unknown>>(ch, curve, opts) : Promise.resolve([]);
   const [cellRows, curveRows] = await Promise.all([cellsJob, curvesJob]);
   const counts = new Map<string, RowCounts>();
   const cells: CellRow[] = [];
@@ -229,6 +202,39 @@ export async function monitorAggregates(ch: ClickHouse, m: MonitorSource, opts: 
     p.brierSum += num(r.brier_sum);
   });
   return { counts: [...counts.values()], cells, curves, probabilities: [...probabilities.values()], regression: [] };
+}
+
+/** The queries of one report (for tests of their portability; monitorAggregates runs them). */
+export function monitorQueriesSql(m: MonitorSource): SqlFragment[] {
+  const rows = predictionRows(m);
+  if (m.task === 'regression') return [regressionQuery(rows)];
+  const curve = scoredCurveQuery(m, rows);
+  return curve ? [cellsQuery(m, rows), curve] : [cellsQuery(m, rows)];
+}
+
+function regressionQuery(rows: SqlFragment): SqlFragment {
+  const ready = new SqlFragment('has_y AND has_yhat_num');
+  const e = new SqlFragment('(y_num - yhat_num)');
+  return sql`SELECT w, seg, count() AS all_rows, countIf(has_y) AS labelled, countIf(has_yhat_num) AS predicted, countIf(${ready}) AS rows,
+      sumKahanIf(abs(${e}), ${ready}) AS abs_sum, sumKahanIf(${e} * ${e}, ${ready}) AS sq_sum,
+      sumKahanIf(abs(${e}) / greatest(abs(y_num), ${EPS}), ${ready}) AS pct_sum, maxIf(abs(${e}), ${ready}) AS max_abs,
+      avgIf(y_num, ${ready}) AS y_mean, varPopStableIf(y_num, ${ready}) * countIf(${ready}) AS y_sq_dev
+    FROM (${rows}) GROUP BY w, seg ORDER BY w, seg`;
+}
+
+function cellsQuery(m: MonitorSource, rows: SqlFragment): SqlFragment {
+  const groups = m.sensitiveColumns.map((_, i) => new SqlFragment(`g${i}`));
+  const groupList = groups.length === 0 ? new SqlFragment('') : sql`, ${joinSql(groups, ', ')}`;
+  return sql`SELECT w, seg, has_y, has_yhat, y, yhat${groupList}, count() AS n FROM (${rows}) GROUP BY w, seg, has_y, has_yhat, y, yhat${groupList}`;
+}
+
+function scoredCurveQuery(m: MonitorSource, rows: SqlFragment): SqlFragment | undefined {
+  const scores = scoreColumnsOf(m);
+  if (scores.length === 0) return undefined;
+  const classes = m.task === 'binary' ? [m.positiveLabel ?? '1'] : (m.classScores ?? []).map((c) => c.class);
+  // Multiclass: rows whose true class has no probability column are left out (scikit-learn refuses them).
+  const scored = sql`has_y AND ${joinSql(scores.map((_, i) => new SqlFragment(`has_p${i}`)), ' AND ')}${m.task === 'multiclass' ? sql` AND indexOf(${sqlArray(classes)}, y) > 0` : sql``}`;
+  return curveQuery(m.task, rows, scored, joinSql(scores.map((_, i) => new SqlFragment(`p${i}`)), ', '), classes);
 }
 
 /**
