@@ -62,6 +62,8 @@ import {
   encodeDatasetRowsUnits,
   insertDatasetRows,
   listDatasetsSql,
+  monitorQueriesSql,
+  type MonitorSource,
   sideValueCountsSql,
   topValuesSql,
   type DatasetRowsUnit,
@@ -405,6 +407,15 @@ function buildQueries(): Query[] {
   add('shiftedMoments summaries', rounded(shiftedMomentsSql(REF_SEL, 'x', -500.25)));
   add('shiftedMoments rows', rounded(shiftedMomentsSql(CUR_SEL, 'x', 0)));
   add('sideValueCounts', sideValueCountsSql(REF_SEL, CUR_SEL, ['level', "cat'"], 100));
+  // Model monitoring: every query of a binary (with late labels joined by id), multiclass and regression report.
+  // Logarithms and Kahan sums may differ in the last bits between versions: the row counts are compared.
+  const monitorBase = { dataset: HOSTILE_DATASET, version: "v'2", windowMs: 10_000, sensitiveColumns: ["cat'"] };
+  const monitors: [string, MonitorSource][] = [
+    ['binary', { ...monitorBase, task: 'binary', predictionColumn: 'level', labelColumn: 'level', scoreColumn: 'x', positiveLabel: '1', idColumn: "cat'", labels: { dataset: HOSTILE_DATASET, version: 'v1', idColumn: "cat'", labelColumn: 'level' } }],
+    ['multiclass', { ...monitorBase, task: 'multiclass', predictionColumn: "cat'", labelColumn: "cat'", classScores: [{ class: "b'", column: 'x' }, { class: 'a', column: 'level' }], fromMs: 1_700_000_000_000 }],
+    ['regression', { ...monitorBase, task: 'regression', predictionColumn: 'x', labelColumn: 'level', sensitiveColumns: [] }],
+  ];
+  for (const [name, m] of monitors) monitorQueriesSql(m).forEach((f, i) => add(`monitor ${name} ${i}`, sql`SELECT count() AS n FROM (${f})`));
 
   for (const [name, s] of HOSTILE_STRINGS) {
     add(`string ${name}`, sql`SELECT v, hex(v) AS h, length(v) AS n FROM (SELECT ${s} AS v)`);

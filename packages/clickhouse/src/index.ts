@@ -20,3 +20,4 @@ export * from './dataset-buckets.ts';
 export * from './entity-purge.ts';
 export * from './retention.ts';
 export * from './storage-stats.ts';
+export * from './monitor-queries.ts';

@@ -27,6 +27,9 @@ import { registerGcRoutes } from './routes/gc-routes.ts';
 import { registerStorageRoutes } from './routes/storage-routes.ts';
 import { installStorageMetrics } from './storage-metrics.ts';
 import type { PurgeRunner } from './gc/purge-job.ts';
+import { registerMonitorRoutes } from './routes/monitor-routes.ts';
+import { MonitorEvaluator } from './monitoring/monitor-evaluator.ts';
+import type { WebhookOptions } from './monitoring/webhook-sender.ts';
 import { registerUiRoutes } from './ui/ui-routes.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { ConcurrencyGate, DEFAULT_GATE, LagController, type GateOptions } from './concurrency-gate.ts';
@@ -54,6 +57,10 @@ export interface ServiceDeps {
   concurrency?: GateOptions;
   /** Permanent deletion (POST /api/v1/gc, tokens with the admin scope); without it the routes are not served. */
   purge?: PurgeRunner;
+  /** Evaluate every monitor this often (needs a writer); 0 or absent = only on request. */
+  monitorEvaluateIntervalMs?: number;
+  /** Alert webhook retries (tests shorten them). */
+  webhook?: WebhookOptions;
 }
 
 export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> {
@@ -163,6 +170,20 @@ export async function buildService(deps: ServiceDeps): Promise<FastifyInstance> 
     ...(deps.writer ? { writes: { writer: deps.writer, preHandler: fencedRead([{ topic: deps.writer.topics.tracking }], 'write'), actorOf: (req) => actorOf(deps.tokens, req) } } : {}),
   });
   registerDataRoutes(app, { ch: deps.ch, preHandler: fencedRead(topics ? [{ topic: topics.datasets }] : []), ...(deps.writer ? { writes: { writer: deps.writer, preHandler: requireScope(deps.tokens, 'write') } } : {}) });
+  const datasetReads = fencedRead(topics ? [{ topic: topics.datasets }] : []);
+  let evaluator: MonitorEvaluator | undefined;
+  if (deps.writer) {
+    evaluator = new MonitorEvaluator({ ch: deps.ch, writer: deps.writer, log: deps.log, registry: metrics.registry, ...(deps.webhook ? { webhook: deps.webhook } : {}) });
+    if (deps.monitorEvaluateIntervalMs) evaluator.start(deps.monitorEvaluateIntervalMs);
+    const running = evaluator;
+    app.addHook('onClose', async () => running.stop());
+  }
+  registerMonitorRoutes(app, {
+    ch: deps.ch,
+    preHandler: datasetReads,
+    // Evaluation reads what it writes: the fence on the datasets topic (monitors, alert events) comes first.
+    ...(deps.writer && evaluator ? { writes: { writer: deps.writer, preHandler: fencedRead([{ topic: deps.writer.topics.datasets }], 'write'), evaluator } } : {}),
+  });
   const writer = deps.writer;
   if (writer) {
     // Its own scope, so MLflow's error shape applies to MLflow routes only.

@@ -39,6 +39,7 @@ const app = await buildService({
   rateLimit: config.rateLimit,
   concurrency: config.concurrency,
   requestTimeoutMs: config.queryTimeoutMs + 5_000,
+  monitorEvaluateIntervalMs: config.monitorEvaluateIntervalMs,
   health: serviceHealthChecks(
     ch,
     admin,

@@ -22,6 +22,8 @@ export interface ServiceConfig {
   /** Extra nodes /health names on a cluster (ZooKeeper servers, ingest workers' metrics endpoints). */
   zookeeperHosts: string[];
   workerMetricsUrls: string[];
+  /** How often every monitor is evaluated (window metrics, alert rules); 0 = only on request. */
+  monitorEvaluateIntervalMs: number;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -40,6 +42,7 @@ export function loadServiceConfig(env: NodeJS.ProcessEnv = process.env): Service
       ingestGroupId: str('INGEST_GROUP_ID', 'runstream-ingest'),
       zookeeperHosts: list('ZOOKEEPER_HOSTS', []),
       workerMetricsUrls: list('INGEST_WORKER_METRICS_URLS', []),
+      monitorEvaluateIntervalMs: int('MONITOR_EVALUATE_INTERVAL_MS', 60_000, 0, 86_400_000),
       artifactRoot: str('RUNSTREAM_ARTIFACT_DIR', `${process.cwd()}/.data/artifacts`),
       rateLimit: {
         name: 'RATE_LIMIT_PER_SEC / RATE_LIMIT_BURST',

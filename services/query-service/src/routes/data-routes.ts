@@ -10,6 +10,7 @@ import { ApiError, errorResponses as errors, jsonDoubleSchema as jsonDouble } fr
 import { driftReport, type ColumnDrift, type DriftReport, type Histogram, type MethodChoice } from '../data/drift-report.ts';
 import { qualityReport, type ValueShare } from '../data/quality-report.ts';
 import { decodePageToken, encodePageToken } from '../page-token.ts';
+import { RESERVED_DATASET_PREFIX } from '../monitoring/monitor-store.ts';
 
 type PreHandler = (req: FastifyRequest, reply: any) => Promise<unknown>;
 
@@ -182,7 +183,8 @@ export function registerDataRoutes(app: FastifyInstance, deps: { ch: ClickHouse;
     },
     async (req) => {
       const after = req.query.page_token === undefined ? undefined : decodePageToken(req.query.page_token, (v): v is string => typeof v === 'string');
-      const rows = await listDatasets(ch, req.query.max_results + 1, after);
+      // The service's own records (monitors, alert events) are not datasets of the user's.
+      const rows = (await listDatasets(ch, req.query.max_results + 1, after)).filter((d) => !d.dataset.startsWith(RESERVED_DATASET_PREFIX));
       const page = rows.slice(0, req.query.max_results);
       return {
         datasets: page.map((d) => ({ dataset: d.dataset, rows: d.rows, versions: d.versions, columns: d.columns, first_timestamp_ms: d.firstTimestampMs, last_timestamp_ms: d.lastTimestampMs })),
@@ -380,6 +382,7 @@ export function registerDataRoutes(app: FastifyInstance, deps: { ch: ClickHouse;
     },
     async (req) => {
       const b = req.body;
+      if (req.params.dataset.startsWith(RESERVED_DATASET_PREFIX)) throw new ApiError(400, 'INVALID_ARGUMENT', `dataset names starting with "${RESERVED_DATASET_PREFIX}" are reserved for the service's own records`);
       const batch = toBatch(req.params.dataset, b);
       const problem = datasetRowsProblem(batch, Date.now());
       if (problem) throw new ApiError(400, 'INVALID_ARGUMENT', problem);

@@ -7,7 +7,7 @@ import { build, stop } from 'esbuild';
 import type { FastifyInstance } from 'fastify';
 
 const WEB_DIR = fileURLToPath(new URL('./web/', import.meta.url));
-const PAGES = ['runs', 'compare', 'ranks', 'models', 'data'] as const;
+const PAGES = ['runs', 'compare', 'ranks', 'models', 'data', 'monitors'] as const;
 
 interface Bundle { js: string; css: string; html: string }
 

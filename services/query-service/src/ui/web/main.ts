@@ -5,6 +5,7 @@ import { showError } from './page-status.ts';
 import { renderComparePage } from './pages/compare-page.ts';
 import { renderDataPage } from './pages/data-page.ts';
 import { renderModelsPage } from './pages/models-page.ts';
+import { renderMonitorsPage } from './pages/monitors-page.ts';
 import { renderRanksPage } from './pages/ranks-page.ts';
 import { renderRunsPage } from './pages/runs-page.ts';
 
@@ -14,6 +15,7 @@ const PAGES: Record<string, { title: string; render: (root: HTMLElement) => Prom
   ranks: { title: 'Ranks', render: renderRanksPage },
   models: { title: 'Model versions', render: renderModelsPage },
   data: { title: 'Data', render: renderDataPage },
+  monitors: { title: 'Monitoring', render: renderMonitorsPage },
 };
 
 function currentPage(): string {

@@ -222,13 +222,18 @@ export class SeriesChart {
     }
     ctx.textAlign = 'center';
     ctx.textBaseline = 'top';
+    // Ticks closer together than their labels' precision would repeat a label: each label is written once.
+    let lastLabel = '';
     for (const t of xTicks(this.opts.xKind, x0, x1, Math.max(2, Math.floor(plotW / 110)))) {
+      const label = formatX(this.opts.xKind, t, x1 - x0);
+      if (label === lastLabel) continue;
+      lastLabel = label;
       const x = Math.round(px(t)) + 0.5;
       ctx.beginPath();
       ctx.moveTo(x, PAD.top);
       ctx.lineTo(x, PAD.top + plotH);
       ctx.stroke();
-      ctx.fillText(formatX(this.opts.xKind, t, x1 - x0), x, PAD.top + plotH + 6);
+      ctx.fillText(label, x, PAD.top + plotH + 6);
     }
 
     ctx.save();
@@ -302,6 +307,13 @@ export class SeriesChart {
         pen = true;
       }
       ctx.stroke();
+      // A point with no neighbour draws no line: a dot shows it.
+      for (let i = 0; i < c.length && !this.opts.markers; i++) {
+        if (Number.isNaN(c.first[i]!) || (i > 0 && !Number.isNaN(c.first[i - 1]!)) || (i + 1 < c.length && !Number.isNaN(c.first[i + 1]!))) continue;
+        ctx.beginPath();
+        ctx.arc((c.x0[i]! + c.x1[i]!) / 2, py(c.last[i]!), 3, 0, Math.PI * 2);
+        ctx.fill();
+      }
       if (this.opts.markers) {
         for (let i = 0; i < n; i++) {
           const v = s.line[i]!;

@@ -1,7 +1,7 @@
 // Compare: one chart per chosen metric for the selected runs (server-downsampled, min/max band, drag-zoom
 // re-queried at full resolution), x-axis / smoothing / log controls, a summary table and a params table.
 import { api } from '../api-client.ts';
-import type { CompareResponse, CompareRun, SeriesRequest, SeriesResponse, XAxis } from '../api-types.ts';
+import type { CompareResponse, CompareRun, SeriesColumns, SeriesRequest, SeriesResponse, XAxis } from '../api-types.ts';
 import { formatDuration, formatX, seriesColor } from '../chart-scale.ts';
 import { formatValue, h } from '../dom.ts';
 import { toNumber } from '../json-double.ts';
@@ -202,9 +202,15 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
   const grouped = byKey(res.series, keys, charted);
   const colorOf = new Map(charted.map((r, i) => [r, seriesColor(i)]));
   const list: SeriesChart[] = [];
+  const listSeries: SeriesColumns[][] = [];
   const nodes: HTMLElement[] = [];
   for (const [key, series] of grouped) {
     const points = series.reduce((n, s) => n + s.points, 0);
+    // A metric logged once per run (a final accuracy) has no line to draw: one bar per run instead.
+    if (series.length > 0 && series.every((s) => s.points <= 1)) {
+      nodes.push(singleValueBars(key, series, names, colorOf));
+      continue;
+    }
     const chart = new SeriesChart({
       title: key,
       xKind: res.x,
@@ -213,6 +219,7 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
       ...zoom,
     });
     list.push(chart);
+    listSeries.push(series);
     const resolution = series.every((s) => s.resolution === 'raw') ? 'raw points' : `${res.buckets} buckets, min/max band`;
     nodes.push(h('div', { class: 'chart-card' }, chart.element, h('div', { class: 'chart-meta' }, `${series.length} series · ${points.toLocaleString('en')} points · ${resolution}`)));
     chart.element.dataset.points = String(points);
@@ -223,11 +230,7 @@ async function drawCharts(container: HTMLElement, state: CompareState, names: Ma
   }
   // Every width read before any drawing: one layout instead of one per chart.
   const widths = list.map((c) => c.element.clientWidth);
-  let i = 0;
-  for (const series of grouped.values()) {
-    list[i]!.setData(series.map((s) => chartSeries(s, names.get(s.run) ?? s.run, colorOf.get(s.run) ?? '#333')), { width: widths[i]! });
-    i++;
-  }
+  list.forEach((chart, i) => chart.setData(listSeries[i]!.map((s) => chartSeries(s, names.get(s.run) ?? s.run, colorOf.get(s.run) ?? '#333')), { width: widths[i]! }));
   trackCharts(list);
   const drawn = performance.now();
   await new Promise((r) => requestAnimationFrame(() => r(undefined)));
@@ -332,4 +335,36 @@ function renderTables(summary: HTMLElement, params: HTMLElement, compare: Compar
 function goalOf(runs: CompareRun[], key: string): string {
   const goal = runs.find((r) => r.metrics[key])?.metrics[key]?.goal;
   return goal === 'min' ? 'lower is better' : 'higher is better';
+}
+
+/** One horizontal bar per run for a metric with a single value per run; bars start at 0 (or at the smallest value when some are negative). */
+function singleValueBars(key: string, series: SeriesColumns[], names: Map<string, string>, colorOf: Map<string, string>): HTMLElement {
+  const rows = series.map((s) => ({ run: s.run, value: s.points === 1 ? toNumber(s.last[0] ?? 'NaN') : NaN }));
+  const finite = rows.map((r) => r.value).filter(Number.isFinite);
+  const lo = Math.min(0, ...finite);
+  const hi = Math.max(0, ...finite);
+  const span = hi - lo || 1;
+  return h(
+    'div',
+    { class: 'chart-card single-value', 'data-key': key },
+    h('div', { class: 'chart-title' }, key),
+    h(
+      'div',
+      { class: 'value-bars' },
+      ...rows.map((r) =>
+        h(
+          'div',
+          { class: 'value-bar', 'data-run': r.run, 'data-value': Number.isFinite(r.value) ? String(r.value) : 'NaN' },
+          h('span', { class: 'value-bar-label' }, names.get(r.run) ?? r.run),
+          h(
+            'span',
+            { class: 'value-bar-track' },
+            Number.isFinite(r.value) ? h('span', { class: 'value-bar-fill', style: `left:${(((Math.min(0, r.value) - lo) / span) * 100).toFixed(3)}%;width:${((Math.abs(r.value) / span) * 100).toFixed(3)}%;background:${colorOf.get(r.run) ?? '#333'}` }) : '',
+          ),
+          h('span', { class: 'value-bar-value num' }, formatValue(r.value)),
+        ),
+      ),
+    ),
+    h('div', { class: 'chart-meta' }, `${rows.length} runs · one value each`),
+  );
 }

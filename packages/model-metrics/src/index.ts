@@ -1,0 +1,3 @@
+export * from './classification.ts';
+export * from './regression.ts';
+export * from './fairness.ts';
