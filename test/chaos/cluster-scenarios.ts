@@ -154,13 +154,48 @@ export const replicaKill: Scenario<PrivateCluster> = {
 
 const READ_TOKEN = 'chaos-cluster-read-token-0123456789';
 
-/** 3. ZooKeeper stopped 30 s: replicated tables are read-only, inserts retry; reads through the query service go on. */
+interface ReadTally {
+  byStatus: Record<string, number>;
+  firstFailure: string;
+}
+
+/** Reads one run's metric history through `base` every 250 ms until `running()` turns false. */
+async function readLoop(base: string, prefix: string, tally: ReadTally, running: () => boolean): Promise<void> {
+  while (running()) {
+    let status = 'no answer';
+    let body = '';
+    try {
+      const res = await fetch(`${base}/api/v1/runs/${prefix}0/metric-history?key=loss&max_results=100`, {
+        headers: { authorization: `Bearer ${READ_TOKEN}` },
+        signal: AbortSignal.timeout(20_000),
+      });
+      status = String(res.status);
+      body = await res.text();
+    } catch (err) {
+      body = (err as Error).message;
+    }
+    tally.byStatus[status] = (tally.byStatus[status] ?? 0) + 1;
+    if (status !== '200') tally.firstFailure ||= `${status} ${body.slice(0, 240)}`;
+    await sleep(250);
+  }
+}
+
+const statuses = (t: ReadTally) => Object.entries(t.byStatus).map(([s, n]) => `${s}×${n}`).join(' ') || 'none';
+
+/**
+ * 3. ZooKeeper stopped 30 s: replicated tables are read-only, inserts retry; reads through the query service go on.
+ * Two query services read the same run meanwhile. One as deployed: its read-your-writes fence makes a read wait for
+ * the points acknowledged before it, which cannot be stored while ZooKeeper is down, so after its budget (10 s) it
+ * answers 503 + Retry-After by design — any other failure is one. The other watches topics with no pending writes
+ * (an unused topic prefix), so its reads go straight to the Distributed tables: every one must answer 200.
+ */
 export const zookeeperStop: Scenario<PrivateCluster> = {
   name: 'zookeeper-stop',
   title: 'ZooKeeper stopped 30 s mid-stream: inserts retry, nothing lost, reads through the query service keep working (2 workers)',
   run: (ctx) => {
-    const reads = { ok: 0, failed: 0, firstFailure: '' };
-    let svcStarted = false;
+    const fenced: ReadTally = { byStatus: {}, firstFailure: '' };
+    const direct: ReadTally = { byStatus: {}, firstFailure: '' };
+    let servicesStarted = false;
     return pipelineScenario(ctx, {
       name: 'zookeeper-stop',
       title: zookeeperStop.title,
@@ -169,30 +204,15 @@ export const zookeeperStop: Scenario<PrivateCluster> = {
       workload: WORKLOAD,
       fault: async (a: ClusterFault) => {
         await midStream(a, 0.2);
-        const svc = await startQueryService(a.env, a.ctx.stack, { RUNSTREAM_API_TOKENS: `reader:${READ_TOKEN}:read` });
-        svcStarted = true;
+        const tokens = { RUNSTREAM_API_TOKENS: `reader:${READ_TOKEN}:read` };
+        const svc = await startQueryService(a.env, a.ctx.stack, tokens);
+        const idle = await startQueryService({ ...a.env, KAFKA_TOPIC_PREFIX: `${a.env.KAFKA_TOPIC_PREFIX}idle.` }, a.ctx.stack, tokens).catch(async (err) => {
+          await svc.stop('zookeeper-stop-service.log');
+          throw err;
+        });
+        servicesStarted = true;
         let reading = true;
-        // One read after another (metric history of a run, whose points sit on both shards) for the whole outage.
-        const reader = (async () => {
-          while (reading) {
-            try {
-              const res = await fetch(`${svc.base}/api/v1/runs/${a.prefix}0/metric-history?key=loss&max_results=100`, {
-                headers: { authorization: `Bearer ${READ_TOKEN}` },
-                signal: AbortSignal.timeout(20_000),
-              });
-              const body = await res.text();
-              if (res.status === 200) reads.ok++;
-              else {
-                reads.failed++;
-                reads.firstFailure ||= `${res.status} ${body.slice(0, 200)}`;
-              }
-            } catch (err) {
-              reads.failed++;
-              reads.firstFailure ||= (err as Error).message;
-            }
-            await sleep(250);
-          }
-        })();
+        const readers = Promise.all([readLoop(svc.base, a.prefix, fenced, () => reading), readLoop(idle.base, a.prefix, direct, () => reading)]);
         try {
           a.ctx.say(`${a.name}: stopping ZooKeeper at ${a.at()}`);
           const stop = await a.ctx.stack.node('stop', 'zookeeper');
@@ -210,16 +230,19 @@ export const zookeeperStop: Scenario<PrivateCluster> = {
           ];
         } finally {
           reading = false;
-          await reader;
-          await svc.stop('zookeeper-stop-service.log');
+          await readers;
+          await Promise.all([svc.stop('zookeeper-stop-service.log'), idle.stop('zookeeper-stop-service-idle.log')]);
         }
       },
       check: (pool, r) => {
-        r.notes.push(`reads through the query service during the outage and recovery: ${reads.ok} answered 200, ${reads.failed} not`);
+        r.notes.push(`reads through the query service during the outage and recovery: ${statuses(direct)} (no pending writes to wait for); ${statuses(fenced)} (read-your-writes: waits for the points acknowledged before the read)`);
         const failures: string[] = [];
-        if (!svcStarted) failures.push('the query service did not start');
-        if (reads.failed > 0) failures.push(`${reads.failed} reads through the query service failed while ZooKeeper was down, first: ${reads.firstFailure}`);
-        if (reads.ok === 0) failures.push('no read through the query service succeeded');
+        if (!servicesStarted) failures.push('the query services did not start');
+        const directFailed = Object.entries(direct.byStatus).filter(([s]) => s !== '200');
+        if (directFailed.length > 0) failures.push(`reads through the query service failed while ZooKeeper was down: ${statuses(direct)}, first: ${direct.firstFailure}`);
+        if (!direct.byStatus['200']) failures.push('no read through the query service succeeded');
+        const fencedFailed = Object.entries(fenced.byStatus).filter(([s]) => s !== '200' && s !== '503');
+        if (fencedFailed.length > 0) failures.push(`read-your-writes reads answered other than 200 or 503 + Retry-After: ${statuses(fenced)}, first: ${fenced.firstFailure}`);
         if (pool.count(/"msg":"insert failed, retrying"/) === 0) r.notes.push('no insert failed while ZooKeeper was down (nothing to insert?)');
         return failures;
       },

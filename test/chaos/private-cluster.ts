@@ -2,14 +2,14 @@
 // brokers, 2 shards x 2 ClickHouse replicas) with its own data directory and ports (every one is overridable in
 // deploy/cluster/env.sh), so killing and restarting its servers never touches the shared cluster other people use.
 // Shared by `npm run chaos:cluster` (scripts/chaos/run-cluster-chaos.ts) and test/chaos/cluster-chaos.test.ts.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { clickhouseEnv, loadEnv, toClickHouseSettings, type Logger } from '@runstream/config';
 import { connectClickHouse, connectReplicas, localDatabaseOf, type ClickHouse, type ReplicatedClickHouse } from '@runstream/clickhouse';
 import { applyMigrations, REPO_ROOT } from '../../scripts/local-stack.ts';
 import { clusterEnv } from '../../scripts/cluster.ts';
-import { killMarked, linkKafkaLibs, portFree, reapStale, reservedPort, strippedEnv, type ChaosStack, type ScriptResult } from './private-stack.ts';
+import { cacheKafkaLibs, killMarked, linkKafkaLibs, portFree, reapStale, reservedPort, strippedEnv, type ChaosStack, type ScriptResult } from './private-stack.ts';
 
 /** Base ports: node i of a kind listens on base + i - 1 (3 brokers and controllers, 4 ClickHouse servers). */
 export interface ClusterPorts {
@@ -30,6 +30,8 @@ const SERVERS = join(REPO_ROOT, 'deploy/cluster/servers.sh');
 
 /** Where cluster chaos runs keep their instances (inside the git-ignored .data/). */
 export const CHAOS_CLUSTER_ROOT = join(REPO_ROOT, '.data', 'chaos-cluster');
+/** Kafka jars kept between runs when the shared stack has none to link (no `<name>-<pid>` name: never reaped). */
+const KAFKA_LIBS_CACHE = join(CHAOS_CLUSTER_ROOT, 'kafka-libs');
 
 export type NodeKind = 'zookeeper' | 'kafka' | 'clickhouse';
 
@@ -175,24 +177,67 @@ export class PrivateCluster implements ChaosStack {
     return this.must(`${action}-node`, kind, ...(n === undefined ? [] : [String(n)]));
   }
 
+  /** The pid of a running server of this instance: its pid file's, if that process's command line names its config. */
+  private pidOf(kind: NodeKind, n?: number): number | undefined {
+    const dir = join(this.dataDir, 'cluster', kind === 'zookeeper' ? 'zookeeper' : `${kind}${n}`);
+    const files: Record<NodeKind, [string, string]> = {
+      zookeeper: ['zookeeper.pid', 'zoo.cfg'],
+      kafka: ['kafka.pid', 'server.properties'],
+      clickhouse: ['clickhouse.pid', join('etc', 'config.xml')],
+    };
+    const [pidFile, config] = files[kind];
+    try {
+      const pid = Number(readFileSync(join(dir, pidFile), 'utf8'));
+      return readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(join(dir, config)) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   /**
    * SIGKILLs ClickHouse node n at once, without the start-up of a script in between: for a kill timed to land
-   * while a request runs. Only the pid of this instance's pid file, if its command line names this node's config.
+   * while a request runs.
    */
   killClickHouseNow(n: number): number {
-    const dir = join(this.dataDir, 'cluster', `clickhouse${n}`);
-    const pid = Number(readFileSync(join(dir, 'clickhouse.pid'), 'utf8'));
-    if (!readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes(join(dir, 'etc', 'config.xml'))) throw new Error(`pid ${pid} is not ClickHouse node ${n} of this cluster`);
+    const pid = this.pidOf('clickhouse', n);
+    if (pid === undefined) throw new Error(`ClickHouse node ${n} of the private cluster is not running`);
     process.kill(pid, 'SIGKILL');
     return pid;
   }
 
-  /** Starts every server and applies the cluster schema (the Kafka jars linked from the shared cache). */
+  /** SIGKILLs every server of this instance; returns their pids. */
+  private killAllNow(): number[] {
+    const nodes: [NodeKind, number?][] = [
+      ['zookeeper'],
+      ...Array.from({ length: CLUSTER_KAFKA_NODES }, (_, i) => ['kafka', i + 1] as [NodeKind, number]),
+      ...Array.from({ length: CH_NODES }, (_, i) => ['clickhouse', i + 1] as [NodeKind, number]),
+    ];
+    const pids = nodes.map(([kind, n]) => this.pidOf(kind, n)).filter((p): p is number => p !== undefined);
+    for (const pid of pids) process.kill(pid, 'SIGKILL');
+    return pids;
+  }
+
+  /** SIGKILLs every server of this instance and waits until they are gone. */
+  private async killAll(): Promise<void> {
+    const pids = this.killAllNow();
+    const gone = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    };
+    for (let i = 0; i < 100 && !pids.every(gone); i++) await new Promise((r) => setTimeout(r, 100));
+  }
+
+  /** Starts every server and applies the cluster schema (the Kafka jars linked from a cache, see linkKafkaLibs). */
   async start(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
-    linkKafkaLibs(this.dataDir);
+    linkKafkaLibs(this.dataDir, KAFKA_LIBS_CACHE);
     this.started = true;
     const r = await this.must('start');
+    cacheKafkaLibs(this.dataDir, KAFKA_LIBS_CACHE);
     this.log.info({ ms: r.ms, ports: this.ports, dataDir: this.dataDir }, 'private cluster up');
     await applyMigrations(this.log, this.processEnv());
   }
@@ -202,19 +247,28 @@ export class PrivateCluster implements ChaosStack {
     await this.script('start');
   }
 
+  /**
+   * Stops every server. Its data is removed afterwards, so nothing needs a graceful stop (which takes minutes: each
+   * ClickHouse 18.16 drains its keep-alive connections): SIGKILL. With keepData, servers.sh stop.
+   */
   async stop({ keepData = false } = {}): Promise<void> {
     killMarked(this.dataDir);
     if (!this.started) return;
-    const r = await this.script('stop');
-    if (r.code !== 0) this.log.error({ output: r.output.slice(-2000) }, 'stopping the private cluster failed');
     this.started = false;
-    if (!keepData && r.code === 0) rmSync(this.dataDir, { recursive: true, force: true });
+    if (keepData) {
+      const r = await this.script('stop');
+      if (r.code !== 0) this.log.error({ output: r.output.slice(-2000) }, 'stopping the private cluster failed');
+      return;
+    }
+    await this.killAll();
+    rmSync(this.dataDir, { recursive: true, force: true });
   }
 
+  /** For exit handlers: SIGKILL, the data stays (the next run reaps it). */
   stopSync(): void {
     killMarked(this.dataDir);
     if (!this.started) return;
-    spawnSync('bash', [SERVERS, 'stop'], { env: this.serversEnv, stdio: 'ignore' });
+    this.killAllNow();
     this.started = false;
   }
 }

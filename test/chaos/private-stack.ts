@@ -128,19 +128,29 @@ export function reapStale(root: string, stopScript: string, envOf: (dataDir: str
 }
 
 /**
- * Hard-links the Kafka jars into `<dataDir>/kafka/libs/<version>` from the shared stack's cache when it has them
- * (deploy/local/env.sh derives KAFKA_LIBS_DIR from RUNSTREAM_DATA_DIR, so a second instance would otherwise resolve
- * them again with Maven).
+ * Hard-links the Kafka jars into `<dataDir>/kafka/libs/<version>` from the shared stack's cache, or else from
+ * `fallbackCache` (deploy/local/env.sh derives KAFKA_LIBS_DIR from RUNSTREAM_DATA_DIR, so a second instance would
+ * otherwise resolve them again with Maven).
  */
-export function linkKafkaLibs(dataDir: string): void {
-  const sharedLibs = join(process.env.RUNSTREAM_DATA_DIR ?? join(REPO_ROOT, '.data'), 'kafka', 'libs', KAFKA_VERSION);
+export function linkKafkaLibs(dataDir: string, fallbackCache?: string): void {
   const ownLibs = join(dataDir, 'kafka', 'libs', KAFKA_VERSION);
-  if (!existsSync(join(ownLibs, '.complete')) && existsSync(join(sharedLibs, '.complete'))) {
-    mkdirSync(join(dataDir, 'kafka', 'libs'), { recursive: true });
-    rmSync(ownLibs, { recursive: true, force: true });
-    const cp = spawnSync('cp', ['-al', sharedLibs, ownLibs]);
-    if (cp.status !== 0) spawnSync('cp', ['-r', sharedLibs, ownLibs]);
-  }
+  const sources = [join(process.env.RUNSTREAM_DATA_DIR ?? join(REPO_ROOT, '.data'), 'kafka', 'libs', KAFKA_VERSION), ...(fallbackCache ? [join(fallbackCache, KAFKA_VERSION)] : [])];
+  const source = sources.find((dir) => existsSync(join(dir, '.complete')));
+  if (!existsSync(join(ownLibs, '.complete')) && source) copyTree(source, ownLibs);
+}
+
+/** Keeps the jars an instance resolved itself in `cache` for the next instance (see linkKafkaLibs). */
+export function cacheKafkaLibs(dataDir: string, cache: string): void {
+  const ownLibs = join(dataDir, 'kafka', 'libs', KAFKA_VERSION);
+  if (existsSync(join(ownLibs, '.complete')) && !existsSync(join(cache, KAFKA_VERSION, '.complete'))) copyTree(ownLibs, join(cache, KAFKA_VERSION));
+}
+
+/** cp -al (hard links; a plain copy across file systems), replacing `to`. */
+function copyTree(from: string, to: string): void {
+  mkdirSync(join(to, '..'), { recursive: true });
+  rmSync(to, { recursive: true, force: true });
+  const cp = spawnSync('cp', ['-al', from, to]);
+  if (cp.status !== 0) spawnSync('cp', ['-r', from, to]);
 }
 
 /** Environment of the caller without anything that points at other servers (see STRIPPED). */
