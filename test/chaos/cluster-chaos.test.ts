@@ -5,12 +5,13 @@
 // three cluster scenarios run with `npm run chaos:cluster`.
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, it } from 'vitest';
 import { createLogger } from '@runstream/config';
 import type { ChaosContext } from './chaos-kit.ts';
 import { replicaKill, shardDown } from './cluster-scenarios.ts';
 import { PrivateCluster } from './private-cluster.ts';
 import { CHAOS_LOG_DIR } from './private-stack.ts';
+import { routeClickHouseClientLogs } from './runner.ts';
 import { expectExact } from './expect-exact.ts';
 
 let cluster: PrivateCluster | undefined;
@@ -18,6 +19,7 @@ let ctx: ChaosContext<PrivateCluster>;
 
 beforeAll(async () => {
   mkdirSync(CHAOS_LOG_DIR, { recursive: true });
+  routeClickHouseClientLogs(join(CHAOS_LOG_DIR, 'vitest-cluster-clickhouse.log'));
   const log = createLogger({ name: 'cluster-chaos-test', level: 'info', destination: createWriteStream(join(CHAOS_LOG_DIR, 'vitest-cluster-clients.log')) });
   cluster = await PrivateCluster.create(
     'vitest',

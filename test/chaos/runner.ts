@@ -18,20 +18,24 @@ export function selectScenarios<S extends ChaosStack>(all: Scenario<S>[], wanted
   return scenarios;
 }
 
+/** @clickhouse/client logs to the console on its own while a server is down: those lines go to `file` instead. */
+export function routeClickHouseClientLogs(file: string): void {
+  const out = createWriteStream(file);
+  for (const level of ['error', 'warn'] as const) {
+    const original = console[level].bind(console);
+    console[level] = (...args: unknown[]) => {
+      if (typeof args[0] === 'string' && args[0].includes('[@clickhouse/client]')) out.write(`${args.map(String).join(' ')}\n`);
+      else original(...args);
+    };
+  }
+}
+
 /** The in-process clients (SDK, kafkajs) complain loudly while servers are down: to a file, not the report. */
 export function chaosLogger(): { log: Logger; clientLogFile: string; say: (msg: string) => void } {
   mkdirSync(CHAOS_LOG_DIR, { recursive: true });
   const clientLogFile = join(CHAOS_LOG_DIR, 'clients.log');
   const log = createLogger({ name: 'chaos', level: process.env.CHAOS_LOG_LEVEL ?? 'info', destination: createWriteStream(clientLogFile) });
-  // So does @clickhouse/client (its own console logger) while a server of the instance is down.
-  const clientLog = createWriteStream(clientLogFile.replace(/\.log$/, '-clickhouse.log'));
-  for (const level of ['error', 'warn'] as const) {
-    const original = console[level].bind(console);
-    console[level] = (...args: unknown[]) => {
-      if (typeof args[0] === 'string' && args[0].includes('[@clickhouse/client]')) clientLog.write(`${args.map(String).join(' ')}\n`);
-      else original(...args);
-    };
-  }
+  routeClickHouseClientLogs(clientLogFile.replace(/\.log$/, '-clickhouse.log'));
   const t0 = Date.now();
   const say = (msg: string) => console.error(`[chaos +${((Date.now() - t0) / 1000).toFixed(0).padStart(3)}s] ${msg}`);
   return { log, clientLogFile, say };
