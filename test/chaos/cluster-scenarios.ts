@@ -201,9 +201,9 @@ export const zookeeperStop: Scenario<PrivateCluster> = {
       title: zookeeperStop.title,
       workers: WORKERS,
       env: ENV,
-      workload: WORKLOAD,
+      // Longer than the others: the query services start while it runs, and it must go on through the outage.
+      workload: { ...WORKLOAD, steps: 30_000 },
       fault: async (a: ClusterFault) => {
-        await midStream(a, 0.2);
         const tokens = { RUNSTREAM_API_TOKENS: `reader:${READ_TOKEN}:read` };
         const svc = await startQueryService(a.env, a.ctx.stack, tokens);
         const idle = await startQueryService({ ...a.env, KAFKA_TOPIC_PREFIX: `${a.env.KAFKA_TOPIC_PREFIX}idle.` }, a.ctx.stack, tokens).catch(async (err) => {
@@ -211,6 +211,7 @@ export const zookeeperStop: Scenario<PrivateCluster> = {
           throw err;
         });
         servicesStarted = true;
+        await midStream(a, 0.2);
         let reading = true;
         const readers = Promise.all([readLoop(svc.base, a.prefix, fenced, () => reading), readLoop(idle.base, a.prefix, direct, () => reading)]);
         try {
@@ -226,6 +227,7 @@ export const zookeeperStop: Scenario<PrivateCluster> = {
           const recovered = await timeToRecover(a, backAt, 'ZooKeeper back');
           return [
             `ZooKeeper stopped (${secs(stop.ms)}), down 30 s, started (${secs(start.ms)}); ${(a.stream.sent() - sentAtStop).toLocaleString('en')} points logged meanwhile, ${storedDuring.toLocaleString('en')} rows stored while it was down`,
+            ...(sentAtStop >= a.total ? ['WARNING: every point had been logged before ZooKeeper stopped (the machine was slow): only the backlog met the outage'] : []),
             recovered,
           ];
         } finally {
