@@ -6,9 +6,9 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createLogger } from '@runstream/config';
-import type { ChaosContext, ScenarioResult } from './chaos-kit.ts';
+import type { ChaosContext } from './chaos-kit.ts';
 import { CHAOS_LOG_DIR, PrivateStack } from './private-stack.ts';
-import { details } from './report.ts';
+import { expectExact } from './expect-exact.ts';
 import { kafkaRestart, rebalance } from './scenarios.ts';
 import { decoderFuzz } from './fuzz-scenarios.ts';
 
@@ -31,21 +31,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack?.stop();
 }, 120_000);
-
-function expectExact(r: ScenarioResult): void {
-  // The whole report in the failure message: counts, duplicate origin, worker events.
-  const report = details(r);
-  expect({ lost: r.lost, duplicated: r.duplicated, exactSum: r.storedSum === r.expectedSum, sdkError: r.sdkError, error: r.error, failures: r.failures }, report).toEqual({
-    lost: 0,
-    duplicated: 0,
-    exactSum: true,
-    sdkError: undefined,
-    error: undefined,
-    failures: [],
-  });
-  expect(r.stored, report).toBe(r.sent);
-  expect(r.deadLettered, report).toBe(r.deadLetterExpected);
-}
 
 it('loses and duplicates nothing when the Kafka broker restarts mid-stream', async () => {
   expectExact(await kafkaRestart.run(ctx));

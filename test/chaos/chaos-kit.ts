@@ -13,7 +13,7 @@ import { DLQ_HEADERS } from '../../services/ingest-worker/src/batch-decoder.ts';
 import { readTopic, spawnWorker, topicsFor, waitFor, type WorkerProcess } from '../support/pipeline-fixture.ts';
 import type { ApiFuzzCounts } from '../support/api-fuzz.ts';
 import { REPO_ROOT } from '../../scripts/local-stack.ts';
-import { CHAOS_LOG_DIR, freePort, type PrivateStack } from './private-stack.ts';
+import { CHAOS_LOG_DIR, freePort, type ChaosStack, type PrivateStack } from './private-stack.ts';
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -95,6 +95,8 @@ export interface ScenarioResult {
   expectedSum: number;
   storedSum: number;
   durationMs: number;
+  /** Time from the fault (its end, or the kill of a node the rest must do without) until the backlog was stored. */
+  recoveryMs?: number;
   notes: string[];
   sdkError?: string;
   error?: string;
@@ -117,8 +119,8 @@ export function passed(r: ScenarioResult): boolean {
   );
 }
 
-export interface ChaosContext {
-  stack: PrivateStack;
+export interface ChaosContext<S extends ChaosStack = PrivateStack> {
+  stack: S;
   /** Logger of the in-process clients (SDK, admin, consumers); goes to a file, not the report. */
   log: Logger;
   /** Progress lines for the operator. */
@@ -126,7 +128,7 @@ export interface ChaosContext {
 }
 
 /** A fresh topic prefix, consumer group and entity prefix on the private stack. */
-export function scenarioEnv(stack: PrivateStack, name: string, extra: Record<string, string> = {}): { env: NodeJS.ProcessEnv; prefix: string } {
+export function scenarioEnv(stack: ChaosStack, name: string, extra: Record<string, string> = {}): { env: NodeJS.ProcessEnv; prefix: string } {
   const id = randomUUID().slice(0, 8);
   const env = stack.processEnv({
     KAFKA_TOPIC_PREFIX: `chaos.${name}.${id}.`,
@@ -505,7 +507,7 @@ export interface QueryServiceProcess {
  * The real query service process (services/query-service/src/main.ts) on a free port of the private stack, rate
  * limits out of the way, healthy when this resolves.
  */
-export async function startQueryService(env: NodeJS.ProcessEnv, stack: PrivateStack, extra: Record<string, string | undefined>): Promise<QueryServiceProcess> {
+export async function startQueryService(env: NodeJS.ProcessEnv, stack: ChaosStack, extra: Record<string, string | undefined>): Promise<QueryServiceProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(REPO_ROOT, 'services/query-service/src/main.ts')], {
     env: {

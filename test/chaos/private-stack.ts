@@ -6,7 +6,28 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:f
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Logger } from '@runstream/config';
+import type { ClickHouse } from '@runstream/clickhouse';
 import { REPO_ROOT, applyMigrations } from '../../scripts/local-stack.ts';
+import { clickhouseFor } from '../support/pipeline-fixture.ts';
+
+/**
+ * What a fault scenario needs of the servers it runs on: the single-node PrivateStack here, or the PrivateCluster
+ * (private-cluster.ts). Scenarios that stop particular servers use the concrete class.
+ */
+export interface ChaosStack {
+  /** Where the instance keeps its data (artifacts of a query service go below it too). */
+  readonly dataDir: string;
+  /** Environment for Runstream processes (worker, SDK, query service) talking to this instance. */
+  processEnv(extra?: Record<string, string>): NodeJS.ProcessEnv;
+  /** A connection that reads every stored row (all shards), for the accounting. */
+  reader(env: NodeJS.ProcessEnv): ClickHouse;
+  /** Starts every server that is down (after a fault injection failed half-way); a no-op when all are up. */
+  heal(): Promise<void>;
+  /** Stops the servers and removes the data (unless keepData). */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+  /** Synchronous stop for exit handlers (Ctrl-C while a scenario runs). */
+  stopSync(): void;
+}
 
 export interface StackPorts {
   kafka: number;
@@ -24,9 +45,9 @@ const DATABASE = 'runstream_chaos';
 
 // Everything deploy/local/env.sh or our processes read: never inherited from the caller (who may point at the
 // shared stack, e.g. vitest's global setup exports its KAFKA_BROKERS / CLICKHOUSE_DATABASE).
-const STRIPPED = /^(KAFKA_|CLICKHOUSE_|RUNSTREAM_|INGEST_|QUERY_|WRITE_VISIBILITY_|RATE_LIMIT_)|^(PORT|HOST|LOG_LEVEL)$/;
+const STRIPPED = /^(KAFKA_|CLICKHOUSE_|CLUSTER_|ZOOKEEPER_|RUNSTREAM_|INGEST_|QUERY_|WRITE_VISIBILITY_|RATE_LIMIT_)|^(PORT|HOST|LOG_LEVEL)$/;
 
-function portFree(port: number): Promise<boolean> {
+export function portFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = createServer();
     srv.once('error', () => resolve(false));
@@ -68,7 +89,7 @@ async function pickPorts(preferred: StackPorts): Promise<StackPorts> {
 }
 
 /** SIGKILLs the processes (workers, query services) whose environment marks them as started for `dataDir`. */
-function killMarked(dataDir: string): void {
+export function killMarked(dataDir: string): void {
   const marker = `RUNSTREAM_CHAOS_STACK=${dataDir}`;
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     if (Number(pid) === process.pid) continue;
@@ -80,13 +101,72 @@ function killMarked(dataDir: string): void {
   }
 }
 
+/**
+ * Stops and removes the instances under `root` (`<name>-<owner pid>/`) of chaos runs that died without cleaning up
+ * (their owner pid is gone): their marked processes are killed, then `stopScript` runs with `envOf(dataDir)`; it
+ * only signals processes whose pid file is in that directory and whose command line names its config.
+ */
+export function reapStale(root: string, stopScript: string, envOf: (dataDir: string) => NodeJS.ProcessEnv, log: Logger): void {
+  if (!existsSync(root)) return;
+  for (const dir of readdirSync(root)) {
+    const m = /^[a-z]+-(\d+)$/.exec(dir);
+    if (!m) continue;
+    const owner = Number(m[1]);
+    let alive = true;
+    try {
+      process.kill(owner, 0);
+    } catch {
+      alive = false;
+    }
+    if (alive) continue;
+    const dataDir = join(root, dir);
+    killMarked(dataDir);
+    const r = spawnSync('bash', [stopScript], { env: { ...process.env, ...envOf(dataDir) }, stdio: 'ignore' });
+    if (r.status === 0) rmSync(dataDir, { recursive: true, force: true });
+    log.warn({ dataDir, stopped: r.status === 0 }, 'removed the private servers of a chaos run that did not clean up');
+  }
+}
+
+/**
+ * Hard-links the Kafka jars into `<dataDir>/kafka/libs/<version>` from the shared stack's cache, or else from
+ * `fallbackCache` (deploy/local/env.sh derives KAFKA_LIBS_DIR from RUNSTREAM_DATA_DIR, so a second instance would
+ * otherwise resolve them again with Maven).
+ */
+export function linkKafkaLibs(dataDir: string, fallbackCache?: string): void {
+  const ownLibs = join(dataDir, 'kafka', 'libs', KAFKA_VERSION);
+  const sources = [join(process.env.RUNSTREAM_DATA_DIR ?? join(REPO_ROOT, '.data'), 'kafka', 'libs', KAFKA_VERSION), ...(fallbackCache ? [join(fallbackCache, KAFKA_VERSION)] : [])];
+  const source = sources.find((dir) => existsSync(join(dir, '.complete')));
+  if (!existsSync(join(ownLibs, '.complete')) && source) copyTree(source, ownLibs);
+}
+
+/** Keeps the jars an instance resolved itself in `cache` for the next instance (see linkKafkaLibs). */
+export function cacheKafkaLibs(dataDir: string, cache: string): void {
+  const ownLibs = join(dataDir, 'kafka', 'libs', KAFKA_VERSION);
+  if (existsSync(join(ownLibs, '.complete')) && !existsSync(join(cache, KAFKA_VERSION, '.complete'))) copyTree(ownLibs, join(cache, KAFKA_VERSION));
+}
+
+/** cp -al (hard links; a plain copy across file systems), replacing `to`. */
+function copyTree(from: string, to: string): void {
+  mkdirSync(join(to, '..'), { recursive: true });
+  rmSync(to, { recursive: true, force: true });
+  const cp = spawnSync('cp', ['-al', from, to]);
+  if (cp.status !== 0) spawnSync('cp', ['-r', from, to]);
+}
+
+/** Environment of the caller without anything that points at other servers (see STRIPPED). */
+export function strippedEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!STRIPPED.test(k)) env[k] = v;
+  return env;
+}
+
 export interface ScriptResult {
   code: number | null;
   output: string;
   ms: number;
 }
 
-export class PrivateStack {
+export class PrivateStack implements ChaosStack {
   readonly name: string;
   readonly dataDir: string;
   readonly ports: StackPorts;
@@ -100,10 +180,8 @@ export class PrivateStack {
     this.dataDir = dataDir;
     this.ports = ports;
     this.log = log;
-    const base: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!STRIPPED.test(k)) base[k] = v;
     this.stackEnv = {
-      ...base,
+      ...strippedEnv(),
       RUNSTREAM_DATA_DIR: dataDir,
       KAFKA_HOST: '127.0.0.1',
       KAFKA_PORT: String(ports.kafka),
@@ -133,24 +211,7 @@ export class PrivateStack {
    * only signals processes whose pid file is in that directory and whose command line names its config.
    */
   static reapStale(log: Logger): void {
-    if (!existsSync(CHAOS_ROOT)) return;
-    for (const dir of readdirSync(CHAOS_ROOT)) {
-      const m = /^[a-z]+-(\d+)$/.exec(dir);
-      if (!m) continue;
-      const owner = Number(m[1]);
-      let alive = true;
-      try {
-        process.kill(owner, 0);
-      } catch {
-        alive = false;
-      }
-      if (alive) continue;
-      const dataDir = join(CHAOS_ROOT, dir);
-      killMarked(dataDir);
-      const r = spawnSync('bash', [join(REPO_ROOT, 'deploy/local/stop.sh')], { env: { ...process.env, RUNSTREAM_DATA_DIR: dataDir }, stdio: 'ignore' });
-      if (r.status === 0) rmSync(dataDir, { recursive: true, force: true });
-      log.warn({ dataDir, stopped: r.status === 0 }, 'removed the private stack of a chaos run that did not clean up');
-    }
+    reapStale(CHAOS_ROOT, join(REPO_ROOT, 'deploy/local/stop.sh'), (dataDir) => ({ RUNSTREAM_DATA_DIR: dataDir }), log);
   }
 
   get kafkaBrokers(): string {
@@ -163,10 +224,8 @@ export class PrivateStack {
 
   /** Environment for Runstream processes (worker, SDK, query service) talking to this stack. */
   processEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) if (!STRIPPED.test(k)) env[k] = v;
     return {
-      ...env,
+      ...strippedEnv(),
       KAFKA_BROKERS: this.kafkaBrokers,
       CLICKHOUSE_URL: this.clickhouseUrl,
       CLICKHOUSE_DATABASE: DATABASE,
@@ -205,21 +264,20 @@ export class PrivateStack {
     return this.must('clickhouse.sh', cmd);
   }
 
-  /**
-   * Starts both servers and applies the migrations. The Kafka jars are hard-linked from the shared stack's cache
-   * when it has them (env.sh derives KAFKA_LIBS_DIR from RUNSTREAM_DATA_DIR, so a second instance would otherwise
-   * resolve them again with Maven).
-   */
+  reader(env: NodeJS.ProcessEnv): ClickHouse {
+    return clickhouseFor('admin', env);
+  }
+
+  async heal(): Promise<void> {
+    // Both are no-ops when the server is up.
+    await this.clickhouse('start').catch(() => undefined);
+    await this.kafka('start').catch(() => undefined);
+  }
+
+  /** Starts both servers and applies the migrations (the Kafka jars linked from the shared cache, see linkKafkaLibs). */
   async start(): Promise<void> {
     mkdirSync(this.dataDir, { recursive: true });
-    const sharedLibs = join(process.env.RUNSTREAM_DATA_DIR ?? join(REPO_ROOT, '.data'), 'kafka', 'libs', KAFKA_VERSION);
-    const ownLibs = join(this.dataDir, 'kafka', 'libs', KAFKA_VERSION);
-    if (!existsSync(join(ownLibs, '.complete')) && existsSync(join(sharedLibs, '.complete'))) {
-      mkdirSync(join(this.dataDir, 'kafka', 'libs'), { recursive: true });
-      rmSync(ownLibs, { recursive: true, force: true });
-      const cp = spawnSync('cp', ['-al', sharedLibs, ownLibs]);
-      if (cp.status !== 0) spawnSync('cp', ['-r', sharedLibs, ownLibs]);
-    }
+    linkKafkaLibs(this.dataDir);
     this.started = true;
     const r = await this.must('start.sh');
     this.log.info({ ms: r.ms, ports: this.ports, dataDir: this.dataDir }, 'private stack up');

@@ -12,9 +12,10 @@ function table(header: string[], rows: string[][], rightAligned: boolean[]): str
 }
 
 export function summaryTable(results: ScenarioResult[]): string {
-  return table(
-    ['scenario', 'sent', 'stored', 'distinct', 'dead-lettered', 'lost', 'duplicated', 'exact sum', 'duration', 'result'],
-    results.map((r) => r.fuzz?.api ? [r.name, '—', '—', '—', '—', '—', '—', '—', secs(r.durationMs), passed(r) ? 'PASS' : 'FAIL'] : r.fuzz?.decoder ? [
+  // The time to recover only where a scenario measured one (the cluster scenarios).
+  const recovery = results.some((r) => r.recoveryMs !== undefined);
+  const rows = results.map((r) => {
+    const cells = r.fuzz?.api ? [r.name, '—', '—', '—', '—', '—', '—', '—', secs(r.durationMs), passed(r) ? 'PASS' : 'FAIL'] : r.fuzz?.decoder ? [
       r.name,
       n(r.sent),
       n(r.stored),
@@ -36,9 +37,17 @@ export function summaryTable(results: ScenarioResult[]): string {
       r.storedSum === r.expectedSum ? 'yes' : `no (${n(r.storedSum - r.expectedSum)})`,
       secs(r.durationMs),
       passed(r) ? 'PASS' : 'FAIL',
-    ]),
-    [false, true, true, true, true, true, true, false, true, false],
-  );
+    ];
+    if (recovery) cells.splice(8, 0, r.recoveryMs === undefined ? '—' : secs(r.recoveryMs));
+    return cells;
+  });
+  const header = ['scenario', 'sent', 'stored', 'distinct', 'dead-lettered', 'lost', 'duplicated', 'exact sum', 'duration', 'result'];
+  const right = [false, true, true, true, true, true, true, false, true, false];
+  if (recovery) {
+    header.splice(8, 0, 'time to recover');
+    right.splice(8, 0, true);
+  }
+  return table(header, rows, right);
 }
 
 export function details(r: ScenarioResult): string {

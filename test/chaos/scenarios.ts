@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { command, ident, queryRows, sql, type ClickHouse } from '@runstream/clickhouse';
 import { apiFuzz, decoderFuzz } from './fuzz-scenarios.ts';
 import { clickhouseFor, waitFor } from '../support/pipeline-fixture.ts';
+import type { ChaosStack, PrivateStack } from './private-stack.ts';
 import {
   account,
   createTopics,
@@ -24,27 +25,31 @@ import {
   type Workload,
 } from './chaos-kit.ts';
 
-export interface Scenario {
+export interface Scenario<S extends ChaosStack = PrivateStack> {
   name: string;
   title: string;
   /** Not in the default `npm run chaos` set (time budget); run by name or with CHAOS_ALL=1. */
   optional?: boolean;
-  run(ctx: ChaosContext): Promise<ScenarioResult>;
+  run(ctx: ChaosContext<S>): Promise<ScenarioResult>;
 }
 
-interface FaultArgs {
+export interface FaultArgs<S extends ChaosStack = PrivateStack> {
   name: string;
-  ctx: ChaosContext;
+  ctx: ChaosContext<S>;
   pool: WorkerPool;
   stream: StreamHandle;
   ch: ClickHouse;
+  /** The scenario's environment (topics, group, servers). */
+  env: NodeJS.ProcessEnv;
   prefix: string;
   total: number;
   /** Seconds since the scenario started, for notes. */
   at: () => string;
+  /** Records the scenario's time to recover (see timeToRecover). */
+  setRecovery: (ms: number) => void;
 }
 
-interface PipelineSpec {
+export interface PipelineSpec<S extends ChaosStack = PrivateStack> {
   name: string;
   title: string;
   workers: number;
@@ -53,15 +58,31 @@ interface PipelineSpec {
   /** Restart workers that exit on their own (default true). */
   supervise?: boolean;
   /** Injects the fault while the stream runs; returns notes for the report. */
-  fault: (a: FaultArgs) => Promise<string[]>;
+  fault: (a: FaultArgs<S>) => Promise<string[]>;
   /** Checks after the counts (e.g. that the fault really happened); returns failures. */
-  check?: (pool: WorkerPool, r: ScenarioResult) => string[];
+  check?: (pool: WorkerPool, r: ScenarioResult) => string[] | Promise<string[]>;
 }
 
 /** Resolves once `fraction` of the points were handed to the SDK and the first batch is stored. */
-async function midStream(a: FaultArgs, fraction: number): Promise<void> {
+export async function midStream<S extends ChaosStack>(a: FaultArgs<S>, fraction: number): Promise<void> {
   await waitFor('first points stored', async () => (await totals(a.ch, a.prefix)).count > 0, 90_000, 200);
   await waitFor(`${Math.round(fraction * 100)}% of the stream sent`, async () => a.stream.sent() >= fraction * a.total, 120_000, 50);
+}
+
+/**
+ * Time to recover: from `since` (the end of a fault, or the kill of a node the rest must do without) until every
+ * point handed to the SDK by now is stored. Records it for the report and returns a note.
+ */
+export async function timeToRecover<S extends ChaosStack>(a: FaultArgs<S>, since: number, what: string, timeoutMs = 300_000): Promise<string> {
+  const sentThen = a.stream.sent();
+  try {
+    await waitFor('the points sent before the fault ended to be stored', async () => ((await totals(a.ch, a.prefix).catch(() => undefined))?.distinct ?? 0) >= sentThen, timeoutMs, 500);
+  } catch {
+    return `time to recover: not within ${timeoutMs / 1000} s of ${what}`;
+  }
+  const ms = Date.now() - since;
+  a.setRecovery(ms);
+  return `time to recover ${(ms / 1000).toFixed(1)} s: from ${what} until all ${sentThen.toLocaleString('en')} points sent by then were stored`;
 }
 
 /**
@@ -86,7 +107,7 @@ async function clickhouseDown(a: FaultArgs, downMs: number): Promise<string[]> {
   return notes;
 }
 
-function workerNotes(pool: WorkerPool): string[] {
+export function workerNotes(pool: WorkerPool): string[] {
   const counts: [string, RegExp][] = [
     ['insert retries', /"msg":"insert failed, retrying"/],
     ['retries that found the batch already stored', /previous insert attempt had landed/],
@@ -103,29 +124,29 @@ function workerNotes(pool: WorkerPool): string[] {
   ];
 }
 
-async function pipelineScenario(ctx: ChaosContext, spec: PipelineSpec): Promise<ScenarioResult> {
+export async function pipelineScenario<S extends ChaosStack>(ctx: ChaosContext<S>, spec: PipelineSpec<S>): Promise<ScenarioResult> {
   const t0 = Date.now();
   const at = () => `t+${((Date.now() - t0) / 1000).toFixed(1)}s`;
   const { env, prefix } = scenarioEnv(ctx.stack, spec.name, spec.env);
   const total = spec.workload.runs * spec.workload.steps;
   await createTopics(env, ctx.log);
-  const ch = clickhouseFor('admin', env);
+  const ch = ctx.stack.reader(env);
   const pool = new WorkerPool(env, t0);
   pool.supervise(spec.supervise ?? true);
   let faultNotes: string[] = [];
   let faultError: string | undefined;
+  let recoveryMs: number | undefined;
   try {
     for (let i = 0; i < spec.workers; i++) pool.spawn();
     await pool.ready();
     ctx.say(`${spec.name}: ${spec.workers} worker(s) running, streaming ${total.toLocaleString('en')} points`);
     const stream = await startStream(env, prefix, spec.workload, ctx.log);
     try {
-      faultNotes = await spec.fault({ name: spec.name, ctx, pool, stream, ch, prefix, total, at });
+      faultNotes = await spec.fault({ name: spec.name, ctx, pool, stream, ch, env, prefix, total, at, setRecovery: (ms) => (recoveryMs = ms) });
     } catch (err) {
       faultError = `fault injection failed: ${(err as Error).message}`;
-      // Leave the servers running for the next scenario (both are no-ops when already up).
-      await ctx.stack.clickhouse('start').catch(() => undefined);
-      await ctx.stack.kafka('start').catch(() => undefined);
+      // Leave the servers running for the next scenario.
+      await ctx.stack.heal();
     }
     const sent = await stream.done;
     ctx.say(`${spec.name}: stream done at ${at()} (${sent.sdkError ? `SDK error: ${sent.sdkError}` : 'all acknowledged'}); waiting for the workers`);
@@ -133,8 +154,9 @@ async function pipelineScenario(ctx: ChaosContext, spec: PipelineSpec): Promise<
     const dlq = await deadLetters(env, spec.workload.badMessages, ctx.log);
     const r = account(spec.name, spec.title, sent, t, dlq, spec.workload.badMessages, Date.now() - t0);
     r.notes.push(...faultNotes, ...pool.events, ...workerNotes(pool));
+    if (recoveryMs !== undefined) r.recoveryMs = recoveryMs;
     if (faultError) r.error = faultError;
-    r.failures.push(...(spec.check?.(pool, r) ?? []));
+    r.failures.push(...((await spec.check?.(pool, r)) ?? []));
     return r;
   } finally {
     await pool.stopAll();

@@ -73,10 +73,8 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
   const kafka = new Kafka(config);
   // The producer's own partitioner, so partitionOf() can never disagree with where a keyed message lands.
   const partitioner = Partitioners.DefaultPartitioner();
-  const partitionOf = (key: string, partitions: number): number => {
-    const partitionMetadata = Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
-    return partitioner({ topic: '', partitionMetadata, message: { key, value: null } });
-  };
+  const partitionList = (partitions: number) => Array.from({ length: partitions }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+  const partitionOf = (key: string, partitions: number): number => partitioner({ topic: '', partitionMetadata: partitionList(partitions), message: { key, value: null } });
 
   async function topicNamesOnCluster(): Promise<Set<string>> {
     const admin = kafka.admin();
@@ -111,31 +109,70 @@ export function createKafkaBus(settings: KafkaSettings, log: Logger): MessageBus
         if (!(await topicNamesOnCluster()).has(topic)) throw new MissingTopicError(topic, settings.brokers, settings.topicPrefix);
         present.add(topic);
       };
+      // Partition counts, for placing every message before it is sent (see send).
+      const partitionCounts = new Map<string, number>();
+      const partitionCount = async (topic: string): Promise<number> => {
+        let n = partitionCounts.get(topic);
+        if (n === undefined) {
+          const admin = kafka.admin();
+          await admin.connect();
+          try {
+            n = (await admin.fetchTopicMetadata({ topics: [topic] })).topics[0]!.partitions.length;
+          } finally {
+            await admin.disconnect();
+          }
+          partitionCounts.set(topic, n);
+        }
+        return n;
+      };
+      let roundRobin = 0;
+      const sendOnce = (topic: string, messages: { key: string | Buffer | null; value: Buffer; headers?: Record<string, string>; partition: number }[]) =>
+        producer.send({ topic, acks: -1, compression, messages }).catch(async (err: unknown) => {
+          // Deleted since it was checked: say so, and check again on the next send.
+          if (isUnknownTopic(err)) {
+            present.delete(topic);
+            partitionCounts.delete(topic);
+            const names = await topicNamesOnCluster().catch(() => new Set([topic]));
+            if (!names.has(topic)) throw new MissingTopicError(topic, settings.brokers, settings.topicPrefix);
+          }
+          throw err;
+        });
       return {
         async send(topic, messages) {
           await requireTopic(topic);
-          const meta = await producer
-            .send({
-              topic,
-              acks: -1,
-              compression,
-              messages: messages.map((m) => ({
-                key: m.key,
-                value: m.value,
-                headers: m.headers,
-                ...(m.partition === undefined ? {} : { partition: m.partition }),
-              })),
-            })
-            .catch(async (err: unknown) => {
-              // Deleted since it was checked: say so, and check again on the next send.
-              if (isUnknownTopic(err)) {
-                present.delete(topic);
-                const names = await topicNamesOnCluster().catch(() => new Set([topic]));
-                if (!names.has(topic)) throw new MissingTopicError(topic, settings.brokers, settings.topicPrefix);
-              }
-              throw err;
-            });
-          return meta.map((r) => ({ partition: r.partition, firstOffset: Number(r.baseOffset ?? r.offset ?? -1) }));
+          // kafkajs 2.2.4 can resolve a send without having written some of its messages. It keeps each broker's
+          // answer across its retries of one send and skips brokers that already answered; when a leader dies
+          // mid-send, its partitions move to another broker — often one that already answered for its own
+          // partitions — and the retry never sends them there. `npm run chaos:cluster` (broker-kill) lost a
+          // 500-point message that way, with the SDK told it was acknowledged. So every message is placed on its
+          // partition here (the producer's own partitioner, as partitionOf), and messages whose partition is
+          // missing from the answer are sent again. That is safe with the idempotent producer: kafkajs rolls the
+          // skipped partitions' sequence numbers back, so the resend carries the same sequence as the lost attempt
+          // and a broker that did get it drops the copy.
+          const partitions = await partitionCount(topic);
+          let pending = messages.map((m) => ({
+            key: m.key,
+            value: m.value,
+            headers: m.headers,
+            partition:
+              m.partition ??
+              (m.key === null
+                ? roundRobin++ % partitions
+                : partitioner({ topic, partitionMetadata: partitionList(partitions), message: { key: m.key, value: null } })),
+          }));
+          const receipts = new Map<number, { partition: number; firstOffset: number }>();
+          for (let attempt = 1; ; attempt++) {
+            const meta = await sendOnce(topic, pending);
+            for (const r of meta) if (!receipts.has(r.partition)) receipts.set(r.partition, { partition: r.partition, firstOffset: Number(r.baseOffset ?? r.offset ?? -1) });
+            const answered = new Set(meta.map((r) => r.partition));
+            const missing = pending.filter((m) => !answered.has(m.partition));
+            if (missing.length === 0) break;
+            const lost = [...new Set(missing.map((m) => m.partition))];
+            if (attempt >= 10) throw new Error(`kafka: ${missing.length} messages to ${topic} partitions ${lost.join(',')} still unacknowledged after ${attempt} sends`);
+            log.warn({ topic, partitions: lost, messages: missing.length, attempt }, 'send resolved without some partitions (leader moved mid-send); sending their messages again');
+            pending = missing;
+          }
+          return [...receipts.values()];
         },
         disconnect: () => producer.disconnect(),
       };
