@@ -27,7 +27,7 @@ async function count(ch: ClickHouse, query: SqlFragment): Promise<number> {
 
 /** Rows of the scenario stored on one server's shard-local raw table (its shard's partitions only). */
 function localPoints(ch: ClickHouse, prefix: string): Promise<number> {
-  return count(ch, sql`SELECT count() AS n FROM metric_points_v1 WHERE startsWith(entity_id, ${prefix})`);
+  return count(ch, sql`SELECT count() AS n FROM metric_points_v2 WHERE startsWith(entity_id, ${prefix})`);
 }
 
 /** Row counts of every replicated table of a server's shard-local database. */
@@ -135,7 +135,7 @@ export const replicaKill: Scenario<PrivateCluster> = {
               const [cv, cp] = await Promise.all([replicatedCounts(v), replicatedCounts(p)]);
               const differ = [...cp].filter(([t, n]) => cv.get(t) !== n).map(([t, n]) => `${t} ${cv.get(t)} vs ${n}`);
               last = differ.join(', ');
-              if (differ.length === 0) r.notes.push(`replica ${victim} caught up: all ${cp.size} replicated tables hold the same row counts as replica ${peer} (checked ${secs(Date.now() - t0)} after the stream was stored; raw points ${cp.get('metric_points_v1')?.toLocaleString('en')})`);
+              if (differ.length === 0) r.notes.push(`replica ${victim} caught up: all ${cp.size} replicated tables hold the same row counts as replica ${peer} (checked ${secs(Date.now() - t0)} after the stream was stored; raw points ${cp.get('metric_points_v2')?.toLocaleString('en')})`);
               return differ.length === 0;
             },
             180_000,

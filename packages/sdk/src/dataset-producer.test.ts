@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+
+// 300,000 rows encoded in one test: seconds of CPU on a loaded 2-core machine. A limit, not a speed check.
+vi.setConfig({ testTimeout: 60_000 });
 import { decodeDatasetRows } from '@runstream/codec';
 import type { OutgoingMessage, Producer } from '@runstream/kafka';
 import { DatasetProducer, InvalidDatasetRowsError } from './dataset-producer.ts';

@@ -1,7 +1,11 @@
 // Fuzzing the decoders with random and mutated bytes: every message must come out as stored units or as a dead
 // letter with a reason — never an exception, never silently dropped. The inputs (fuzz-inputs.ts) also go through
 // Kafka to a real worker in the chaos suite (test/chaos/fuzz-scenarios.ts).
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
+
+// Tens of thousands of messages through the decoders: seconds of CPU on a loaded 2-core machine. A limit, not a
+// speed check.
+vi.setConfig({ testTimeout: 60_000 });
 import type { IncomingBatch } from '@runstream/kafka';
 import { decodeBatch } from './batch-decoder.ts';
 import { decodeTrackingBatch } from './tracking-decoder.ts';
