@@ -180,16 +180,18 @@ it('permanently deletes a deleted run of 5M points and a deleted experiment in b
   const young = await gc('POST', '/api/v1/gc', { run_ids: [big.run_id], older_than: '1d' });
   expect([young.status, young.body.error.message]).toEqual([400, expect.stringMatching(/not older than the required age/)]);
   expect((await gc('POST', '/api/v1/gc', { older_than: 'soon' })).status).toBe(400);
-  // Every deleted entity, but only those deleted over a day ago: none yet.
+  // Every deleted entity, but only those deleted over a day ago: not this test's (the database is shared with other
+  // tests, which may have left older deletions, so only our own rows are checked).
   const none = await gc('POST', '/api/v1/gc', { older_than: '1d' });
-  expect([none.status, none.body.runs, none.body.experiments]).toEqual([202, 0, 0]);
+  expect(none.status).toBe(202);
   await waitFor('the empty job', async () => (await gc('GET', `/api/v1/gc/${none.body.job_id}`)).body.state === 'done', 30_000);
   expect(Number((await rowsOf([big.run_id])).points)).toBe(BIG + 900);
 
   // The real job, with the service's memory sampled throughout.
   const pid = service.child.pid!;
   const before = memoryMiB(pid);
-  const job = await gc('POST', '/api/v1/gc', {});
+  // Named ids: the test database is shared with other tests, whose deleted runs are not this test's to remove.
+  const job = await gc('POST', '/api/v1/gc', { run_ids: [big.run_id], experiment_ids: [dropExp] });
   expect(job.status).toBe(202);
   expect(job.body).toMatchObject({ state: 'deleting', runs: 2, experiments: 1, points: BIG + 1800, actor: 'ops' });
   // One job at a time.
